@@ -1,0 +1,1 @@
+"""Running things: scenario files, replications, comparisons, tuning, calibration, reports, CLI."""

@@ -1,0 +1,170 @@
+"""The `marketsim` command line: run, validate and list strategies (exit 2 on bad input)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from experiments.results import OutputPathError, totals, write_csv, write_json
+from experiments.scenario_io import file_sha256, load_scenario
+from sim.scenario import ScenarioError
+from strategies.base import StrategyError
+
+EXIT_BAD_INPUT = 2
+SUMMARY_COLUMNS = (
+    ("revenue_base", "revenue", "{:,.0f}"),
+    ("net_profit_base", "net profit", "{:,.0f}"),
+    ("units", "units", "{:,.0f}"),
+    ("market_share", "share", "{:.1%}"),
+    ("customers", "customers", "{:,.0f}"),
+    ("active_customers", "active", "{:,.0f}"),
+    ("repeat_purchase_rate", "repeat", "{:.1%}"),
+    ("mean_delivery_days", "deliv d", "{:.1f}"),
+    ("on_time_rate", "on time", "{:.1%}"),
+    ("fill_rate", "fill", "{:.1%}"),
+    ("return_rate", "returns", "{:.1%}"),
+    ("cac_base", "CAC", "{:,.1f}"),
+)
+
+
+def package_version() -> str:
+    """Installed marketsim version."""
+    try:
+        return version("marketsim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def format_summary(table: dict[str, dict[str, float]], title: str) -> str:
+    """A fixed-width KPI summary, one line per region and one for ALL."""
+    header = f"{'region':<8}" + "".join(f"{label:>12}" for _, label, _ in SUMMARY_COLUMNS)
+    lines = [title, header, "-" * len(header)]
+    for region, row in table.items():
+        cells = []
+        for key, _, fmt in SUMMARY_COLUMNS:
+            v = row.get(key, float("nan"))
+            cells.append(f"{'-' if v != v else fmt.format(v):>12}")
+        lines.append(f"{region:<8}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.model import MarketModel
+
+    scenario = load_scenario(args.scenario)
+    seed = scenario.seed if args.seed is None else args.seed
+    days = scenario.horizon_days if args.days is None else args.days
+    if days < 1:
+        raise ScenarioError([])  # handled below as a usage error
+    model = MarketModel(scenario, seed=seed, days=days)
+    frame = model.run()
+    table = totals(frame)
+    out = Path(args.out)
+    write_csv(out, "kpis.csv", frame)
+    write_json(
+        out,
+        "summary.json",
+        {
+            "scenario": scenario.name,
+            "scenario_file": str(args.scenario),
+            "scenario_sha256": file_sha256(args.scenario),
+            "seed": seed,
+            "days": days,
+            "currency": scenario.currency,
+            "marketsim_version": package_version(),
+            "strategies": {
+                kind: {"name": s.name, "params": dict(s.values)}
+                for kind, s in model.strategies.items()
+            },
+            "orders": model.order_status_counts(),
+            "totals": table,
+        },
+    )
+    title = (
+        f"{scenario.name}: {days} days, seed {seed}, amounts in {scenario.currency} "
+        f"(written to {out}/kpis.csv and {out}/summary.json)"
+    )
+    print(format_summary(table, title))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        print(
+            f"{path}: ok ({scenario.name}, {len(scenario.regions)} regions, "
+            f"{scenario.total_population():,} consumers, {scenario.horizon_days} days)"
+        )
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    from strategies.registry import all_strategies
+
+    for kind, by_name in all_strategies().items():
+        print(f"{kind}:")
+        for name, cls in by_name.items():
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            print(f"  {name}: {doc}")
+            for p in cls.params:
+                print(f"    {p.name}: {p.describe()}" + (f" - {p.help}" if p.help else ""))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="marketsim",
+        description="Agent-based cross-border market-entry simulation and strategy evaluation.",
+    )
+    parser.add_argument("--version", action="version", version=f"marketsim {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate one scenario and write its KPIs")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--days", type=int, help="simulate this many days (default: horizon_days)")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--out", default="results/run", help="output folder (default results/run)")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check scenario files; exit 2 listing every problem")
+    val.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    val.set_defaults(func=cmd_validate)
+
+    strat = sub.add_parser("strategies", help="list strategies with their parameters")
+    strat.set_defaults(func=cmd_strategies)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``marketsim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "days", None) is not None and args.days < 1:
+        parser.error(f"--days must be >= 1, got {args.days}")
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (StrategyError, OutputPathError) as exc:
+        print(f"marketsim: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("marketsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

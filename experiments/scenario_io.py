@@ -1,0 +1,56 @@
+"""Reading scenario files safely: size limits, `yaml.safe_load`, no aliases, clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.scenario import Problem, Scenario, ScenarioError, parse_scenario
+
+MAX_FILE_BYTES = 2 * 2**20
+
+
+def read_yaml(path: str | Path, what: str = "file") -> Any:
+    """Parse a YAML file with ``yaml.safe_load``; refuse huge files and alias expansion.
+
+    Raises:
+        ScenarioError: naming the file and what is wrong with it.
+    """
+    p = Path(path)
+    source = str(path)
+    if not p.is_file():
+        raise ScenarioError([Problem(source, "", f"{what} not found")])
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            [Problem(source, "", f"{what} is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed")]
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(source, "", f"not UTF-8 text ({exc.reason})")]) from None
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ScenarioError(
+                    [Problem(source, "", "YAML aliases (*name) are not allowed in input files")]
+                )
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(source, "", f"invalid YAML{where}: {problem}")]) from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (recorded with every result)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario file."""
+    return parse_scenario(read_yaml(path, "scenario file"), str(path))

@@ -1,0 +1,1 @@
+"""The market model: scenario schema, Mesa agents, SimPy lanes, choice maths, KPIs (no I/O)."""

@@ -1,0 +1,45 @@
+"""Multinomial-logit choice: closed-form shares and a vectorized Gumbel-max sampler."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def logit_shares(utilities: np.ndarray, outside_utility: float | np.ndarray = 0.0) -> np.ndarray:
+    """Choice probabilities of the inside options (last axis) with an outside option.
+
+    Args:
+        utilities: deterministic utilities, shape ``(..., J)``; ``-inf`` marks an option that
+            is not available.
+        outside_utility: utility of not buying, broadcast against ``utilities[..., 0]``.
+
+    Returns:
+        Probabilities of the same shape; the outside share is ``1 - sum``.
+    """
+    u = np.asarray(utilities, dtype=float)
+    u0 = np.broadcast_to(np.asarray(outside_utility, dtype=float), u.shape[:-1])
+    m = np.maximum(np.max(u, axis=-1, initial=-np.inf), u0)
+    e = np.exp(u - m[..., None])
+    e0 = np.exp(u0 - m)
+    return e / (e0 + e.sum(axis=-1))[..., None]
+
+
+def sample_choices(
+    utilities: np.ndarray, outside_utility: float | np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw one choice per row by Gumbel-max; ``-1`` means the outside option.
+
+    Args:
+        utilities: ``(n, J)`` float32/float64 deterministic utilities (``-inf`` = unavailable).
+        outside_utility: scalar or ``(n,)`` utility of not buying.
+        rng: generator for the Gumbel noise (``n * (J + 1)`` draws, row-major).
+
+    Returns:
+        ``(n,)`` int array of chosen inside indices, ``-1`` for the outside option.
+    """
+    n, j = utilities.shape
+    noise = rng.gumbel(size=(n, j + 1)).astype(utilities.dtype, copy=False)
+    noise[:, :j] += utilities
+    noise[:, j] += np.asarray(outside_utility, dtype=utilities.dtype)
+    choice = np.argmax(noise, axis=1)
+    return np.where(choice == j, -1, choice)

@@ -1,0 +1,448 @@
+"""Regional consumer populations: one Mesa agent per region holding consumers as numpy arrays.
+
+Mechanisms (all vectorized, no Python object per consumer):
+
+* **Awareness (Bass)**: each day every unaware consumer becomes aware with the one-day
+  hazard of the Bass equation with p = p_base + p_per_1k_spend x spend/1000 and word of
+  mouth q x (aware - w x dissatisfied customers) / N. Aware consumers are exchangeable, so
+  the k newly aware are the next k of a fixed random permutation (O(k) per day).
+* **Purchase occasions (BG/NBD)**: consumer i has rate lambda_i ~ Gamma(r, alpha) per day and
+  dropout probability p_i ~ Beta(a, b) after each occasion. Instead of testing every consumer
+  every day, each consumer's next occasion is drawn in seasonal operational time and filed in
+  a day calendar, so the work per day scales with occasions, not with consumers.
+* **Choice (multinomial logit)**: on an occasion (category drawn from the region's category
+  shares) the consumer picks among our listed offers (if aware), competitors' offers and the
+  outside option by Gumbel-max.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim.choice import sample_choices
+from sim.diffusion import daily_adoption_probability
+from sim.scenario import PAYMENT_METHODS, Region
+
+
+@dataclass
+class CategoryOffers:
+    """Offers in one region and category for one day (prices in reference-base units)."""
+
+    our_products: np.ndarray  # product index per our offer (P,)
+    our_quality: np.ndarray
+    our_eco: np.ndarray
+    our_price_ref: np.ndarray  # landed consumer price / reference FX
+    our_delivery_days: np.ndarray
+    our_constant: np.ndarray  # translation, consent and other firm-level terms (<= 0)
+    comp_quality: np.ndarray
+    comp_eco: np.ndarray
+    comp_price_ref: np.ndarray
+    comp_delivery_days: np.ndarray
+
+    @property
+    def n_ours(self) -> int:
+        return len(self.our_products)
+
+    @property
+    def n_comp(self) -> int:
+        return len(self.comp_quality)
+
+
+@dataclass
+class OccasionResult:
+    """What happened on one day's occasions in a region."""
+
+    occasions: int = 0
+    market_units: int = 0
+    comp_units: list[np.ndarray] = field(default_factory=list)  # per category, per comp offer
+    views: np.ndarray | None = None  # per product
+    demanded_units: int = 0
+    stockouts: int = 0
+    churned_customers: int = 0
+    deaths: int = 0
+
+
+# Callback the firm provides: (consumer indices, product indices) -> filled mask; it books the
+# sale and order for filled ones.
+Fulfil = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class RegionalConsumers(mesa.Agent):
+    """All consumers of one region as numpy arrays, with an occasion calendar."""
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        region: Region,
+        region_index: int,
+        n_products: int,
+        categories: list[str],
+        horizon_days: int,
+        season_cumulative: np.ndarray,
+        rng_population: np.random.Generator,
+        rng_occasions: np.random.Generator,
+        rng_awareness: np.random.Generator,
+        rng_choice: np.random.Generator,
+    ):
+        super().__init__(model)
+        self.spec = region
+        self.region_index = region_index
+        self.horizon_days = horizon_days
+        self.season_cumulative = season_cumulative.astype(np.float64)
+        self.rng_occasions = rng_occasions
+        self.rng_awareness = rng_awareness
+        self.rng_choice = rng_choice
+        n = region.population
+        self.n = n
+        self.n_products = n_products
+
+        seg_shares = np.array([s.share for s in region.segments])
+        seg_shares = seg_shares / seg_shares.sum()
+        self.segment = rng_population.choice(len(seg_shares), size=n, p=seg_shares).astype(np.int8)
+        self.price_sensitivity = np.empty(n, dtype=np.float32)
+        self.rate = np.empty(n, dtype=np.float32)
+        self.dropout = np.empty(n, dtype=np.float32)
+        self.payment_method = np.empty(n, dtype=np.int8)
+        for s_idx, seg in enumerate(region.segments):
+            members = np.flatnonzero(self.segment == s_idx)
+            m = len(members)
+            ps = seg.price_sensitivity
+            if ps.cv > 0:
+                sigma2 = np.log1p(ps.cv**2)
+                mu = np.log(ps.mean) - sigma2 / 2
+                self.price_sensitivity[members] = rng_population.lognormal(mu, np.sqrt(sigma2), m)
+            else:
+                self.price_sensitivity[members] = ps.mean
+            bg = seg.repeat or region.repeat
+            self.rate[members] = rng_population.gamma(bg.r, 1.0 / bg.alpha_days, m)
+            self.dropout[members] = rng_population.beta(bg.a, bg.b, m)
+            methods = list(seg.payment_preferences)
+            probs = np.array([seg.payment_preferences[k] for k in methods])
+            codes = np.array([PAYMENT_METHODS.index(k) for k in methods], dtype=np.int8)
+            self.payment_method[members] = codes[rng_population.choice(len(codes), m, p=probs)]
+        self.quality_weight = np.array([s.quality_weight for s in region.segments], np.float32)
+        self.eco_weight = np.array([s.eco_weight for s in region.segments], np.float32)
+        self.delivery_weight = np.array(
+            [s.delivery_weight_per_day for s in region.segments], np.float32
+        )
+
+        self.alive = np.ones(n, dtype=bool)
+        self.aware = np.zeros(n, dtype=bool)
+        self._awareness_order = rng_population.permutation(n).astype(np.int32)
+        self.n_aware = round(region.awareness.initial_share * n)
+        self.aware[self._awareness_order[: self.n_aware]] = True
+
+        # our customer base (RFM + experience)
+        self.customer = np.zeros(n, dtype=bool)
+        self.first_day = np.full(n, -1, dtype=np.int16)
+        self.last_day = np.full(n, -1, dtype=np.int16)
+        self.frequency = np.zeros(n, dtype=np.int32)
+        self.monetary_base = np.zeros(n, dtype=np.float32)
+        self.satisfaction = np.full(n, region.service.initial_satisfaction, dtype=np.float32)
+        self.loyalty = np.zeros(n, dtype=np.float32)
+        # retention state
+        self.rate_multiplier = np.ones(n, dtype=np.float32)
+        self.dropout_multiplier = np.ones(n, dtype=np.float32)
+        self.utility_bonus = np.zeros(n, dtype=np.float32)
+        self.rebate_share = np.zeros(n, dtype=np.float32)
+        self.retention_until = np.full(n, -1, dtype=np.int16)
+        self._expiries: dict[int, list[np.ndarray]] = {}
+        self._customer_ids: list[np.ndarray] = []
+        self.n_customers = 0
+        self.n_dissatisfied = 0
+        self._last_day_hist = np.zeros(horizon_days + 1, dtype=np.int64)
+
+        cats = region.category_shares or {c: 1.0 for c in categories}
+        probs = np.array([cats.get(c, 0.0) for c in categories], dtype=float)
+        self.category_probs = probs / probs.sum()
+
+        # occasion calendar in operational (seasonal) time
+        self.next_tau = np.empty(n, dtype=np.float64)
+        self._calendar: list[list[np.ndarray]] = [[] for _ in range(horizon_days)]
+        self._schedule(np.arange(n, dtype=np.int32), np.zeros(n))
+
+    # ------------------------------------------------------------------ calendar
+    def _schedule(self, idx: np.ndarray, from_tau: np.ndarray) -> np.ndarray:
+        """Draw the next occasion after ``from_tau`` for ``idx``; return their day numbers."""
+        rate = self.rate[idx] * self.rate_multiplier[idx]
+        with np.errstate(divide="ignore"):
+            tau = from_tau + self.rng_occasions.standard_exponential(len(idx)) / rate
+        self.next_tau[idx] = tau
+        days = np.searchsorted(self.season_cumulative, tau, side="right") - 1
+        inside = days < self.horizon_days
+        idx, days = idx[inside], days[inside]
+        if len(idx):
+            order = np.argsort(days, kind="stable")
+            idx, days = idx[order], days[order]
+            starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+            ends = np.r_[starts[1:], len(days)]
+            for s, e in zip(starts, ends, strict=True):
+                self._calendar[days[s]].append(idx[s:e])
+        return days
+
+    def _due(self, day: int) -> np.ndarray:
+        """Consumers whose next occasion falls on ``day`` (stale calendar entries dropped)."""
+        bucket = self._calendar[day]
+        if not bucket:
+            return np.empty(0, dtype=np.int32)
+        idx = np.concatenate(bucket) if len(bucket) > 1 else bucket[0]
+        self._calendar[day] = []
+        idx = idx[self.alive[idx]]
+        days = np.searchsorted(self.season_cumulative, self.next_tau[idx], side="right") - 1
+        idx = idx[days == day]
+        if len(bucket) > 1:
+            idx = np.unique(idx)
+        return idx
+
+    # ------------------------------------------------------------------ awareness
+    def diffuse_awareness(self, spend_today_base: float) -> int:
+        """Bass step for one day; returns the number of newly aware consumers."""
+        aw = self.spec.awareness
+        unaware = self.n - self.n_aware
+        if unaware <= 0:
+            return 0
+        p = aw.p_base_daily + aw.p_per_1k_spend_daily * spend_today_base / 1000.0
+        f = self.n_aware / self.n
+        effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
+        q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily
+        h = daily_adoption_probability(p, q, f)
+        k = int(self.rng_awareness.binomial(unaware, h)) if h > 0 else 0
+        if k:
+            new = self._awareness_order[self.n_aware : self.n_aware + k]
+            self.aware[new] = True
+            self.n_aware += k
+        return k
+
+    # ------------------------------------------------------------------ occasions
+    def run_occasions(
+        self,
+        day: int,
+        offers: list[CategoryOffers],
+        payment_supported: np.ndarray,
+        fulfil: Fulfil,
+    ) -> OccasionResult:
+        """Process today's purchase occasions: choice, purchase, dropout, next occasion."""
+        res = OccasionResult(views=np.zeros(self.n_products, dtype=np.int64))
+        res.comp_units = [np.zeros(o.n_comp, dtype=np.int64) for o in offers]
+        idx = self._due(day)
+        while len(idx):
+            self._occasion_round(day, idx, offers, payment_supported, fulfil, res)
+            alive = idx[self.alive[idx]]
+            self._schedule(alive, self.next_tau[alive])
+            idx = self._due(day)  # a second occasion on the same day (rare)
+        return res
+
+    def _occasion_round(
+        self,
+        day: int,
+        idx: np.ndarray,
+        offers: list[CategoryOffers],
+        payment_supported: np.ndarray,
+        fulfil: Fulfil,
+        res: OccasionResult,
+    ) -> None:
+        ch = self.spec.choice
+        n_cat = len(offers)
+        res.occasions += len(idx)
+        if n_cat == 1:
+            cat = np.zeros(len(idx), dtype=np.int64)
+        else:
+            cat = self.rng_choice.choice(n_cat, size=len(idx), p=self.category_probs)
+        chosen_consumers: list[np.ndarray] = []
+        chosen_products: list[np.ndarray] = []
+        for c in range(n_cat):
+            members = idx[cat == c] if n_cat > 1 else idx
+            if not len(members):
+                continue
+            o = offers[c]
+            seg = self.segment[members]
+            alpha = self.price_sensitivity[members][:, None]
+            qw = self.quality_weight[seg][:, None]
+            ew = self.eco_weight[seg][:, None]
+            dw = self.delivery_weight[seg][:, None]
+            parts = []
+            if o.n_comp:
+                v_comp = (
+                    qw * o.comp_quality[None, :].astype(np.float32)
+                    + ew * o.comp_eco[None, :].astype(np.float32)
+                    - alpha * o.comp_price_ref[None, :].astype(np.float32)
+                    - dw * o.comp_delivery_days[None, :].astype(np.float32)
+                )
+                parts.append(v_comp)
+            aware = self.aware[members]
+            if o.n_ours:
+                personal = (
+                    ch.loyalty_weight * self.loyalty[members]
+                    + self.utility_bonus[members]
+                    - np.float32(ch.unsupported_payment_penalty)
+                    * ~payment_supported[self.payment_method[members]]
+                )
+                v_ours = (
+                    qw * o.our_quality[None, :].astype(np.float32)
+                    + ew * o.our_eco[None, :].astype(np.float32)
+                    - alpha * o.our_price_ref[None, :].astype(np.float32)
+                    - dw * o.our_delivery_days[None, :].astype(np.float32)
+                    + o.our_constant[None, :].astype(np.float32)
+                    + personal[:, None]
+                )
+                v_ours[~aware] = -np.inf
+                parts.insert(0, v_ours)
+                np.add.at(res.views, o.our_products, int(aware.sum()))
+            if not parts:
+                continue
+            v = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+            choice = sample_choices(v, ch.outside_utility, self.rng_choice)
+            inside = choice >= 0
+            res.market_units += int(inside.sum())
+            if o.n_comp:
+                comp_pick = choice[choice >= o.n_ours] - o.n_ours
+                res.comp_units[c] += np.bincount(comp_pick, minlength=o.n_comp)
+            mine = (choice >= 0) & (choice < o.n_ours)
+            if mine.any():
+                chosen_consumers.append(members[mine])
+                chosen_products.append(o.our_products[choice[mine]])
+        if chosen_consumers:
+            buyers = np.concatenate(chosen_consumers)
+            products = np.concatenate(chosen_products)
+            res.demanded_units += len(buyers)
+            filled = fulfil(buyers, products)
+            res.stockouts += int((~filled).sum())
+            res.market_units -= int((~filled).sum())
+        # dropout after the occasion (BG/NBD), raised for dissatisfied customers
+        p = self.dropout[idx] * self.dropout_multiplier[idx]
+        cust = self.customer[idx]
+        if cust.any():
+            uplift = self.spec.service.dissatisfaction_dropout_uplift
+            p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction[idx])), p)
+        dies = self.rng_occasions.random(len(idx)) < p
+        if dies.any():
+            dead = idx[dies]
+            self.alive[dead] = False
+            dead_customers = dead[self.customer[dead]]
+            res.deaths += len(dead)
+            res.churned_customers += len(dead_customers)
+            if len(dead_customers):
+                np.subtract.at(self._last_day_hist, self.last_day[dead_customers], 1)
+                below = self.satisfaction[dead_customers] < self.spec.service.dissatisfied_below
+                self.n_dissatisfied -= int(below.sum())
+
+    # ------------------------------------------------------------------ customers
+    def record_purchases(self, day: int, idx: np.ndarray, paid_base: np.ndarray) -> tuple[int, int]:
+        """Update RFM for filled orders; returns (new customers, repeat orders)."""
+        new_mask = ~self.customer[idx]
+        repeat = int((~new_mask).sum())
+        new = np.unique(idx[new_mask])
+        if len(new):
+            self.customer[new] = True
+            self.first_day[new] = day
+            self._customer_ids.append(new)
+            self.n_customers += len(new)
+            below = self.satisfaction[new] < self.spec.service.dissatisfied_below
+            self.n_dissatisfied += int(below.sum())
+        old = idx[~new_mask]
+        if len(old):
+            np.subtract.at(self._last_day_hist, self.last_day[old], 1)
+        self.last_day[idx] = day
+        np.add.at(self._last_day_hist, np.full(len(idx), day), 1)
+        np.add.at(self.frequency, idx, 1)
+        np.add.at(self.monetary_base, idx, paid_base.astype(np.float32))
+        return len(new), repeat
+
+    def customer_ids(self) -> np.ndarray:
+        """Indices of every consumer who ever bought from us, in acquisition order."""
+        if not self._customer_ids:
+            return np.empty(0, dtype=np.int32)
+        if len(self._customer_ids) > 1:
+            self._customer_ids = [np.concatenate(self._customer_ids)]
+        return self._customer_ids[0]
+
+    def active_customers(self, day: int, window_days: int) -> int:
+        """Alive customers whose last purchase is within ``window_days``."""
+        lo = max(0, day - window_days + 1)
+        return int(self._last_day_hist[lo : day + 1].sum())
+
+    def record_deliveries(
+        self,
+        idx: np.ndarray,
+        late: np.ndarray,
+        returned: np.ndarray,
+        lost: np.ndarray,
+        late_softening: float,
+    ) -> None:
+        """Move satisfaction and loyalty after a delivery, return or loss."""
+        sv = self.spec.service
+        late_target = sv.late_satisfaction + late_softening * (1.0 - sv.late_satisfaction)
+        target = np.where(
+            lost,
+            0.0,
+            np.where(returned, sv.returned_satisfaction, np.where(late, late_target, 1.0)),
+        ).astype(np.float32)
+        before = self.satisfaction[idx] < sv.dissatisfied_below
+        # sequential effect for repeated indices is approximated by a single update
+        self.satisfaction[idx] += np.float32(sv.satisfaction_learning_rate) * (
+            target - self.satisfaction[idx]
+        )
+        after = self.satisfaction[idx] < sv.dissatisfied_below
+        alive = self.alive[idx]
+        self.n_dissatisfied += int((after & alive).sum()) - int((before & alive).sum())
+        gain = np.where(
+            late | lost,
+            -sv.late_loyalty_loss * (1.0 - late_softening),
+            np.where(returned, 0.0, sv.loyalty_gain_per_order),
+        ).astype(np.float32)
+        self.loyalty[idx] = np.clip(self.loyalty[idx] + gain, 0.0, 1.0)
+
+    # ------------------------------------------------------------------ retention
+    def apply_retention(
+        self,
+        day: int,
+        idx: np.ndarray,
+        dropout_multiplier: float,
+        rate_multiplier: float,
+        utility_bonus: float,
+        rebate_share: float,
+        duration_days: int,
+    ) -> None:
+        """Start a retention action for ``idx`` (replacing any running one)."""
+        idx = np.unique(idx)
+        idx = idx[self.alive[idx]]
+        until = min(day + duration_days, self.horizon_days)
+        self.dropout_multiplier[idx] = dropout_multiplier
+        self.utility_bonus[idx] = utility_bonus
+        self.rebate_share[idx] = rebate_share
+        self.retention_until[idx] = until
+        self._expiries.setdefault(until, []).append(idx)
+        if rate_multiplier != 1.0 or (self.rate_multiplier[idx] != 1.0).any():
+            self.rate_multiplier[idx] = rate_multiplier
+            self._schedule(idx, np.full(len(idx), self.season_cumulative[day]))
+
+    def expire_retention(self, day: int) -> None:
+        """End retention actions whose term ends today."""
+        for idx in self._expiries.pop(day, []):
+            idx = idx[self.retention_until[idx] == day]
+            self.dropout_multiplier[idx] = 1.0
+            self.utility_bonus[idx] = 0.0
+            self.rebate_share[idx] = 0.0
+            self.retention_until[idx] = -1
+            changed = idx[(self.rate_multiplier[idx] != 1.0) & self.alive[idx]]
+            if len(changed):
+                self.rate_multiplier[changed] = 1.0
+                self._schedule(changed, np.full(len(changed), self.season_cumulative[day]))
+
+    def mean_satisfaction(self) -> float:
+        """Mean satisfaction of alive customers (NaN before the first one)."""
+        ids = self.customer_ids()
+        if not len(ids):
+            return float("nan")
+        ids = ids[self.alive[ids]]
+        return float(self.satisfaction[ids].mean()) if len(ids) else float("nan")
+
+    def nbytes(self) -> int:
+        """Memory held by the per-consumer arrays and the calendar."""
+        arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
+        cal = sum(a.nbytes for bucket in self._calendar for a in bucket)
+        return sum(a.nbytes for a in arrays) + cal

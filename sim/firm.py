@@ -1,0 +1,166 @@
+"""Our firm: listings and prices, inventory per warehouse, localization state and the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.kpis import FLOW_KPIS
+from sim.orders import OrderBook
+from sim.scenario import PAYMENT_METHODS, Lane, Scenario, local_lane, outbound_lane
+from strategies.base import LocalizationChoice
+
+DAYS_PER_MONTH = 365.0 / 12.0
+
+
+@dataclass
+class Transfer:
+    """A stock replenishment on its way to a warehouse."""
+
+    warehouse: int
+    product: int
+    units: int
+    arrival_day: int = -1  # for supplier orders; lane transfers arrive via SimPy
+
+
+class FirmAgent(mesa.Agent):
+    """The seller whose strategies we evaluate."""
+
+    def __init__(self, model: mesa.Model, scenario: Scenario):
+        super().__init__(model)
+        sc = scenario
+        self.scenario = sc
+        self.regions = sc.regions
+        self.n_regions = len(sc.regions)
+        self.products = sc.products
+        self.n_products = len(sc.products)
+        self.category_index = {c: i for i, c in enumerate(sc.categories)}
+        self.product_category = np.array(
+            [self.category_index[p.category] for p in sc.products], dtype=np.int64
+        )
+        self.unit_cost_base = np.array([p.unit_cost_base for p in sc.products])
+        self.quality = np.array([p.quality for p in sc.products])
+        self.eco_score = np.array([p.eco_score for p in sc.products])
+        self.product_tags = [frozenset(p.tags) for p in sc.products]
+        self.cash_base = float(sc.firm.starting_cash_base)
+
+        # warehouses and lanes
+        self.warehouses = sc.firm.warehouses
+        self.warehouse_index = {w.id: i for i, w in enumerate(self.warehouses)}
+        nw = len(self.warehouses)
+        self.on_hand = np.zeros((nw, self.n_products), dtype=np.int64)
+        self.on_order = np.zeros((nw, self.n_products), dtype=np.int64)
+        for w, wh in enumerate(self.warehouses):
+            if wh.region is None:
+                self.on_hand[w, :] = wh.initial_units
+        self.reorder_point = np.full((nw, self.n_products), -1, dtype=np.int64)
+        self.order_quantity = np.zeros((nw, self.n_products), dtype=np.int64)
+        for rule in sorted(sc.firm.inventory_policy, key=lambda r: r.product is not None):
+            w = self.warehouse_index[rule.warehouse]
+            cols = (
+                slice(None)
+                if rule.product is None
+                else [p.id for p in sc.products].index(rule.product)
+            )
+            self.reorder_point[w, cols] = rule.reorder_point
+            self.order_quantity[w, cols] = rule.order_quantity
+        self.outbound: list[Lane] = [outbound_lane(sc, r.id) for r in sc.regions]  # type: ignore[misc]
+        self.local: list[Lane | None] = [local_lane(sc, r.id) for r in sc.regions]
+
+        # listings, prices, localization
+        fx_ref = np.array([r.fx.local_per_base for r in sc.regions])
+        self.listed = np.zeros((self.n_regions, self.n_products), dtype=bool)
+        self.listed_since = np.full((self.n_regions, self.n_products), -1, dtype=np.int64)
+        self.price_local = (self.unit_cost_base[None, :] * 1.5) * fx_ref[:, None]
+        default_methods = frozenset(sc.firm.supported_payment_methods)
+        self.default_methods = default_methods
+        self.localization = [
+            LocalizationChoice(payment_methods=default_methods) for _ in sc.regions
+        ]
+        self.payment_fee = np.array(
+            [sc.firm.payment_fee_rate.get(m, np.nan) for m in PAYMENT_METHODS]
+        )
+        budgets = []
+        for r in sc.regions:
+            b = sc.firm.marketing_budget_monthly_base.get(r.id, 0.0)
+            budgets.append(b if isinstance(b, list) else [b] * 12)
+        self.marketing_monthly_base = np.array(budgets, dtype=float)
+
+        # ledger: today's flows per region and firm level
+        self.today = {k: np.zeros(self.n_regions) for k in FLOW_KPIS}
+        self.firm_today = {k: 0.0 for k in FLOW_KPIS}
+        self.orders = OrderBook(capacity=4096)
+        self.pending_dispatch: dict[str, list[np.ndarray]] = {}
+        self.supplier_arrivals: dict[int, list[Transfer]] = {}
+        self.lane_transfers: dict[int, Transfer] = {}
+        self._next_transfer_id = 0
+
+    # ------------------------------------------------------------------ helpers
+    def serving_warehouse(self, r: int) -> int:
+        """Warehouse shipping to region ``r`` today."""
+        lane = self.serving_lane(r)
+        return self.warehouse_index[lane.origin]
+
+    def serving_lane(self, r: int) -> Lane:
+        """Lane carrying region ``r``'s orders today."""
+        local = self.local[r]
+        if self.localization[r].local_warehouse and local is not None:
+            return local
+        return self.outbound[r]
+
+    def is_cross_border(self, r: int) -> bool:
+        """Whether orders to region ``r`` cross a border (duty applies above de minimis)."""
+        return self.serving_lane(r) is self.outbound[r]
+
+    def consumer_price_local(self, r: int, price_local: np.ndarray) -> np.ndarray:
+        """Landed consumer price: list price plus duty above de minimis (cross-border) and VAT."""
+        tax = self.regions[r].tax
+        duty = 0.0
+        if self.is_cross_border(r):
+            duty = np.where(price_local > tax.de_minimis_local, tax.duty_rate, 0.0)
+        return price_local * (1.0 + duty) * (1.0 + tax.vat_rate)
+
+    def landed_cost_base(self, r: int) -> np.ndarray:
+        """Unit cost plus freight (and import duty on stock held locally) per unit."""
+        lane = self.serving_lane(r)
+        cost = self.unit_cost_base + lane.cost_per_unit_base
+        if lane is not self.outbound[r]:
+            wh = self.warehouses[self.warehouse_index[lane.origin]]
+            stock_lane = self.stock_lane(wh.replenish_from, wh.region)
+            if stock_lane is not None:
+                cost = cost + stock_lane.cost_per_unit_base
+            cost = cost + self.regions[r].tax.duty_rate * self.unit_cost_base
+        return cost
+
+    def stock_lane(self, origin: str, region_id: str | None) -> Lane | None:
+        """Lane carrying stock from warehouse ``origin`` to ``region_id``."""
+        for lane in self.scenario.lanes:
+            if lane.carries == "stock" and lane.origin == origin and lane.destination == region_id:
+                return lane
+        return None
+
+    def book(self, name: str, r: int | None, amount: float) -> None:
+        """Add ``amount`` to today's flow ``name`` for region ``r`` (None = firm level)."""
+        if r is None:
+            self.firm_today[name] += amount
+        else:
+            self.today[name][r] += amount
+
+    def reset_day(self) -> None:
+        """Clear today's flows."""
+        for arr in self.today.values():
+            arr[:] = 0.0
+        for k in self.firm_today:
+            self.firm_today[k] = 0.0
+
+    def payment_supported(self, r: int) -> np.ndarray:
+        """Boolean per payment method code: supported in region ``r``."""
+        methods = self.localization[r].payment_methods
+        return np.array([m in methods for m in PAYMENT_METHODS], dtype=bool)
+
+    def new_transfer_id(self) -> int:
+        """Id for a stock transfer (shares the lane's order-id field)."""
+        self._next_transfer_id += 1
+        return self._next_transfer_id

@@ -1,0 +1,85 @@
+"""Strategy registry by kind and name; plug-ins use the `marketsim.strategies` entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+from strategies.base import BASE_BY_KIND, KINDS, Strategy, StrategyError, resolve_params
+
+ENTRY_POINT_GROUP = "marketsim.strategies"
+_BUILTIN_MODULES = (
+    "strategies.pricing",
+    "strategies.selection",
+    "strategies.retention",
+    "strategies.localization",
+)
+_REGISTRY: dict[str, dict[str, type[Strategy]]] = {kind: {} for kind in KINDS}
+_loaded = False
+
+S = TypeVar("S", bound=type[Strategy])
+
+
+def register(cls: S) -> S:
+    """Class decorator adding a strategy to the registry under ``cls.kind`` and ``cls.name``."""
+    kind = getattr(cls, "kind", None)
+    if kind not in _REGISTRY:
+        raise StrategyError(f"{cls.__name__}: kind must be one of {list(KINDS)}, got {kind!r}")
+    if not issubclass(cls, BASE_BY_KIND[kind]):
+        raise StrategyError(f"{cls.__name__}: must subclass {BASE_BY_KIND[kind].__name__}")
+    existing = _REGISTRY[kind].get(cls.name)
+    if existing is not None and existing is not cls:
+        raise StrategyError(f"{kind} strategy {cls.name!r} is already registered by {existing}")
+    _REGISTRY[kind][cls.name] = cls
+    return cls
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in _BUILTIN_MODULES:
+        import_module(module)
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        obj = ep.load()  # a module (registering on import) or a Strategy class
+        if isinstance(obj, type) and issubclass(obj, Strategy):
+            register(obj)
+
+
+def names(kind: str) -> list[str]:
+    """Registered names of one kind, sorted."""
+    _load()
+    if kind not in _REGISTRY:
+        raise StrategyError(f"unknown strategy kind {kind!r}; valid kinds: {list(KINDS)}")
+    return sorted(_REGISTRY[kind])
+
+
+def get(kind: str, name: str) -> type[Strategy]:
+    """The strategy class registered as ``name`` for ``kind``."""
+    valid = names(kind)
+    if name not in _REGISTRY[kind]:
+        raise StrategyError([("name", f"unknown {kind} strategy {name!r}; valid: {valid}")])
+    return _REGISTRY[kind][name]
+
+
+def create(kind: str, name: str, params: Mapping[str, Any] | None = None) -> Strategy:
+    """Instantiate a registered strategy with validated parameters."""
+    return get(kind, name)(**dict(params or {}))
+
+
+def validate_choice(kind: str, name: str, params: Mapping[str, Any], context: Any = None) -> None:
+    """Check a scenario's strategy entry; raise ``StrategyError`` with field paths."""
+    cls = get(kind, name)
+    values = resolve_params(cls, params)
+    problems = cls.check(values, context) if context is not None else []
+    if problems:
+        raise StrategyError(problems)
+
+
+def all_strategies() -> dict[str, dict[str, type[Strategy]]]:
+    """Every registered strategy, by kind then name (sorted)."""
+    _load()
+    return {kind: dict(sorted(_REGISTRY[kind].items())) for kind in KINDS}
