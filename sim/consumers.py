@@ -154,6 +154,8 @@ class RegionalConsumers(mesa.Agent):
         self._customer_ids: list[np.ndarray] = []
         self.n_customers = 0
         self.n_dissatisfied = 0
+        self.n_alive_customers = 0
+        self.satisfaction_sum = 0.0  # over alive customers, kept incrementally
         self._last_day_hist = np.zeros(horizon_days + 1, dtype=np.int64)
 
         cats = region.category_shares or {c: 1.0 for c in categories}
@@ -329,6 +331,8 @@ class RegionalConsumers(mesa.Agent):
                 np.subtract.at(self._last_day_hist, self.last_day[dead_customers], 1)
                 below = self.satisfaction[dead_customers] < self.spec.service.dissatisfied_below
                 self.n_dissatisfied -= int(below.sum())
+                self.n_alive_customers -= len(dead_customers)
+                self.satisfaction_sum -= float(self.satisfaction[dead_customers].sum())
 
     # ------------------------------------------------------------------ customers
     def record_purchases(self, day: int, idx: np.ndarray, paid_base: np.ndarray) -> tuple[int, int]:
@@ -343,6 +347,8 @@ class RegionalConsumers(mesa.Agent):
             self.n_customers += len(new)
             below = self.satisfaction[new] < self.spec.service.dissatisfied_below
             self.n_dissatisfied += int(below.sum())
+            self.n_alive_customers += len(new)
+            self.satisfaction_sum += float(self.satisfaction[new].sum())
         old = idx[~new_mask]
         if len(old):
             np.subtract.at(self._last_day_hist, self.last_day[old], 1)
@@ -381,14 +387,21 @@ class RegionalConsumers(mesa.Agent):
             0.0,
             np.where(returned, sv.returned_satisfaction, np.where(late, late_target, 1.0)),
         ).astype(np.float32)
-        before = self.satisfaction[idx] < sv.dissatisfied_below
-        # sequential effect for repeated indices is approximated by a single update
-        self.satisfaction[idx] += np.float32(sv.satisfaction_learning_rate) * (
-            target - self.satisfaction[idx]
-        )
-        after = self.satisfaction[idx] < sv.dissatisfied_below
         alive = self.alive[idx]
-        self.n_dissatisfied += int((after & alive).sum()) - int((before & alive).sum())
+        before_sat = self.satisfaction[idx]
+        # several deliveries to one consumer on one day: the last update wins
+        self.satisfaction[idx] = before_sat + np.float32(sv.satisfaction_learning_rate) * (
+            target - before_sat
+        )
+        uniq, first = np.unique(idx, return_index=True)
+        alive_u = alive[first]
+        after_sat = self.satisfaction[uniq]
+        before_u = before_sat[first]
+        thr = sv.dissatisfied_below
+        self.n_dissatisfied += int(((after_sat < thr) & alive_u).sum()) - int(
+            ((before_u < thr) & alive_u).sum()
+        )
+        self.satisfaction_sum += float((after_sat - before_u)[alive_u].sum())
         gain = np.where(
             late | lost,
             -sv.late_loyalty_loss * (1.0 - late_softening),
@@ -435,11 +448,9 @@ class RegionalConsumers(mesa.Agent):
 
     def mean_satisfaction(self) -> float:
         """Mean satisfaction of alive customers (NaN before the first one)."""
-        ids = self.customer_ids()
-        if not len(ids):
+        if self.n_alive_customers <= 0:
             return float("nan")
-        ids = ids[self.alive[ids]]
-        return float(self.satisfaction[ids].mean()) if len(ids) else float("nan")
+        return self.satisfaction_sum / self.n_alive_customers
 
     def nbytes(self) -> int:
         """Memory held by the per-consumer arrays and the calendar."""

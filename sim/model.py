@@ -155,6 +155,7 @@ class MarketModel(mesa.Model):
         self._today_units = np.zeros((nr, npd), dtype=np.int64)
         self._today_revenue = np.zeros((nr, npd))
         self._marketing_total = np.zeros(nr)
+        self._customer_views: dict[tuple[int, int], CustomerView] = {}
 
         self.datacollector = mesa.DataCollector(tables={"kpis": KPI_COLUMNS})
 
@@ -243,8 +244,6 @@ class MarketModel(mesa.Model):
         w = self.recent_window_days
         order = [(d - 1 - k) % w for k in range(w)]  # newest first
         for r, region in enumerate(sc.regions):
-            pop = self.consumers[r]
-            ids = pop.customer_ids()
             comp_ids, comp_cats, comp_prices, comp_changes = [], [], [], []
             for comp in self.competitors:
                 mask = comp.region == r
@@ -276,14 +275,7 @@ class MarketModel(mesa.Model):
                 competitor_categories=tuple(comp_cats),
                 competitor_price_local=frozen_array(np.concatenate(comp_prices or [[]])),
                 competitor_price_change_recent=frozen_array(np.concatenate(comp_changes or [[]])),
-                customers=CustomerView(
-                    customer_ids=frozen_array(ids),
-                    recency_days=frozen_array(d - pop.last_day[ids].astype(np.int64)),
-                    frequency=frozen_array(pop.frequency[ids]),
-                    monetary_base=frozen_array(pop.monetary_base[ids]),
-                    satisfaction=frozen_array(pop.satisfaction[ids]),
-                    tenure_days=frozen_array(d - pop.first_day[ids].astype(np.int64)),
-                ),
+                customers=self._customer_view(r),
                 marketing_spent_base=float(self._marketing_total[r]),
                 localization=firm.localization[r],
                 mean_delivery_days_recent=ratio(deliv[1], deliv[0]),
@@ -306,6 +298,27 @@ class MarketModel(mesa.Model):
             eco_score=frozen_array(firm.eco_score),
             regions=regions,
         )
+
+    def _customer_view(self, r: int) -> CustomerView:
+        """RFM arrays of our customers in region ``r`` (cached for the day: a strategy phase
+        does not change them)."""
+        key = (self.day, r)
+        cached = self._customer_views.get(key)
+        if cached is not None:
+            return cached
+        d, pop = self.day, self.consumers[r]
+        ids = pop.customer_ids()
+        view = CustomerView(
+            customer_ids=frozen_array(ids),
+            recency_days=frozen_array(d - pop.last_day[ids].astype(np.int64)),
+            frequency=frozen_array(pop.frequency[ids]),
+            monetary_base=frozen_array(pop.monetary_base[ids]),
+            satisfaction=frozen_array(pop.satisfaction[ids]),
+            tenure_days=frozen_array(d - pop.first_day[ids].astype(np.int64)),
+        )
+        self._customer_views = {k: v for k, v in self._customer_views.items() if k[0] == d}
+        self._customer_views[key] = view
+        return view
 
     def _run_strategies(self, d: int) -> None:
         s = self.strategies
@@ -758,12 +771,13 @@ class MarketModel(mesa.Model):
         )
         all_row = {"day": d, "region": ALL_REGIONS, **totals, **self._ratios(totals)}
         n_cust = sum(p.n_customers for p in self.consumers)
-        sat = [p.mean_satisfaction() * p.n_customers for p in self.consumers if p.n_customers]
+        alive_customers = sum(p.n_alive_customers for p in self.consumers)
+        sat_sum = sum(p.satisfaction_sum for p in self.consumers)
         all_row.update(
             active_customers=sum(row["active_customers"] for row in rows),
             customers=n_cust,
             aware_share=sum(p.n_aware for p in self.consumers) / sum(p.n for p in self.consumers),
-            satisfaction=(np.nansum(sat) / n_cust) if n_cust else float("nan"),
+            satisfaction=ratio(sat_sum, alive_customers),
             in_transit=int(sum(row["in_transit"] for row in rows)),
             inventory_units=int(firm.on_hand.sum()),
             fx_local_per_base=float("nan"),

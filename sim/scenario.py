@@ -559,7 +559,7 @@ def check_references(scenario: Scenario, source: str) -> list[Problem]:
     dupes(warehouse_ids, "firm.warehouses", "warehouse")
 
     for i, region in enumerate(scenario.regions):
-        for cat in (region.category_shares or {}):
+        for cat in region.category_shares or {}:
             if cat not in categories:
                 bad(f"regions[{i}].category_shares.{cat}", f"unknown category; known: {categories}")
     for ci, comp in enumerate(scenario.competitors):
