@@ -348,14 +348,25 @@ def fit_bgnbd(
 
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 4
     options = {"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9}
-    result = minimize(objective, start_log, jac=True, method="L-BFGS-B", bounds=bounds,
-                      options=options)  # fmt: skip
+    result = minimize(
+        objective, start_log, jac=True, method="L-BFGS-B", bounds=bounds, options=options
+    )
     messages = [f"L-BFGS-B: {result.message}"]
     if not result.success:
-        rough = minimize(value_only, result.x, method="Nelder-Mead",
-                         options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12})  # fmt: skip
-        result = minimize(objective, np.clip(rough.x, -_LOG_BOUND, _LOG_BOUND), jac=True,
-                          method="L-BFGS-B", bounds=bounds, options=options)  # fmt: skip
+        rough = minimize(
+            value_only,
+            result.x,
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12},
+        )
+        result = minimize(
+            objective,
+            np.clip(rough.x, -_LOG_BOUND, _LOG_BOUND),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options=options,
+        )
         messages += [f"Nelder-Mead: {rough.message}", f"L-BFGS-B polish: {result.message}"]
     log_theta = np.asarray(result.x, dtype=float)
     at_bound = bool(np.any(np.abs(log_theta) >= _LOG_BOUND - 1e-6))
@@ -708,8 +719,7 @@ def plot_cumulative(result: HoldoutResult, path: str | Path) -> Path:
         table = result.by_frequency
         positions = np.arange(len(table))
         ax_freq.plot(positions, table["actual_mean"], marker="o", color="black", label="actual")
-        ax_freq.plot(positions, table["predicted_mean"], marker="s", linestyle="--",
-                     label="BG/NBD")  # fmt: skip
+        ax_freq.plot(positions, table["predicted_mean"], marker="s", linestyle="--", label="BG/NBD")
         ax_freq.set_xticks(positions, list(table.index))
         ax_freq.set_xlabel("repeat purchases in calibration")
         ax_freq.set_ylabel("mean repeat purchases in holdout")
