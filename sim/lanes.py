@@ -293,10 +293,13 @@ class LaneAgent(mesa.Agent):
             self.stage_service_hours[stage.name].append(service_hours)
             yield env.timeout(service_hours)
             resource.release(request)
-            if customs is not None and customs.stage == stage.name:
-                if self.lane_rng.random() < customs.inspection_probability:
-                    self.shipments_inspected += 1
-                    yield env.timeout(sample_duration(customs.delay_hours, self.lane_rng))
+            if (
+                customs is not None
+                and customs.stage == stage.name
+                and self.lane_rng.random() < customs.inspection_probability
+            ):
+                self.shipments_inspected += 1
+                yield env.timeout(sample_duration(customs.delay_hours, self.lane_rng))
         arrival_hour = env.now
         n = order_ids.shape[0]
         last_mile_days = sample_duration(self.lane.last_mile_days, self.lane_rng, size=n)
