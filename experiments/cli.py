@@ -7,7 +7,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from experiments.results import OutputPathError, totals, write_csv, write_json
+from experiments.calibration.commands import CalibrationInputError
+from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
 from sim.scenario import ScenarioError
 from strategies.base import StrategyError
@@ -63,6 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     table = totals(frame)
     out = Path(args.out)
     write_csv(out, "kpis.csv", frame)
+    if args.transactions:
+        write_transactions(model, args.transactions, args.start_date)
     write_json(
         out,
         "summary.json",
@@ -88,6 +91,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print(format_summary(table, title))
     return 0
+
+
+def write_transactions(model, path: str, start_date: str) -> None:
+    """Export the simulated transaction log with calendar dates."""
+    import pandas as pd
+
+    try:
+        start = pd.Timestamp(start_date)
+    except ValueError:
+        raise OutputPathError(f"--start-date: not a date: {start_date!r}") from None
+    tx = model.transactions()
+    tx.insert(2, "date", (start + pd.to_timedelta(tx.pop("day"), unit="D")).dt.strftime("%Y-%m-%d"))
+    target = Path(path)
+    atomic_write(target.resolve(), lambda p: tx.to_csv(p, index=False))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -133,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--days", type=int, help="simulate this many days (default: horizon_days)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--out", default="results/run", help="output folder (default results/run)")
+    run.add_argument(
+        "--transactions",
+        metavar="FILE.csv",
+        help="also export our simulated transaction log (day 0 = --start-date)",
+    )
+    run.add_argument("--start-date", default="2026-01-01", help="calendar date of day 0")
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check scenario files; exit 2 listing every problem")
@@ -141,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     strat = sub.add_parser("strategies", help="list strategies with their parameters")
     strat.set_defaults(func=cmd_strategies)
+
+    from experiments.calibration.commands import add_parser as add_calibrate
+
+    add_calibrate(sub)
     return parser
 
 
@@ -158,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (StrategyError, OutputPathError) as exc:
+    except (StrategyError, OutputPathError, CalibrationInputError) as exc:
         print(f"marketsim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -230,6 +230,11 @@ class RegionalConsumers(mesa.Agent):
         """Process today's purchase occasions: choice, purchase, dropout, next occasion."""
         res = OccasionResult(views=np.zeros(self.n_products, dtype=np.int64))
         res.comp_units = [np.zeros(o.n_comp, dtype=np.int64) for o in offers]
+        if day == 0 and self.spec.repeat.launch_cohort:
+            everyone = np.arange(self.n, dtype=np.int32)
+            for start in range(0, self.n, 200_000):  # bounded temporaries
+                chunk = everyone[start : start + 200_000]
+                self._occasion_round(day, chunk, offers, payment_supported, fulfil, res, False)
         idx = self._due(day)
         while len(idx):
             self._occasion_round(day, idx, offers, payment_supported, fulfil, res)
@@ -246,6 +251,7 @@ class RegionalConsumers(mesa.Agent):
         payment_supported: np.ndarray,
         fulfil: Fulfil,
         res: OccasionResult,
+        dropout: bool = True,
     ) -> None:
         ch = self.spec.choice
         n_cat = len(offers)
@@ -314,6 +320,8 @@ class RegionalConsumers(mesa.Agent):
             filled = fulfil(buyers, products)
             res.stockouts += int((~filled).sum())
             res.market_units -= int((~filled).sum())
+        if not dropout:
+            return
         # dropout after the occasion (BG/NBD), raised for dissatisfied customers
         p = self.dropout[idx] * self.dropout_multiplier[idx]
         cust = self.customer[idx]

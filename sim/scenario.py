@@ -74,6 +74,9 @@ class BgNbd(_Strict):
     alpha_days: Positive
     a: Positive
     b: Positive
+    launch_cohort: bool = False
+    """Every consumer has a purchase occasion at the start of day 0 (BG/NBD's time zero)
+    with no dropout after it, so a monopolist's customer log is exactly BG/NBD."""
 
 
 class Segment(_Strict):
