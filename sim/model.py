@@ -121,6 +121,9 @@ class MarketModel(mesa.Model):
             lane.id: LaneAgent(self, lane, self.env, self.streams.get("lane", k))
             for k, lane in enumerate(sc.lanes)
         }
+        self.entry_day = np.array(
+            [sc.firm.entry_day_by_region.get(r.id, 0) for r in sc.regions], dtype=np.int64
+        )
         self.fx_local_per_base = np.array([r.fx.local_per_base for r in sc.regions])
         self.fx_reference = self.fx_local_per_base.copy()
         self.rng_fx = self.streams.get("fx")
@@ -183,12 +186,13 @@ class MarketModel(mesa.Model):
             z = self.rng_fx.standard_normal(len(vol))
             self.fx_local_per_base *= np.exp(vol * z - vol**2 / 2)
         spend = self._book_running_costs(d)
-        if d % self.scenario.strategies.decision_interval_days == 0:
+        if d % self.scenario.strategies.decision_interval_days == 0 or (self.entry_day == d).any():
             self._run_strategies(d)
         for comp in self.competitors:
             comp.reprice(d, self._our_min_price, self._best_response)
         for r, pop in enumerate(self.consumers):
-            pop.diffuse_awareness(spend[r])
+            if d >= self.entry_day[r]:
+                pop.diffuse_awareness(spend[r])
         self._occasion = []
         for r, pop in enumerate(self.consumers):
             offers = self._offers(r)
@@ -209,10 +213,13 @@ class MarketModel(mesa.Model):
     def _book_running_costs(self, d: int) -> np.ndarray:
         firm, sc = self.firm, self.scenario
         month = int(month_of_day(d))
-        spend = firm.marketing_monthly_base[:, month] / DAYS_PER_MONTH
+        entered = d >= self.entry_day
+        spend = np.where(entered, firm.marketing_monthly_base[:, month] / DAYS_PER_MONTH, 0.0)
         self._marketing_total += spend
         lc = sc.firm.localization_costs
         for r, region in enumerate(sc.regions):
+            if not entered[r]:
+                continue
             firm.book("marketing_base", r, spend[r])
             firm.book(
                 "fixed_base", r, region.regulation.compliance_cost_monthly_base / DAYS_PER_MONTH
@@ -358,6 +365,8 @@ class MarketModel(mesa.Model):
                 raise StrategyError(f"{who}: unknown payment methods {sorted(unknown)}")
             if choice.local_warehouse and firm.local[r] is None:
                 raise StrategyError(f"{who}: region {region_id!r} has no local warehouse lane")
+            if self.day < self.entry_day[r]:
+                continue
             old = firm.localization[r]
             setup = 0.0
             if choice.human_translation and not old.human_translation:
@@ -384,6 +393,8 @@ class MarketModel(mesa.Model):
         for region_id, listed in decision.listed.items():
             r = self._region(region_id, who)
             mask = self._per_product(listed, who, region_id, bool)
+            if self.day < self.entry_day[r]:
+                mask = np.zeros_like(mask)
             newly = mask & ~firm.listed[r]
             firm.listed_since[r, newly] = self.day
             firm.listed_since[r, ~mask] = -1

@@ -349,6 +349,12 @@ class Firm(_Strict):
     supported_payment_methods: list[PaymentMethod] = Field(default_factory=lambda: ["card"])
     fx_conversion_fee: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
     fulfilment: dict[str, Identifier] = Field(default_factory=dict)
+    entry_day_by_region: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        default_factory=dict
+    )
+    """Day our firm enters each region (default 0); before it: no listings, marketing,
+    localization or compliance costs, and no awareness growth. A day past the horizon means
+    the region is not entered."""
     localization_costs: LocalizationCosts = LocalizationCosts()
 
 
@@ -627,6 +633,9 @@ def check_references(scenario: Scenario, source: str) -> list[Problem]:
         if isinstance(budget, list) and len(budget) != 12:
             bad(path, f"expected one number or 12 monthly numbers, got {len(budget)}")
     lanes_by_id = {lane.id: lane for lane in scenario.lanes}
+    for region_id in scenario.firm.entry_day_by_region:
+        if region_id not in region_ids:
+            bad(f"firm.entry_day_by_region.{region_id}", f"unknown region; known: {region_ids}")
     for region_id, lane_id in scenario.firm.fulfilment.items():
         path = f"firm.fulfilment.{region_id}"
         if region_id not in region_ids:
