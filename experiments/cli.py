@@ -8,6 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from experiments.calibration.commands import CalibrationInputError
+from experiments.compare import add_executor_args
+from experiments.compare import add_parser as add_compare
 from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
 from sim.scenario import ScenarioError
@@ -53,6 +55,11 @@ def format_summary(table: dict[str, dict[str, float]], title: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.model import MarketModel
+
+    if args.reps is not None:
+        from experiments.compare import cmd_run_reps
+
+        return cmd_run_reps(args)
 
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
@@ -156,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also export our simulated transaction log (day 0 = --start-date)",
     )
     run.add_argument("--start-date", default="2026-01-01", help="calendar date of day 0")
+    run.add_argument(
+        "--reps", type=int, default=None, help="replications (CRN seeds) with 95%% CIs"
+    )
+    add_executor_args(run)
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check scenario files; exit 2 listing every problem")
@@ -167,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from experiments.calibration.commands import add_parser as add_calibrate
 
+    add_compare(sub)
     add_calibrate(sub)
     return parser
 
@@ -179,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--days must be >= 1, got {args.days}")
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
+    for name in ("reps", "workers", "min_reps", "max_reps", "trials"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    precision = getattr(args, "precision", None)
+    if precision is not None and not 0 < precision < 1:
+        parser.error(f"--precision must be between 0 and 1, got {precision}")
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:

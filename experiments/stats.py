@@ -1,0 +1,166 @@
+"""Statistics over replications: confidence intervals, paired differences, P(best), risk, NPV."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.results import totals
+from sim.kpis import KPI_BY_NAME, KPIS
+
+CONFIDENCE = 0.95
+
+
+def mean_ci(values: np.ndarray | pd.Series, confidence: float = CONFIDENCE) -> dict[str, float]:
+    """Mean, standard deviation and Student-t confidence interval of replication values."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return {
+            "mean": np.nan,
+            "sd": np.nan,
+            "half_width": np.nan,
+            "low": np.nan,
+            "high": np.nan,
+            "n": 0,
+        }
+    mean = float(x.mean())
+    if n < 2:
+        return {
+            "mean": mean,
+            "sd": np.nan,
+            "half_width": np.nan,
+            "low": np.nan,
+            "high": np.nan,
+            "n": n,
+        }
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n))
+    return {
+        "mean": mean,
+        "sd": sd,
+        "half_width": half,
+        "low": mean - half,
+        "high": mean + half,
+        "n": n,
+    }
+
+
+def replication_totals(
+    frames: Mapping[tuple, pd.DataFrame], names: tuple[str, ...]
+) -> pd.DataFrame:
+    """One row per (key..., region) with every KPI totalled over the horizon.
+
+    Args:
+        frames: KPI tables keyed by a tuple (e.g. ``(variant, rep)``).
+        names: column names for the key tuple.
+    """
+    rows = []
+    for key, frame in frames.items():
+        for region, kpis in totals(frame).items():
+            rows.append({**dict(zip(names, key, strict=True)), "region": region, **kpis})
+    return pd.DataFrame(rows)
+
+
+def summarize(per_rep: pd.DataFrame, by: list[str], kpis: list[str] | None = None) -> pd.DataFrame:
+    """Tidy mean/CI table: one row per group and KPI."""
+    kpis = kpis or [k.name for k in KPIS]
+    rows = []
+    for key, g in per_rep.groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        for k in kpis:
+            rows.append({**dict(zip(by, key, strict=True)), "kpi": k, **mean_ci(g[k])})
+    return pd.DataFrame(rows)
+
+
+def better_sign(kpi: str) -> float:
+    """+1 when larger is better, -1 when smaller is better (0 for no direction)."""
+    direction = KPI_BY_NAME[kpi].direction
+    return {"maximize": 1.0, "minimize": -1.0}.get(direction, 0.0)
+
+
+def paired_differences(
+    per_rep: pd.DataFrame, baseline: str, kpis: list[str], region: str = "ALL"
+) -> pd.DataFrame:
+    """Variant minus baseline per replication (paired by ``rep``), with 95% CIs."""
+    data = per_rep[per_rep["region"] == region]
+    base = data[data["variant"] == baseline].set_index("rep")
+    rows = []
+    for variant, g in data.groupby("variant", sort=False):
+        if variant == baseline:
+            continue
+        g = g.set_index("rep")
+        common = g.index.intersection(base.index)
+        for k in kpis:
+            diff = g.loc[common, k] - base.loc[common, k]
+            ci = mean_ci(diff)
+            p = _paired_p(diff)
+            rows.append({"variant": variant, "baseline": baseline, "kpi": k, **ci, "p_value": p})
+    return pd.DataFrame(rows)
+
+
+def _paired_p(diff: pd.Series) -> float:
+    d = np.asarray(diff, dtype=float)
+    d = d[np.isfinite(d)]
+    if len(d) < 2 or np.all(d == d[0]):
+        return float("nan") if len(d) < 2 else (1.0 if d[0] == 0 else 0.0)
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
+
+
+def probability_best(per_rep: pd.DataFrame, kpi: str, region: str = "ALL") -> pd.Series:
+    """Share of paired replications in which each variant is best on ``kpi`` (ties split)."""
+    data = per_rep[per_rep["region"] == region]
+    wide = data.pivot(index="rep", columns="variant", values=kpi).dropna()
+    if wide.empty:
+        return pd.Series(dtype=float)
+    sign = better_sign(kpi) or 1.0
+    score = wide.to_numpy() * sign
+    best = score == score.max(axis=1, keepdims=True)
+    share = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    return pd.Series(share, index=wide.columns, name="p_best")
+
+
+def ranking(per_rep: pd.DataFrame, kpi: str, region: str = "ALL") -> pd.DataFrame:
+    """Variants ranked by mean ``kpi`` in its better direction, with CI and P(best)."""
+    data = per_rep[per_rep["region"] == region]
+    rows = [{"variant": v, **mean_ci(g[kpi])} for v, g in data.groupby("variant", sort=False)]
+    table = pd.DataFrame(rows)
+    table["p_best"] = table["variant"].map(probability_best(per_rep, kpi, region)).fillna(0.0)
+    sign = better_sign(kpi) or 1.0
+    table = table.sort_values("mean", ascending=sign < 0, kind="stable").reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table
+
+
+def cvar(values: np.ndarray, alpha: float = 0.05) -> float:
+    """Mean of the worst ``alpha`` share of outcomes (lower tail; at least one value)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    k = max(1, int(np.ceil(alpha * len(x))))
+    return float(x[:k].mean())
+
+
+def monthly_series(frame: pd.DataFrame, kpi: str, region: str = "ALL") -> np.ndarray:
+    """Sum of a daily flow KPI per 30-day month."""
+    g = frame[frame["region"] == region].sort_values("day")
+    month = (g["day"].to_numpy() // 30).astype(int)
+    return np.bincount(month, weights=g[kpi].to_numpy(dtype=float))
+
+
+def npv(monthly_values: np.ndarray, annual_rate: float) -> float:
+    """Net present value of monthly amounts (end-of-month) at an annual discount rate."""
+    m = np.arange(1, len(monthly_values) + 1)
+    return float(np.sum(monthly_values / (1.0 + annual_rate) ** (m / 12.0)))
+
+
+def payback_month(monthly_values: np.ndarray) -> float:
+    """First month (1-based) after which cumulative profit stays >= 0; NaN if never."""
+    cum = np.cumsum(monthly_values)
+    negative = np.flatnonzero(cum < 0)
+    if len(negative) == 0:
+        return 1.0
+    last_negative = negative[-1]
+    return float(last_negative + 2) if last_negative + 1 < len(cum) else float("nan")
