@@ -25,20 +25,30 @@ def logit_shares(utilities: np.ndarray, outside_utility: float | np.ndarray = 0.
 
 
 def sample_choices(
-    utilities: np.ndarray, outside_utility: float | np.ndarray, rng: np.random.Generator
+    utilities: np.ndarray,
+    outside_utility: float | np.ndarray,
+    rng: np.random.Generator | None = None,
+    noise: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw one choice per row by Gumbel-max; ``-1`` means the outside option.
 
     Args:
         utilities: ``(n, J)`` float32/float64 deterministic utilities (``-inf`` = unavailable).
         outside_utility: scalar or ``(n,)`` utility of not buying.
-        rng: generator for the Gumbel noise (``n * (J + 1)`` draws, row-major).
+        rng: generator for the Gumbel noise (``n * (J + 1)`` draws, row-major), or
+        noise: precomputed standard Gumbel noise ``(n, J + 1)``, last column the outside option
+            (used for counter-based common random numbers, see ``sim.keyed``).
 
     Returns:
         ``(n,)`` int array of chosen inside indices, ``-1`` for the outside option.
     """
     n, j = utilities.shape
-    noise = rng.gumbel(size=(n, j + 1)).astype(utilities.dtype, copy=False)
+    if noise is None:
+        if rng is None:
+            raise ValueError("sample_choices needs `rng` or `noise`")
+        noise = rng.gumbel(size=(n, j + 1)).astype(utilities.dtype, copy=False)
+    elif noise.shape != (n, j + 1):
+        raise ValueError(f"noise must have shape {(n, j + 1)}, got {noise.shape}")
     noise[:, :j] += utilities
     noise[:, j] += np.asarray(outside_utility, dtype=utilities.dtype)
     choice = np.argmax(noise, axis=1)

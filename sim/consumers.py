@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
+from sim import keyed
 from sim.choice import sample_choices
 from sim.diffusion import daily_adoption_probability
 from sim.scenario import PAYMENT_METHODS, Region
@@ -42,6 +43,7 @@ class CategoryOffers:
     comp_eco: np.ndarray
     comp_price_ref: np.ndarray
     comp_delivery_days: np.ndarray
+    comp_ids: np.ndarray  # stable id per competitor offer (taste shocks follow the offer)
 
     @property
     def n_ours(self) -> int:
@@ -94,6 +96,9 @@ class RegionalConsumers(mesa.Agent):
         self.horizon_days = horizon_days
         self.season_cumulative = season_cumulative.astype(np.float64)
         self.rng_occasions = rng_occasions
+        # counter-based draws per (consumer, occasion): see sim.keyed
+        self._key = np.uint64(rng_occasions.integers(0, 2**63, dtype=np.int64))
+        self.occasion_count = np.zeros(region.population, dtype=np.uint16)
         self.rng_awareness = rng_awareness
         self.rng_choice = rng_choice
         n = region.population
@@ -165,15 +170,19 @@ class RegionalConsumers(mesa.Agent):
         # occasion calendar in operational (seasonal) time
         self.next_tau = np.empty(n, dtype=np.float64)
         self._calendar: list[list[np.ndarray]] = [[] for _ in range(horizon_days)]
+        self._dedupe_days: set[int] = set()
         self._schedule(np.arange(n, dtype=np.int32), np.zeros(n))
 
     # ------------------------------------------------------------------ calendar
-    def _schedule(self, idx: np.ndarray, from_tau: np.ndarray) -> np.ndarray:
+    def _schedule(self, idx: np.ndarray, from_tau: np.ndarray, salt: int = 0) -> np.ndarray:
         """Draw the next occasion after ``from_tau`` for ``idx``; return their day numbers."""
         rate = self.rate[idx] * self.rate_multiplier[idx]
+        keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
+        e = -np.log(keyed.uniforms(keys, keyed.SALT_NEXT + salt))
         with np.errstate(divide="ignore"):
-            tau = from_tau + self.rng_occasions.standard_exponential(len(idx)) / rate
+            tau = from_tau + e / rate
         self.next_tau[idx] = tau
+        reschedule = salt >= 100
         days = np.searchsorted(self.season_cumulative, tau, side="right") - 1
         inside = days < self.horizon_days
         idx, days = idx[inside], days[inside]
@@ -184,6 +193,8 @@ class RegionalConsumers(mesa.Agent):
             ends = np.r_[starts[1:], len(days)]
             for s, e in zip(starts, ends, strict=True):
                 self._calendar[days[s]].append(idx[s:e])
+            if reschedule:  # stale entries may now share a day with the live one
+                self._dedupe_days.update(int(d) for d in days[starts])
         return days
 
     def _due(self, day: int) -> np.ndarray:
@@ -196,7 +207,8 @@ class RegionalConsumers(mesa.Agent):
         idx = idx[self.alive[idx]]
         days = np.searchsorted(self.season_cumulative, self.next_tau[idx], side="right") - 1
         idx = idx[days == day]
-        if len(bucket) > 1:
+        if day in self._dedupe_days:
+            self._dedupe_days.discard(day)
             idx = np.unique(idx)
         return idx
 
@@ -234,7 +246,9 @@ class RegionalConsumers(mesa.Agent):
             everyone = np.arange(self.n, dtype=np.int32)
             for start in range(0, self.n, 200_000):  # bounded temporaries
                 chunk = everyone[start : start + 200_000]
-                self._occasion_round(day, chunk, offers, payment_supported, fulfil, res, False)
+                self._occasion_round(
+                    day, chunk, offers, payment_supported, fulfil, res, dropout=False, salt=1000
+                )
         idx = self._due(day)
         while len(idx):
             self._occasion_round(day, idx, offers, payment_supported, fulfil, res)
@@ -252,18 +266,25 @@ class RegionalConsumers(mesa.Agent):
         fulfil: Fulfil,
         res: OccasionResult,
         dropout: bool = True,
+        salt: int = 0,
     ) -> None:
         ch = self.spec.choice
         n_cat = len(offers)
         res.occasions += len(idx)
+        keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
+        if salt:
+            keys = keyed.mix64(keys + np.uint64(salt))
         if n_cat == 1:
             cat = np.zeros(len(idx), dtype=np.int64)
         else:
-            cat = self.rng_choice.choice(n_cat, size=len(idx), p=self.category_probs)
+            u = keyed.uniforms(keys, keyed.SALT_CATEGORY)
+            cat = np.searchsorted(np.cumsum(self.category_probs)[:-1], u, side="right")
         chosen_consumers: list[np.ndarray] = []
         chosen_products: list[np.ndarray] = []
         for c in range(n_cat):
-            members = idx[cat == c] if n_cat > 1 else idx
+            in_cat = cat == c
+            members = idx[in_cat] if n_cat > 1 else idx
+            member_keys = keys[in_cat] if n_cat > 1 else keys
             if not len(members):
                 continue
             o = offers[c]
@@ -273,6 +294,7 @@ class RegionalConsumers(mesa.Agent):
             ew = self.eco_weight[seg][:, None]
             dw = self.delivery_weight[seg][:, None]
             parts = []
+            ids = []
             if o.n_comp:
                 v_comp = (
                     qw * o.comp_quality[None, :].astype(np.float32)
@@ -281,6 +303,7 @@ class RegionalConsumers(mesa.Agent):
                     - dw * o.comp_delivery_days[None, :].astype(np.float32)
                 )
                 parts.append(v_comp)
+                ids.append(o.comp_ids + self.n_products)
             aware = self.aware[members]
             if o.n_ours:
                 personal = (
@@ -299,11 +322,14 @@ class RegionalConsumers(mesa.Agent):
                 )
                 v_ours[~aware] = -np.inf
                 parts.insert(0, v_ours)
+                ids.insert(0, o.our_products)
                 np.add.at(res.views, o.our_products, int(aware.sum()))
             if not parts:
                 continue
             v = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-            choice = sample_choices(v, ch.outside_utility, self.rng_choice)
+            option_ids = np.concatenate([*ids, [keyed.OUTSIDE_OPTION_ID]])
+            noise = keyed.gumbel_matrix(member_keys, option_ids, dtype=v.dtype)
+            choice = sample_choices(v, ch.outside_utility, noise=noise)
             inside = choice >= 0
             res.market_units += int(inside.sum())
             if o.n_comp:
@@ -320,6 +346,7 @@ class RegionalConsumers(mesa.Agent):
             filled = fulfil(buyers, products)
             res.stockouts += int((~filled).sum())
             res.market_units -= int((~filled).sum())
+        self.occasion_count[idx] += np.uint16(1)
         if not dropout:
             return
         # dropout after the occasion (BG/NBD), raised for dissatisfied customers
@@ -328,7 +355,7 @@ class RegionalConsumers(mesa.Agent):
         if cust.any():
             uplift = self.spec.service.dissatisfaction_dropout_uplift
             p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction[idx])), p)
-        dies = self.rng_occasions.random(len(idx)) < p
+        dies = keyed.uniforms(keys, keyed.SALT_DROPOUT) < p
         if dies.any():
             dead = idx[dies]
             self.alive[dead] = False
@@ -347,7 +374,7 @@ class RegionalConsumers(mesa.Agent):
         """Update RFM for filled orders; returns (new customers, repeat orders)."""
         new_mask = ~self.customer[idx]
         repeat = int((~new_mask).sum())
-        new = np.unique(idx[new_mask])
+        new = idx[new_mask]  # a consumer has at most one occasion per round
         if len(new):
             self.customer[new] = True
             self.first_day[new] = day
@@ -439,7 +466,7 @@ class RegionalConsumers(mesa.Agent):
         self._expiries.setdefault(until, []).append(idx)
         if rate_multiplier != 1.0 or (self.rate_multiplier[idx] != 1.0).any():
             self.rate_multiplier[idx] = rate_multiplier
-            self._schedule(idx, np.full(len(idx), self.season_cumulative[day]))
+            self._schedule(idx, np.full(len(idx), self.season_cumulative[day]), salt=100 + day)
 
     def expire_retention(self, day: int) -> None:
         """End retention actions whose term ends today."""
@@ -452,7 +479,9 @@ class RegionalConsumers(mesa.Agent):
             changed = idx[(self.rate_multiplier[idx] != 1.0) & self.alive[idx]]
             if len(changed):
                 self.rate_multiplier[changed] = 1.0
-                self._schedule(changed, np.full(len(changed), self.season_cumulative[day]))
+                self._schedule(
+                    changed, np.full(len(changed), self.season_cumulative[day]), salt=100 + day
+                )
 
     def mean_satisfaction(self) -> float:
         """Mean satisfaction of alive customers (NaN before the first one)."""

@@ -541,9 +541,12 @@ class MarketModel(mesa.Model):
         out = []
         for c in range(len(self.categories)):
             ours = np.flatnonzero(mask & (firm.product_category == c))
-            cq, ce, cp, cd = [], [], [], []
+            cq, ce, cp, cd, cid = [], [], [], [], []
+            offset = 0
             for comp in self.competitors:
                 m = (comp.region == r) & (comp.category == c)
+                cid.append(offset + np.flatnonzero(m))
+                offset += len(m)
                 cq.append(comp.quality[m])
                 ce.append(comp.eco_score[m])
                 cp.append(comp.price_local[m] / fx_ref)
@@ -560,6 +563,7 @@ class MarketModel(mesa.Model):
                     comp_eco=np.concatenate(ce or [[]]),
                     comp_price_ref=np.concatenate(cp or [[]]),
                     comp_delivery_days=np.concatenate(cd or [[]]),
+                    comp_ids=np.concatenate(cid or [[]]).astype(np.int64),
                 )
             )
         return out
