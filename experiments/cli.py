@@ -10,6 +10,7 @@ from pathlib import Path
 from experiments.calibration.commands import CalibrationInputError
 from experiments.compare import add_executor_args
 from experiments.compare import add_parser as add_compare
+from experiments.entry import add_parser as add_entry
 from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
 from sim.scenario import ScenarioError
@@ -179,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     from experiments.calibration.commands import add_parser as add_calibrate
 
     add_compare(sub)
+    add_entry(sub)
     add_calibrate(sub)
     return parser
 
