@@ -268,6 +268,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         {
             "command": "compare",
             "scenario": scenario.name,
+            "currency": scenario.currency,
             "primary_kpi": primary,
             "baseline": baseline,
             "variants": names,

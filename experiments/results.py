@@ -16,6 +16,15 @@ import pandas as pd
 from sim.kpis import KPIS, RATIO_KPIS, ratio
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 class OutputPathError(ValueError):
     """A result path would leave the chosen output folder."""
 
@@ -34,6 +43,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
     try:
         write(Path(tmp))
         os.replace(tmp, path)

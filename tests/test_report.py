@@ -1,0 +1,312 @@
+"""`marketsim report`: every report file is produced, non-empty, self-contained, and opens."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from experiments.cli import main
+from experiments.report import REPORT_DIR, REPORT_FILE, add_parser, write_report
+from tests.helpers import TINY_PATH
+
+VARIANTS = """\
+baseline: m40
+variants:
+  - {name: m40, pricing: {name: cost_plus, params: {markup: 0.4}}}
+  - {name: m80, pricing: {name: cost_plus, params: {markup: 0.8}}}
+"""
+FAST = ["--days", "30", "--workers", "1"]
+
+
+def open_png(path: Path) -> tuple[int, ...]:
+    """Decode a PNG (PIL when installed, else matplotlib) and return its array shape."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            img.load()
+            return np.asarray(img).shape
+    except ImportError:  # pragma: no cover - PIL is optional
+        import matplotlib.image
+
+        return matplotlib.image.imread(path).shape
+
+
+def check_report(out: Path, expected: set[str]) -> str:
+    """Every file exists, is non-empty and opens; the HTML embeds each PNG and nothing remote."""
+    report = out / REPORT_DIR / REPORT_FILE
+    assert report.is_file() and report.stat().st_size > 0
+    text = report.read_text(encoding="utf-8")
+    pngs = sorted((out / REPORT_DIR).glob("*.png"))
+    names = {p.stem for p in pngs}
+    assert expected <= names, f"missing charts: {expected - names}"
+    for png in pngs:
+        assert png.stat().st_size > 0
+        shape = open_png(png)
+        assert len(shape) >= 2 and shape[0] > 0 and shape[1] > 0
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        assert f'<img src="data:image/png;base64,{data}"' in text, png.name
+    assert text.count('<img src="data:image/png;base64,') == len(pngs)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", text, re.IGNORECASE)
+    assert "<script" not in text.lower() and "<link" not in text.lower()
+    assert not list((out / REPORT_DIR).glob(".*.tmp")), "temporary files left behind"
+    assert "skipped" not in text, "a chart builder failed on a well-formed folder"
+    return text
+
+
+@pytest.fixture(scope="module")
+def compare_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("compare")
+    variants = root / "variants.yaml"
+    variants.write_text(VARIANTS, encoding="utf-8")
+    out = root / "out"
+    args = ["compare", str(TINY_PATH), "--variants", str(variants), "--reps", "3"]
+    assert main([*args, *FAST, "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    assert main(["run", str(TINY_PATH), "--reps", "3", *FAST, "--out", str(out)]) == 0
+    return out
+
+
+def test_compare_report(compare_out: Path) -> None:
+    # `compare` writes the report itself (experiments.compare._report)
+    text = check_report(
+        compare_out,
+        {"timeseries_ALL", "timeseries_XA", "differences_forest", "profit_distribution"},
+    )
+    for needed in ("marketsim compare", "tiny", "net_profit_base", "m40", "USD", "How to read"):
+        assert needed in text
+    assert text.count("How to read this:") == len(list((compare_out / REPORT_DIR).glob("*.png")))
+
+
+def test_run_reps_report_via_cli(run_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _report_cli(["report", str(run_out)]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert Path(printed) == (run_out / REPORT_DIR / REPORT_FILE).resolve()
+    text = check_report(run_out, {"timeseries_ALL", "timeseries_XA", "profit_distribution"})
+    assert "marketsim run" in text
+
+
+def test_single_run_report(tmp_path: Path) -> None:
+    out = tmp_path / "single"
+    assert main(["run", str(TINY_PATH), "--days", "20", "--out", str(out)]) == 0
+    stale = out / REPORT_DIR / "old_chart.png"
+    stale.parent.mkdir()
+    stale.write_bytes(b"not a png")
+    assert write_report(out) == (out / REPORT_DIR / REPORT_FILE).resolve()
+    assert not stale.exists(), "charts from an earlier report are removed"
+    check_report(out, {"timeseries_ALL"})
+
+
+def _tune_folder(out: Path, multi: bool) -> None:
+    """A small real Optuna study written in the two layouts the report reads.
+
+    Single objective: the `marketsim tune` layout (``value``, ``kind.param`` columns, a
+    baseline trial, objectives as dicts, importance per objective). Multi-objective: Optuna's
+    ``trials_dataframe()`` layout (``values_0``, ``params_*``) with a ``pareto.csv``.
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.RandomSampler(seed=3)
+
+    def single(trial: optuna.Trial) -> float:
+        markup = trial.suggest_float("pricing.markup", 0.1, 2.0)
+        days = trial.suggest_int("retention.offer_days", 7, 60)
+        trial.suggest_categorical("selection.name", ["all_products", "top_margin"])
+        value = 1000.0 - 800.0 * (markup - 0.9) ** 2 + days
+        trial.report(value / 2, 0)
+        if trial.number == 3:
+            raise optuna.TrialPruned()
+        return value
+
+    def double(trial: optuna.Trial) -> tuple[float, float]:
+        markup = trial.suggest_float("pricing.markup", 0.1, 2.0)
+        spend = trial.suggest_float("marketing.scale", 0.5, 2.0)
+        return 1000.0 * markup / (1 + markup**2) * spend, 20.0 * spend + 5 * markup
+
+    out.mkdir(parents=True)
+    summary: dict = {"command": "tune", "reps": 2, "robust": "mean"}
+    if multi:
+        study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+        study.optimize(double, n_trials=10)
+        study.trials_dataframe().to_csv(out / "trials.csv", index=False)
+        pd.DataFrame(
+            [
+                {"number": t.number, "values_0": t.values[0], "values_1": t.values[1]}
+                for t in study.best_trials
+            ]
+        ).to_csv(out / "pareto.csv", index=False)
+        params = ["marketing.scale", "pricing.markup"]
+        importance = pd.DataFrame({"param": params, "importance": [0.7, 0.3]})
+        summary |= {"scenarios": ["tiny"], "objectives": ["net_profit_base", "cac_base"]}
+    else:
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.enqueue_trial(
+            {"pricing.markup": 0.6, "retention.offer_days": 30, "selection.name": "all_products"}
+        )
+        study.optimize(single, n_trials=8)
+        params = ["pricing.markup", "retention.offer_days", "selection.name"]
+        rows = [
+            {
+                "number": t.number,
+                "state": t.state.name,
+                "value": t.value,
+                **{k: t.params.get(k) for k in params},
+                "net_profit_base[tiny]": t.value,
+                "baseline": t.number == 0,
+                "infeasible": "",
+                "last_step": t.last_step,
+                "duration_s": 0.1,
+            }
+            for t in study.trials
+        ]
+        pd.DataFrame(rows).to_csv(out / "trials.csv", index=False)
+        importance = pd.DataFrame(
+            {"objective": "net_profit_base", "param": params, "importance": [0.6, 0.3, 0.1]}
+        )
+        best = study.best_trial
+        summary |= {
+            "scenarios": [{"index": 0, "file": str(TINY_PATH), "name": "tiny"}],
+            "objectives": [{"kpi": "net_profit_base", "direction": "maximize"}],
+            "objective": "net_profit_base",
+            "search_space": {
+                "strategies": {
+                    "pricing": {"name": "cost_plus", "tuned": {"markup": "float in [0.1, 2]"}},
+                    "retention": {"name": "x", "tuned": {"offer_days": "int in [7, 60]"}},
+                    "selection": {"name": "y", "tuned": {"name": "one of [...]"}},
+                }
+            },
+            "best": {
+                "number": best.number,
+                "values": {"net_profit_base": best.value},
+                "params": best.params,
+            },
+            "baseline": {"number": 0, "state": "COMPLETE", "values": [study.trials[0].value]},
+        }
+    importance.to_csv(out / "importance.csv", index=False)
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+
+
+def test_tune_report(tmp_path: Path) -> None:
+    out = tmp_path / "tune"
+    _tune_folder(out, multi=False)
+    write_report(out)
+    text = check_report(out, {"tuning_history", "parameter_importance", "tuning_slices"})
+    assert not (out / REPORT_DIR / "pareto_front.png").exists()
+    assert "pricing.markup" in text and "USD" in text
+
+
+def test_multi_objective_tune_report(tmp_path: Path) -> None:
+    out = tmp_path / "tune_mo"
+    _tune_folder(out, multi=True)
+    write_report(out)
+    check_report(out, {"tuning_history", "parameter_importance", "pareto_front"})
+
+
+def _entry_folder(out: Path) -> None:
+    """An `entry`-style folder: options table, replications and option time series."""
+    out.mkdir(parents=True)
+    rng = np.random.default_rng(5)
+    options = ["direct_air", "local_wh", "A<b>&x"]
+    reps, ts = [], []
+    for i, opt in enumerate(options):
+        npv = rng.normal(5000.0 * (i - 0.5), 2000.0 * (i + 1), size=12)
+        reps += [
+            {"option": opt, "rep": k, "net_profit_base": v * 1.1, "npv": v}
+            for k, v in enumerate(npv)
+        ]
+        days = np.arange(30)
+        for region in ("ALL", "XA"):
+            mean = np.cumsum(rng.normal(100.0 * i, 50.0, size=30))
+            ts.append(
+                pd.DataFrame(
+                    {
+                        "option": opt,
+                        "region": region,
+                        "kpi": "net_profit_base_cumulative",
+                        "day": days,
+                        "mean": mean,
+                        "low": mean - 200.0,
+                        "high": mean + 200.0,
+                    }
+                )
+            )
+    reps_df = pd.DataFrame(reps)
+    rows = []
+    for opt, g in reps_df.groupby("option", sort=False):
+        x = g["npv"].to_numpy()
+        rows.append(
+            {
+                "option": opt,
+                "npv_mean": x.mean(),
+                "npv_low": x.mean() - 2 * x.std() / np.sqrt(len(x)),
+                "npv_high": x.mean() + 2 * x.std() / np.sqrt(len(x)),
+                "payback_month": 7.0,
+                "p_loss": float((x < 0).mean()),
+                "cvar5_profit": float(np.sort(g["net_profit_base"].to_numpy())[0]),
+                "market_share_mean": 0.05,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["rank"] = table["npv_mean"].rank(ascending=False).astype(int)
+    table.to_csv(out / "options.csv", index=False)
+    reps_df.to_csv(out / "replications.csv", index=False)
+    pd.concat(ts).to_csv(out / "timeseries.csv", index=False)
+    summary = {"command": "entry", "scenario": "tiny", "reps": 12, "discount_rate": 0.1}
+    (out / "summary.json").write_text(json.dumps(summary | {"currency": "EUR"}), encoding="utf-8")
+
+
+def test_entry_report(tmp_path: Path) -> None:
+    out = tmp_path / "entry"
+    _entry_folder(out)
+    write_report(out)
+    text = check_report(
+        out,
+        {"entry_risk_return", "npv_distribution", "profit_distribution", "timeseries_ALL"},
+    )
+    assert "A&lt;b&gt;&amp;x" in text and "A<b>&x" not in text, "names are HTML-escaped"
+    assert "EUR" in text
+
+
+def _report_cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="marketsim")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no summary.json"),
+        ("{not json", "not valid JSON"),
+        ('["a list"]', "not a marketsim summary"),
+        ('{"command": "calibrate"}', "not a marketsim result summary"),
+        ('{"hello": 1}', "not a marketsim result summary"),
+    ],
+)
+def test_not_an_output_folder_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    if content is not None:
+        (tmp_path / "summary.json").write_text(content, encoding="utf-8")
+    assert _report_cli(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / REPORT_DIR).exists(), "nothing written for a bad folder"
+
+
+def test_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _report_cli(["report", str(tmp_path / "nope")]) == 2
+    assert "no such folder" in capsys.readouterr().err
