@@ -17,7 +17,7 @@ import numpy as np
 
 Kind = Literal["pricing", "selection", "retention", "localization"]
 KINDS: tuple[Kind, ...] = ("pricing", "selection", "retention", "localization")
-ParamType = Literal["float", "int", "bool", "choice", "str_list"]
+ParamType = Literal["float", "int", "bool", "choice", "str_list", "mapping"]
 
 
 class StrategyError(ValueError):
@@ -33,9 +33,31 @@ class StrategyError(ValueError):
         super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
 
 
+class ParamError(ValueError):
+    """A parameter value is invalid below its top level; ``path`` is the suffix, e.g. ``.XA.cod``.
+
+    :func:`resolve_params` appends ``path`` to ``params.<name>`` in the reported field path.
+    """
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(message)
+
+
+_SCALAR = bool | int | float | str
+
+
 @dataclass(frozen=True)
 class Param:
-    """One declared strategy parameter: the single source for YAML validation, docs and tuning."""
+    """One declared strategy parameter: the single source for YAML validation, docs and tuning.
+
+    Types: ``float`` and ``int`` (with ``low``/``high`` bounds, optionally ``log``-scaled),
+    ``bool``, ``choice`` (one of ``choices``), ``str_list`` (a list of names; restricted to
+    ``choices`` when given) and ``mapping`` (not tunable): a mapping from names to records
+    whose fields are declared by ``fields`` (e.g. per-region settings), or, without
+    ``fields``, a flat mapping of names to scalars or lists of names (e.g. the parameters of
+    a wrapped strategy, checked by the strategy's :meth:`Strategy.validate_values`).
+    """
 
     name: str
     type: ParamType
@@ -45,6 +67,7 @@ class Param:
     log: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""
+    fields: tuple[Param, ...] = ()
 
     def __post_init__(self) -> None:
         if self.type in ("float", "int"):
@@ -56,8 +79,16 @@ class Param:
                 raise ValueError(f"log-scaled {self.name!r} needs low > 0, got {self.low=}")
         if self.type == "choice" and self.default not in self.choices:
             raise ValueError(f"default {self.default!r} of {self.name!r} not in {self.choices}")
-        if self.type != "str_list":
+        if self.fields and self.type != "mapping":
+            raise ValueError(f"only mapping parameters have fields ({self.name!r})")
+        if self.type == "mapping" and not isinstance(self.default, Mapping):
+            raise ValueError(f"default of mapping parameter {self.name!r} must be a mapping")
+        if self.type != "str_list" or self.choices:
             self.validate(self.default)
+
+    def __hash__(self) -> int:
+        # the default of a mapping parameter is a dict; hash what identifies the declaration
+        return hash((self.name, self.type, self.low, self.high, self.log, self.choices))
 
     @property
     def tunable(self) -> bool:
@@ -71,7 +102,24 @@ class Param:
             return f"{self.type} in [{self.low:g}, {self.high:g}]{scale}, default {self.default!r}"
         if self.type == "choice":
             return f"one of {list(self.choices)}, default {self.default!r}"
+        if self.type == "str_list":
+            names = f" from {list(self.choices)}" if self.choices else ""
+            return f"list of names{names}, default {list(self.default)!r}"
+        if self.type == "mapping":
+            if self.fields:
+                inner = ", ".join(f"{f.name}: {f._short_type()}" for f in self.fields)
+                return f"mapping name -> {{{inner}}} (not tuned), default {dict(self.default)!r}"
+            return f"mapping name -> value (not tuned), default {dict(self.default)!r}"
         return f"{self.type}, default {self.default!r}"
+
+    def _short_type(self) -> str:
+        if self.type in ("float", "int"):
+            return f"{self.type} in [{self.low:g}, {self.high:g}]"
+        if self.type == "choice":
+            return "|".join(self.choices)
+        if self.type == "str_list":
+            return f"[{'|'.join(self.choices)}]" if self.choices else "[names]"
+        return self.type
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` coerced to the declared type, or raise ``ValueError``."""
@@ -91,9 +139,49 @@ class Param:
             if value not in self.choices:
                 raise ValueError(f"expected one of {list(self.choices)}, got {value!r}")
             return value
+        if self.type == "mapping":
+            return self._validate_mapping(value)
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ValueError(f"expected a list of names, got {value!r}")
+        if self.choices:
+            for i, v in enumerate(value):
+                if v not in self.choices:
+                    raise ParamError(f"[{i}]", f"expected one of {list(self.choices)}, got {v!r}")
         return tuple(value)
+
+    def _validate_mapping(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"expected a mapping, got {value!r}")
+        out: dict[str, Any] = {}
+        declared = {f.name: f for f in self.fields}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key:
+                raise ValueError(f"keys must be non-empty names, got {key!r}")
+            if not self.fields:
+                if isinstance(item, list | tuple):
+                    if not all(isinstance(v, str) for v in item):
+                        raise ParamError(f".{key}", f"expected a list of names, got {item!r}")
+                    out[key] = tuple(item)
+                elif isinstance(item, _SCALAR):
+                    out[key] = item
+                else:
+                    raise ParamError(f".{key}", f"expected a number, name or list, got {item!r}")
+                continue
+            if not isinstance(item, Mapping):
+                raise ParamError(f".{key}", f"expected a mapping of {sorted(declared)}")
+            record: dict[str, Any] = {}
+            for fname, fvalue in item.items():
+                field_ = declared.get(fname)
+                if field_ is None:
+                    raise ParamError(f".{key}.{fname}", f"unknown field; known: {sorted(declared)}")
+                try:
+                    record[fname] = field_.validate(fvalue)
+                except ParamError as exc:
+                    raise ParamError(f".{key}.{fname}{exc.path}", str(exc)) from None
+                except ValueError as exc:
+                    raise ParamError(f".{key}.{fname}", str(exc)) from None
+            out[key] = record
+        return out
 
 
 class Strategy(ABC):
@@ -117,6 +205,15 @@ class Strategy(ABC):
         """Cross-checks against the scenario (``context``); override where needed."""
         return []
 
+    @classmethod
+    def validate_values(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Cross-parameter checks that need no scenario (e.g. ``low < high`` pairs).
+
+        Called by :func:`resolve_params` once every parameter is valid on its own, so both
+        construction and scenario validation report them; returns ``(field_path, message)``.
+        """
+        return []
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
         return f"{type(self).__name__}({args})"
@@ -136,8 +233,12 @@ def resolve_params(cls: type[Strategy], values: Mapping[str, Any]) -> dict[str, 
         raw = values.get(name, param.default)
         try:
             out[name] = param.validate(raw)
+        except ParamError as exc:
+            problems.append((f"params.{name}{exc.path}", str(exc)))
         except ValueError as exc:
             problems.append((f"params.{name}", str(exc)))
+    if not problems:
+        problems.extend(cls.validate_values(out))
     if problems:
         raise StrategyError(problems)
     return out
@@ -301,6 +402,17 @@ class SelectionStrategy(Strategy):
     @abstractmethod
     def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
         """Return the listing mask for every region in ``view``."""
+
+    def scores(self, view: MarketView, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Attractiveness per product and region (higher is better, ``-inf`` = never list).
+
+        Wrappers such as ``stop_loss`` use it to pick the next candidate. The default ranks
+        the products :meth:`decide` lists above the others (ties broken by product order).
+        """
+        decision = self.decide(view, rng)
+        return {
+            rid: np.where(np.asarray(m, dtype=bool), 1.0, 0.0) for rid, m in decision.listed.items()
+        }
 
 
 class RetentionStrategy(Strategy):

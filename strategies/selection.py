@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-from strategies.base import MarketView, Param, SelectionDecision, SelectionStrategy
-from strategies.registry import register
+from strategies._common import (
+    RunState,
+    category_of,
+    competitor_stats,
+    consumer_price,
+    list_price_for,
+    taboo_mask,
+)
+from strategies.base import (
+    MarketView,
+    Param,
+    RegionView,
+    SelectionDecision,
+    SelectionStrategy,
+    StrategyError,
+)
+from strategies.registry import create, get, register
+
+_EPS = 1e-3
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask of the ``k`` highest finite scores (ties: earlier product first)."""
+    order = np.argsort(-scores, kind="stable")
+    mask = np.zeros(len(scores), dtype=bool)
+    chosen = order[: min(k, len(order))]
+    mask[chosen[np.isfinite(scores[chosen])]] = True
+    return mask
+
+
+def reference_price_base(view: MarketView, r: RegionView) -> np.ndarray:
+    """Expected list price per product in base currency: the median competitor consumer
+    price of its category net of duty and VAT, or our current list price where no
+    competitor sells the category."""
+    median = competitor_stats(view, r)["median"]
+    ours = np.asarray(r.price_local, dtype=float)
+    ref_local = np.where(np.isnan(median), ours, list_price_for(r, np.nan_to_num(median)))
+    return ref_local / r.fx_local_per_base
 
 
 @register
@@ -20,3 +57,209 @@ class AllProducts(SelectionStrategy):
     def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
         n = len(view.product_ids)
         return SelectionDecision({rid: np.ones(n, dtype=bool) for rid in view.regions})
+
+
+@register
+class TopMargin(SelectionStrategy):
+    """Top margin: list the k products with the best expected unit margin in each region.
+
+    Rule: expected unit margin = reference price (median competitor price in the category,
+    net of duty and VAT; our own price where nobody competes) minus landed cost. Products
+    that are taboo in the region are never listed.
+    """
+
+    name: ClassVar[str] = "top_margin"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("k", "int", 5, low=1, high=1000, help="products listed per region"),
+    )
+
+    def scores(self, view: MarketView, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        out = {}
+        for rid, r in view.regions.items():
+            margin = reference_price_base(view, r) - np.asarray(r.landed_cost_base, dtype=float)
+            out[rid] = np.where(taboo_mask(view, r), -np.inf, margin)
+        return out
+
+    def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
+        return SelectionDecision(
+            {rid: top_k(s, self.k) for rid, s in self.scores(view, rng).items()}
+        )
+
+
+@register
+class ThreeFactor(SelectionStrategy):
+    """Three-factor: list the top k by demand heat x competition intensity x margin per region.
+
+    Rule: score = heat^w_demand x competition^w_competition x margin^w_margin, where
+    heat = smoothed conversion x category traffic from our observed views and units
+    (conversion shrunk towards the region's mean with ``prior_views`` pseudo-views;
+    neutral before any data), normalised to a maximum of 1; competition = 1 / (1 + n x
+    r) with n the competitor offers in the category and r our landed consumer cost over
+    their median price (many offers priced close to our cost = intense price competition);
+    margin = (median competitor price - landed cost) / median competitor price, net of
+    taxes (our own price without competitors), floored at 0.001. Culturally taboo products
+    (product tags meeting the region's taboo tags) are always excluded.
+    """
+
+    name: ClassVar[str] = "three_factor"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("k", "int", 5, low=1, high=1000, help="products listed per region"),
+        Param("w_demand", "float", 1.0, low=0.0, high=3.0, help="exponent of demand heat"),
+        Param("w_competition", "float", 1.0, low=0.0, high=3.0, help="exponent of competition"),
+        Param("w_margin", "float", 1.0, low=0.0, high=3.0, help="exponent of margin"),
+        Param(
+            "prior_views",
+            "float",
+            200.0,
+            low=0.0,
+            high=10000.0,
+            help="pseudo-views shrinking conversion to the region mean",
+        ),
+    )
+
+    def factors(self, view: MarketView, r: RegionView) -> dict[str, np.ndarray]:
+        """The three factors per product in region ``r`` (each in (0, 1])."""
+        units = np.asarray(r.units_sold_recent, dtype=float)
+        views = np.asarray(r.views_recent, dtype=float)
+        cat = category_of(view)
+        n_cat = int(cat.max()) + 1 if len(cat) else 0
+        # demand heat: smoothed conversion x category traffic
+        prior = units.sum() / views.sum() if views.sum() > 0 else 1.0
+        conv = (units + self.prior_views * prior) / (views + self.prior_views)
+        if self.prior_views == 0:
+            conv = np.where(views > 0, units / np.maximum(views, 1.0), prior)
+        traffic_cat = np.array([views[cat == c].max(initial=0.0) for c in range(n_cat)])
+        seen = traffic_cat > 0
+        traffic_cat = np.where(seen, traffic_cat, traffic_cat[seen].mean() if seen.any() else 1.0)
+        heat = conv * traffic_cat[cat]
+        heat = np.maximum(heat / heat.max(), _EPS) if heat.max() > 0 else np.ones(len(heat))
+        # competition intensity
+        stats = competitor_stats(view, r)
+        landed = np.asarray(r.landed_cost_base, dtype=float)
+        landed_consumer = consumer_price(r, landed * r.fx_local_per_base)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(stats["n"] > 0, landed_consumer / stats["median"], 0.0)
+        competition = 1.0 / (1.0 + stats["n"] * ratio)
+        # margin share
+        ref = reference_price_base(view, r)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = np.where(ref > 0, (ref - landed) / ref, 0.0)
+        margin = np.clip(margin, _EPS, 1.0)
+        return {"heat": heat, "competition": competition, "margin": margin}
+
+    def scores(self, view: MarketView, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        out = {}
+        for rid, r in view.regions.items():
+            f = self.factors(view, r)
+            score = (
+                f["heat"] ** self.w_demand
+                * f["competition"] ** self.w_competition
+                * f["margin"] ** self.w_margin
+            )
+            out[rid] = np.where(taboo_mask(view, r), -np.inf, score)
+        return out
+
+    def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
+        return SelectionDecision(
+            {rid: top_k(s, self.k) for rid, s in self.scores(view, rng).items()}
+        )
+
+
+_WRAPPABLE = ("all_products", "top_margin", "three_factor")
+
+
+@register
+class StopLoss(SelectionStrategy):
+    """Stop-loss: delist listings that convert too little after a review window; try the next.
+
+    Rule: the wrapped selection (``choice`` with ``inner_params``) proposes the listings.
+    A listing at least ``review_days`` old with at least ``min_views`` views in the recent
+    window whose conversion (units / views over the window) is below ``min_conversion`` is
+    delisted for the rest of the run, and the best-scored candidate not yet tried (never
+    listed in the region, not taboo) is listed in its place. Remembers per region which
+    products were tried and which were stopped.
+    """
+
+    name: ClassVar[str] = "stop_loss"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("choice", "choice", "three_factor", choices=_WRAPPABLE, help="wrapped selection"),
+        Param("inner_params", "mapping", {}, help="parameters of the wrapped selection"),
+        Param("review_days", "int", 30, low=7, high=365, help="listing age before review"),
+        Param("min_conversion", "float", 0.01, low=0.0, high=0.5, help="units per view to survive"),
+        Param("min_views", "int", 100, low=0, high=100_000, help="views needed to judge"),
+    )
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self.inner: SelectionStrategy = create("selection", self.choice, self.inner_params)  # type: ignore[assignment]
+        self._state = RunState()
+
+    @classmethod
+    def validate_values(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        try:
+            get("selection", values["choice"])(**dict(values["inner_params"]))
+        except StrategyError as exc:
+            return [(_inner_path(path), msg) for path, msg in exc.problems]
+        return []
+
+    @classmethod
+    def check(cls, values: Mapping[str, Any], context: Any) -> list[tuple[str, str]]:
+        inner = get("selection", values["choice"])
+        inner_values = dict(inner(**dict(values["inner_params"])).values)
+        return [(_inner_path(p), m) for p, m in inner.check(inner_values, context)]
+
+    def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
+        state = self._state.begin(view)
+        tried: dict[str, np.ndarray] = state.setdefault("tried", {})
+        stopped: dict[str, np.ndarray] = state.setdefault("stopped", {})
+        extras: dict[str, np.ndarray] = state.setdefault("replacements", {})
+        proposal = self.inner.decide(view, rng).listed
+        scores = self.inner.scores(view, rng)
+        n = len(view.product_ids)
+        none = np.zeros(n, dtype=bool)
+        out = {}
+        for rid, r in view.regions.items():
+            listed_now = np.asarray(r.listed, dtype=bool)
+            was_tried = tried.get(rid, none) | listed_now
+            since = np.asarray(r.listed_since_day)
+            age = np.where(since >= 0, view.day - since, -1)
+            views = np.asarray(r.views_recent, dtype=float)
+            units = np.asarray(r.units_sold_recent, dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                conv = np.where(views > 0, units / views, 0.0)
+            failing = (
+                listed_now
+                & (age >= self.review_days)
+                & (views >= max(self.min_views, 1))
+                & (conv < self.min_conversion)
+            )
+            stop = stopped.get(rid, none) | failing
+            wanted = np.asarray(proposal[rid], dtype=bool)
+            base = wanted & ~stop
+            score = np.asarray(scores[rid], dtype=float)
+            # replacements listed earlier stay while the proposal still has stopped slots
+            extra = extras.get(rid, none) & ~stop & ~base
+            need = int(wanted.sum() - base.sum())
+            if extra.sum() > need:
+                extra = top_k(np.where(extra, score, -np.inf), need)
+            elif extra.sum() < need:
+                candidates = np.where(
+                    was_tried | stop | base | extra | taboo_mask(view, r), -np.inf, score
+                )
+                extra = extra | top_k(candidates, need - int(extra.sum()))
+            listed = base | extra
+            tried[rid] = was_tried | listed
+            stopped[rid] = stop
+            extras[rid] = extra
+            out[rid] = listed
+        return SelectionDecision(out)
+
+    def scores(self, view: MarketView, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return self.inner.scores(view, rng)
+
+
+def _inner_path(path: str) -> str:
+    """Map a wrapped strategy's ``params.x`` path to ``params.inner_params.x``."""
+    if path.startswith("params."):
+        return "params.inner_params." + path[len("params.") :]
+    return "params.inner_params" + (f".{path}" if path else "")

@@ -1,0 +1,399 @@
+"""Contract every registered strategy must meet (built-ins and installed plug-ins alike).
+
+For each strategy in ``strategies.registry.all_strategies()`` (so a newly installed plug-in is
+covered automatically): its decision has the right type and shape for every region of
+realistic views (built by running the model), is deterministic for the same view and an
+identically seeded generator, never mutates the view, and a fresh scenario runs 60 days with
+it. Also the parameter declarations (defaults within bounds), registry errors with field
+paths, and real entry-point discovery of a plug-in.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from experiments.scenario_io import load_scenario
+from sim.model import MarketModel
+from sim.scenario import PAYMENT_METHODS, Scenario, ScenarioError, parse_scenario
+from strategies import registry
+from strategies.base import (
+    BASE_BY_KIND,
+    LocalizationChoice,
+    LocalizationDecision,
+    MarketView,
+    Param,
+    PricingDecision,
+    RetentionAction,
+    RetentionDecision,
+    SelectionDecision,
+    Strategy,
+    StrategyError,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "scenarios" / "tiny.yaml"
+WORLD = ROOT / "tests" / "data" / "strategy_world.yaml"
+EXAMPLE_PLUGIN = ROOT / "examples" / "marketsim-example-plugin"
+
+ALL = [
+    (kind, name, cls)
+    for kind, by_name in registry.all_strategies().items()
+    for name, cls in by_name.items()
+]
+IDS = [f"{kind}:{name}" for kind, name, _ in ALL]
+DECISION_TYPE = {
+    "pricing": PricingDecision,
+    "selection": SelectionDecision,
+    "retention": RetentionDecision,
+    "localization": LocalizationDecision,
+}
+
+
+# --------------------------------------------------------------------------- views
+@cache
+def scenario(path: Path) -> Scenario:
+    return load_scenario(path)
+
+
+@cache
+def views() -> dict[str, MarketView]:
+    """Realistic views: day 0 and after 30 days, of tiny.yaml and the strategy world (one
+    world run localized, with a local warehouse, so every view field is exercised)."""
+    out = {}
+    for key, path in (("tiny", TINY), ("world", WORLD)):
+        model = MarketModel(scenario(path), seed=3, days=60)
+        out[f"{key}@0"] = model.build_view()
+        model.run(days=30)
+        out[f"{key}@30"] = model.build_view()
+    invest = registry.create(
+        "localization",
+        "invest",
+        {"local_warehouse": True, "local_service": True, "pay_instalments": True},
+    )
+    model = MarketModel(scenario(WORLD), seed=4, days=60, strategies={"localization": invest})
+    model.run(days=30)
+    out["world-localized@30"] = model.build_view()
+    return out
+
+
+VIEW_KEYS = ["tiny@0", "tiny@30", "world@0", "world@30", "world-localized@30"]
+
+
+def iter_arrays(obj: Any, path: str = "view") -> Iterator[tuple[str, np.ndarray]]:
+    """Every numpy array reachable from a view (dataclass fields, mappings, tuples)."""
+    if isinstance(obj, np.ndarray):
+        yield path, obj
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from iter_arrays(getattr(obj, f.name), f"{path}.{f.name}")
+    elif isinstance(obj, Mapping):
+        for k, v in obj.items():
+            yield from iter_arrays(v, f"{path}[{k!r}]")
+    elif isinstance(obj, tuple | list):
+        for i, v in enumerate(obj):
+            yield from iter_arrays(v, f"{path}[{i}]")
+
+
+def snapshot(view: MarketView) -> dict[str, Any]:
+    """Deep copies of every array and of the non-array fields of a view."""
+    arrays = {p: a.copy() for p, a in iter_arrays(view)}
+    scalars = {}
+    for rid, r in view.regions.items():
+        for f in dataclasses.fields(r):
+            v = getattr(r, f.name)
+            if not isinstance(v, np.ndarray) and f.name != "customers":
+                scalars[f"{rid}.{f.name}"] = copy.deepcopy(v)
+    return {"arrays": arrays, "scalars": scalars, "day": view.day}
+
+
+# --------------------------------------------------------------------------- contract
+def assert_valid(kind: str, decision: Any, view: MarketView, who: str) -> None:
+    """The decision is of the right type, shape and range for every region of ``view``."""
+    assert isinstance(decision, DECISION_TYPE[kind]), f"{who}: got {type(decision).__name__}"
+    n = len(view.product_ids)
+    regions = set(view.regions)
+    if kind == "pricing":
+        assert set(decision.prices_local) == regions, f"{who}: prices for {decision.prices_local}"
+        for rid, prices in decision.prices_local.items():
+            arr = np.asarray(prices)
+            assert arr.shape == (n,), f"{who}: {rid} prices shape {arr.shape}"
+            assert np.issubdtype(arr.dtype, np.number), f"{who}: {rid} prices dtype {arr.dtype}"
+            assert np.all(np.isfinite(arr)) and np.all(arr > 0), f"{who}: {rid} prices {arr}"
+    elif kind == "selection":
+        assert set(decision.listed) == regions, f"{who}: listings for {set(decision.listed)}"
+        for rid, listed in decision.listed.items():
+            arr = np.asarray(listed)
+            assert arr.shape == (n,), f"{who}: {rid} listing shape {arr.shape}"
+            assert arr.dtype == np.bool_, f"{who}: {rid} listing dtype {arr.dtype} is not bool"
+    elif kind == "retention":
+        assert isinstance(decision.actions, tuple), f"{who}: actions must be a tuple"
+        for action in decision.actions:
+            assert isinstance(action, RetentionAction), f"{who}: {action!r}"
+            assert action.region_id in regions, f"{who}: unknown region {action.region_id}"
+            ids = np.asarray(action.customer_ids)
+            assert ids.ndim == 1 and np.issubdtype(ids.dtype, np.integer), f"{who}: ids {ids}"
+            known = np.asarray(view.regions[action.region_id].customers.customer_ids)
+            assert np.isin(ids, known).all(), f"{who}: {action.action} targets non-customers"
+            assert np.isfinite(action.cost_per_customer_base)
+            assert action.cost_per_customer_base >= 0, f"{who}: negative cost"
+            assert 0 <= action.dropout_multiplier < np.inf, f"{who}: dropout multiplier"
+            assert 0 < action.rate_multiplier < np.inf, f"{who}: rate multiplier"
+            assert np.isfinite(action.utility_bonus), f"{who}: utility bonus"
+            assert 0 <= action.rebate_share < 1, f"{who}: rebate share"
+            assert int(action.duration_days) >= 1, f"{who}: duration"
+    else:
+        assert set(decision.choices) <= regions, f"{who}: choices for {set(decision.choices)}"
+        for rid, choice in decision.choices.items():
+            assert isinstance(choice, LocalizationChoice), f"{who}: {rid} {choice!r}"
+            assert set(choice.payment_methods) <= set(PAYMENT_METHODS), f"{who}: {choice}"
+            assert choice.payment_methods, f"{who}: {rid} accepts no payment method"
+            if choice.local_warehouse:
+                assert view.regions[rid].has_local_warehouse_option, f"{who}: {rid} warehouse"
+
+
+def comparable(decision: Any) -> Any:
+    """A decision as nested plain Python data, for equality checks."""
+    if isinstance(decision, np.ndarray):
+        return decision.tolist()
+    if dataclasses.is_dataclass(decision) and not isinstance(decision, type):
+        return {f.name: comparable(getattr(decision, f.name)) for f in dataclasses.fields(decision)}
+    if isinstance(decision, Mapping):
+        return {k: comparable(v) for k, v in sorted(decision.items())}
+    if isinstance(decision, tuple | list):
+        return [comparable(v) for v in decision]
+    if isinstance(decision, frozenset | set):
+        return sorted(decision)
+    return decision
+
+
+def run_contract(kind: str, cls: type[Strategy]) -> None:
+    """The whole per-view contract for one strategy class (also used for plug-ins)."""
+    for key in VIEW_KEYS:
+        view = views()[key]
+        who = f"{kind}:{cls.name} on {key}"
+        before = snapshot(view)
+        for path, arr in iter_arrays(view):
+            assert not arr.flags.writeable, f"{path} of the view is writeable"
+        first = cls().decide(view, np.random.default_rng(2024))
+        second = cls().decide(view, np.random.default_rng(2024))
+        assert_valid(kind, first, view, who)
+        assert comparable(first) == comparable(second), f"{who}: not deterministic"
+        after = snapshot(view)
+        assert after["day"] == before["day"] and after["scalars"] == before["scalars"], who
+        for path, arr in before["arrays"].items():
+            assert np.array_equal(arr, after["arrays"][path], equal_nan=True), f"{who}: {path}"
+
+
+@pytest.mark.parametrize(("kind", "name", "cls"), ALL, ids=IDS)
+def test_decisions_valid_deterministic_and_view_untouched(
+    kind: str, name: str, cls: type[Strategy]
+) -> None:
+    assert cls.kind == kind and cls.name == name
+    assert issubclass(cls, BASE_BY_KIND[kind])
+    run_contract(kind, cls)
+
+
+@pytest.mark.parametrize(("kind", "name", "cls"), ALL, ids=IDS)
+@pytest.mark.parametrize("path", [TINY, WORLD], ids=["tiny", "world"])
+def test_fresh_scenario_runs_60_days(kind: str, name: str, cls: type[Strategy], path: Path) -> None:
+    model = MarketModel(scenario(path), seed=5, days=60, strategies={kind: cls()})
+    frame = model.run()
+    assert model.day == 60
+    assert len(frame) == 60 * (len(model.region_ids) + 1)
+    total = frame[frame.region == "ALL"]
+    assert np.isfinite(total["revenue_base"]).all() and total["units"].sum() > 0
+    assert (total["retention_base"] >= 0).all() and (total["localization_base"] >= 0).all()
+
+
+def test_a_reused_instance_starts_each_run_afresh() -> None:
+    """Stateful strategies reset when a new run starts (same result as a fresh instance)."""
+    for kind, name, cls in ALL:
+        reused = cls()
+        results = []
+        for _ in range(2):
+            model = MarketModel(scenario(WORLD), seed=6, days=36, strategies={kind: reused})
+            results.append(model.run()["net_profit_base"].to_numpy())
+        fresh = MarketModel(scenario(WORLD), seed=6, days=36, strategies={kind: cls()}).run()
+        assert np.allclose(results[0], results[1]), f"{kind}:{name} leaks state between runs"
+        assert np.allclose(results[0], fresh["net_profit_base"]), f"{kind}:{name}"
+
+
+# --------------------------------------------------------------------------- declarations
+@pytest.mark.parametrize(("kind", "name", "cls"), ALL, ids=IDS)
+def test_param_declarations(kind: str, name: str, cls: type[Strategy]) -> None:
+    assert (cls.__doc__ or "").strip(), f"{kind}:{name} needs a docstring stating its rule"
+    names = [p.name for p in cls.params]
+    assert len(names) == len(set(names)), f"duplicate parameters in {kind}:{name}"
+    for p in cls.params:
+        assert isinstance(p, Param)
+        assert p.validate(p.default) == p.validate(p.default)  # default is valid
+        if p.type in ("float", "int"):
+            assert p.low <= p.default <= p.high, f"{name}.{p.name} default out of bounds"
+            assert np.isfinite([p.low, p.high]).all(), f"{name}.{p.name} needs finite bounds"
+            assert p.tunable
+        assert p.describe()
+    cls()  # defaults construct
+
+
+def test_unknown_name_lists_valid_names() -> None:
+    with pytest.raises(StrategyError) as err:
+        registry.get("pricing", "no_such_pricing")
+    for valid in registry.names("pricing"):
+        assert valid in str(err.value)
+    assert err.value.problems[0][0] == "name"
+    with pytest.raises(StrategyError, match="valid kinds"):
+        registry.names("marketing")
+    with pytest.raises(ScenarioError) as serr:
+        parse_scenario(_tiny_with({"selection": {"name": "best_guess"}}), "t.yaml")
+    paths = [p.path for p in serr.value.problems]
+    assert paths == ["strategies.selection.name"]
+    assert "three_factor" in str(serr.value)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "params", "path"),
+    [
+        ("pricing", "cost_plus", {"markupp": 0.3}, "params.markupp"),
+        ("pricing", "cost_plus", {"markup": 99.0}, "params.markup"),
+        ("pricing", "cost_plus", {"markup": "high"}, "params.markup"),
+        ("pricing", "penetration", {"ramp_days": 1.5}, "params.ramp_days"),
+        ("pricing", "dynamic", {"min_markup": 1.5, "max_markup": 1.0}, "params.min_markup"),
+        ("selection", "three_factor", {"k": 0}, "params.k"),
+        ("selection", "stop_loss", {"choice": "stop_loss"}, "params.choice"),
+        ("selection", "stop_loss", {"inner_params": {"k": -1}}, "params.inner_params.k"),
+        ("selection", "stop_loss", {"inner_params": {"kk": 3}}, "params.inner_params.kk"),
+        ("retention", "rfm_tiers", {"care_threshold": 90.0}, "params.coupon_threshold"),
+        ("retention", "win_back", {"after_days": 0}, "params.after_days"),
+        ("localization", "invest", {"pay_cod": "yes"}, "params.pay_cod"),
+        (
+            "localization",
+            "invest",
+            {"per_region": {"BR": {"payment_methods": ["card", "cheque"]}}},
+            "params.per_region.BR.payment_methods[1]",
+        ),
+        (
+            "localization",
+            "invest",
+            {"per_region": {"BR": {"warehouse": True}}},
+            "params.per_region.BR.warehouse",
+        ),
+    ],
+)
+def test_bad_parameters_name_the_field(
+    kind: str, name: str, params: dict[str, Any], path: str
+) -> None:
+    with pytest.raises(StrategyError) as err:
+        registry.create(kind, name, params)
+    assert path in [p for p, _ in err.value.problems], err.value.problems
+    # the scenario schema reports the same problem under the strategy's path
+    with pytest.raises(ScenarioError) as serr:
+        parse_scenario(_tiny_with({kind: {"name": name, "params": params}}), "t.yaml")
+    assert f"strategies.{kind}.{path}" in [p.path for p in serr.value.problems]
+
+
+def test_scenario_cross_checks_of_invest() -> None:
+    """`check` uses the scenario: a local warehouse needs a local lane; regions must exist."""
+    bad = {
+        "name": "invest",
+        "params": {
+            "regions": ["XA", "ZZ"],
+            "per_region": {"XA": {"local_warehouse": True}, "YY": {"local_service": True}},
+        },
+    }
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(_tiny_with({"localization": bad}), "t.yaml")
+    got = {p.path: p.message for p in err.value.problems}
+    base = "strategies.localization.params"
+    assert set(got) == {
+        f"{base}.regions[1]",
+        f"{base}.per_region.XA.local_warehouse",
+        f"{base}.per_region.YY",
+    }
+    assert "no local warehouse" in got[f"{base}.per_region.XA.local_warehouse"]
+    ok = {"name": "invest", "params": {"per_region": {"BR": {"local_warehouse": True}}}}
+    data = _world_data()
+    data["strategies"]["localization"] = ok
+    parse_scenario(data, "world.yaml")
+
+
+def test_mapping_param_describes_and_is_not_tunable() -> None:
+    invest = registry.get("localization", "invest")
+    per_region = next(p for p in invest.params if p.name == "per_region")
+    assert not per_region.tunable
+    assert "local_warehouse: bool" in per_region.describe()
+    assert [p.name for p in invest.params if p.tunable][:3] == [
+        "human_translation",
+        "pay_card",
+        "pay_ewallet",
+    ]
+
+
+# --------------------------------------------------------------------------- plug-ins
+def test_entry_point_plugin_is_discovered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dist-info directory on sys.path with a `marketsim.strategies` entry point (the
+    example plug-in's) is found by importlib.metadata, registered and meets the contract."""
+    dist = tmp_path / "marketsim_example_plugin-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: marketsim-example-plugin\nVersion: 0.1.0\n"
+    )
+    (dist / "entry_points.txt").write_text(
+        textwrap.dedent(
+            """\
+            [marketsim.strategies]
+            my_pricing = marketsim_example_plugin:MyPricing
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(EXAMPLE_PLUGIN / "src"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    saved = {kind: dict(by_name) for kind, by_name in registry._REGISTRY.items()}
+    monkeypatch.setattr(registry, "_REGISTRY", saved)
+    monkeypatch.setattr(registry, "_loaded", False)
+    try:
+        assert "my_pricing" in registry.names("pricing")
+        cls = registry.get("pricing", "my_pricing")
+        assert cls.__module__ == "marketsim_example_plugin"
+        run_contract("pricing", cls)
+        strategy = registry.create("pricing", "my_pricing", {"markup": 0.8, "ending": 0.49})
+        model = MarketModel(scenario(TINY), seed=1, days=60, strategies={"pricing": strategy})
+        model.run(days=15)
+        cents = np.round(model.firm.price_local % 1.0, 6)
+        assert np.all(cents == 0.49), cents
+        with pytest.raises(StrategyError, match="my_pricing"):
+            registry.get("pricing", "x")
+    finally:
+        sys.modules.pop("marketsim_example_plugin", None)
+    # the registry is restored afterwards by monkeypatch (checked in the next test)
+
+
+def test_registry_restored_after_plugin_test() -> None:
+    now = [
+        (k, n, c) for k, by_name in registry.all_strategies().items() for n, c in by_name.items()
+    ]
+    assert now == ALL
+
+
+# --------------------------------------------------------------------------- helpers
+def _tiny_with(strategies: dict[str, Any]) -> dict[str, Any]:
+    import yaml
+
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    data["strategies"].update(strategies)
+    return data
+
+
+def _world_data() -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(WORLD.read_text(encoding="utf-8"))
