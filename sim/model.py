@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim import keyed
 from sim.competitors import CompetitorAgent, logit_best_response_price
 from sim.consumers import CategoryOffers, OccasionResult, RegionalConsumers
 from sim.firm import DAYS_PER_MONTH, FirmAgent, Transfer
@@ -127,7 +128,11 @@ class MarketModel(mesa.Model):
         self.fx_local_per_base = np.array([r.fx.local_per_base for r in sc.regions])
         self.fx_reference = self.fx_local_per_base.copy()
         self.rng_fx = self.streams.get("fx")
-        self.rng_deliveries = self.streams.get("deliveries")
+        # returns are keyed by (consumer, order number): the same order of the same consumer
+        # is returned or kept in every strategy variant (see sim.keyed)
+        self._returns_key = np.uint64(
+            self.streams.get("returns").integers(0, 2**63, dtype=np.int64)
+        )
 
         chosen = strategies or {}
         self.strategies: dict[str, Strategy] = {}
@@ -606,6 +611,7 @@ class MarketModel(mesa.Model):
             np.add.at(self._today_units[r], prods, 1)
             np.add.at(self._today_revenue[r], prods, paid_base)
             new, repeat = pop.record_purchases(d, cons, paid_base)
+            seq = pop.frequency[cons]
             firm.book("new_customers", r, new)
             firm.book("repeat_orders", r, repeat)
             ids = firm.orders.append(
@@ -617,6 +623,7 @@ class MarketModel(mesa.Model):
                 paid_base=paid_base,
                 price_local=price,
                 warehouse=w,
+                seq=seq,
             )
             self._placed[r] += len(ids)
             lane = firm.serving_lane(r).id
@@ -716,7 +723,15 @@ class MarketModel(mesa.Model):
                     has = np.array([tag in firm.product_tags[p] for p in products], dtype=bool)
                     mult = np.where(has, mult * m, mult)
                 returned = ~lost & (
-                    self.rng_deliveries.random(len(oid)) < np.minimum(1.0, p_ret * mult)
+                    keyed.uniforms(
+                        keyed.occasion_keys(
+                            self._returns_key,
+                            book.column("consumer")[oid],
+                            book.column("seq")[oid],
+                        ),
+                        keyed.SALT_RETURN,
+                    )
+                    < np.minimum(1.0, p_ret * mult)
                 )
                 delivered = ~lost
                 book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)

@@ -20,6 +20,7 @@ _FIELDS: dict[str, np.dtype] = {
     "paid_base": np.dtype(np.float32),
     "price_local": np.dtype(np.float32),
     "warehouse": np.dtype(np.int16),
+    "seq": np.dtype(np.int32),  # the consumer's order number with us (1 = first order)
 }
 
 
