@@ -1,0 +1,278 @@
+"""Shipped scenarios validate and run; broken scenario files are refused with exact field paths.
+
+Every file in ``tests/broken/`` is a small variant of ``scenarios/tiny.yaml`` with one deliberate
+problem (two files carry several at once). ``marketsim validate`` and ``marketsim run`` must
+exit 2 and print one ``FILE: field.path: message`` line per problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from experiments.cli import EXIT_BAD_INPUT, main
+from experiments.results import totals
+from experiments.scenario_io import load_scenario
+from sim.kpis import ALL_REGIONS
+from sim.model import MarketModel
+from sim.scenario import Scenario, local_lane
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO_DIR = ROOT / "scenarios"
+BROKEN_DIR = Path(__file__).resolve().parent / "broken"
+SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml"))
+ROOT_PATH = "<root>"  # how a problem with the whole file is reported
+
+# (file in tests/broken, expected field path, expected message substring)
+CASES = [
+    ("unknown_top_level_key.yaml", "budget", "unknown field"),
+    ("unknown_nested_key.yaml", "regions[0].fx.volatility", "unknown field"),
+    ("wrong_type.yaml", "horizon_days", "valid integer"),
+    ("negative_population.yaml", "regions[0].population", "greater than or equal to 1"),
+    (
+        "fx_volatility_out_of_range.yaml",
+        "regions[0].fx.daily_volatility",
+        "less than or equal to 0.2",
+    ),
+    ("segment_shares.yaml", "regions[0]", "segment shares must sum to 1, got 0.9"),
+    (
+        "payment_preferences_sum.yaml",
+        "regions[0].segments[0]",
+        "payment_preferences must sum to 1, got 0.9",
+    ),
+    ("lane_unknown_region.yaml", "lanes[0].destination", "unknown region 'XB'"),
+    (
+        "competitor_unknown_category.yaml",
+        "competitors[0].offers[0].category",
+        "unknown category 'garden'",
+    ),
+    ("unknown_strategy_name.yaml", "strategies.pricing.name", "valid: ['"),
+    ("unknown_strategy_param.yaml", "strategies.pricing.params.margin", "unknown parameter"),
+    ("strategy_param_out_of_bounds.yaml", "strategies.pricing.params.markup", "<= 5, got 9.0"),
+    ("seasonality_11_numbers.yaml", "regions[0].seasonality", "at least 12 items"),
+    ("lognormal_missing_sd.yaml", "lanes[0].stages[0].service_hours.sd", "required field"),
+    ("unknown_dist.yaml", "lanes[0].stages[1].service_hours", "'gamma'"),
+    ("disruption_end_before_start.yaml", "lanes[0].disruptions[0]", "start_day < end_day"),
+    (
+        "inventory_unknown_warehouse.yaml",
+        "firm.inventory_policy[0].warehouse",
+        "unknown warehouse 'DE'",
+    ),
+    ("entry_day_unknown_region.yaml", "firm.entry_day_by_region.XB", "unknown region"),
+    ("absurd_population.yaml", "regions[*].population", "GiB"),
+    ("absurd_population.yaml", "regions[0].population", "at most 200,000,000 consumers"),
+    ("invalid_yaml_syntax.yaml", ROOT_PATH, "invalid YAML at line 14"),
+    ("yaml_alias.yaml", ROOT_PATH, "aliases"),
+    ("top_level_list.yaml", ROOT_PATH, "expected a mapping at the top level, got list"),
+    ("missing_horizon.yaml", "horizon_days", "required field is missing"),
+]
+
+# Files with several problems: every one of them must be reported, and nothing else.
+MULTI = {
+    "several_schema_problems.yaml": [
+        ("budget", "unknown field"),
+        ("regions[0].population", "greater than or equal to 1"),
+        ("regions[0].fx.daily_volatility", "less than or equal to 0.2"),
+        ("lanes[0].stages[0].service_hours.sd", "required field is missing"),
+    ],
+    "several_reference_problems.yaml": [
+        ("lanes[0].destination", "unknown region 'XB'"),
+        ("competitors[0].offers[0].category", "unknown category 'garden'"),
+        ("firm.inventory_policy[0].warehouse", "unknown warehouse 'DE'"),
+        ("strategies.pricing.params.margin", "unknown parameter"),
+    ],
+}
+
+
+def problems(stderr: str, path: Path) -> list[tuple[str, str]]:
+    """``(field path, message)`` of every ``FILE: path: message`` line naming ``path``."""
+    prefix = f"{path}: "
+    out = []
+    for line in stderr.splitlines():
+        if line.startswith(prefix):
+            field, sep, message = line[len(prefix) :].partition(": ")
+            assert sep, f"no `path: message` in {line!r}"
+            out.append((field, message))
+    return out
+
+
+def assert_clean(captured: pytest.CaptureResult[str]) -> None:
+    """No traceback and no exception text leaked to the user."""
+    text = captured.out + captured.err
+    assert "Traceback" not in text
+    assert "Error:" not in text  # e.g. `ValidationError:` / `KeyError:` from an uncaught raise
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert_clean(captured)
+    return code, captured.err
+
+
+# ---------------------------------------------------------------------------- shipped scenarios
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_shipped_scenario_validates(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["validate", str(path)])
+    captured = capsys.readouterr()
+    assert_clean(captured)
+    assert code == 0, captured.err
+    assert f"{path}: ok" in captured.out
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_shipped_scenario_runs_30_days(path: Path) -> None:
+    frame = MarketModel(load_scenario(path), days=30).run()
+    total = frame[frame["region"] == ALL_REGIONS]
+    assert len(total) == 30
+    revenue = float(total["revenue_base"].sum())
+    assert math.isfinite(revenue)
+    assert revenue > 0
+    assert total["orders"].sum() >= 1
+
+
+@pytest.mark.slow
+def test_default_year_is_sensible() -> None:
+    """`make demo`: a year of the default scenario gives plausible first-year numbers."""
+    frame = MarketModel(load_scenario(SCENARIO_DIR / "default.yaml")).run()
+    table = totals(frame)
+    overall = table[ALL_REGIONS]
+    assert overall["revenue_base"] > 0
+    margin = overall["net_profit_base"] / overall["revenue_base"]
+    assert -0.10 <= margin <= 0.05, f"net margin {margin:.1%}"  # thin, a loss is plausible
+    for region, row in table.items():
+        assert 0.02 <= row["market_share"] <= 0.30, (region, row["market_share"])
+        assert 0.0 < row["on_time_rate"] < 1.0, (region, row["on_time_rate"])
+        assert row["fill_rate"] > 0.8, (region, row["fill_rate"])
+    for region, rows in frame[frame["region"] != ALL_REGIONS].groupby("region"):
+        daily_orders = rows["orders"].tail(30).mean()
+        # lanes keep up: what is in transit at the end is a few days of orders, not a backlog
+        assert rows["in_transit"].iloc[-1] < 15 * daily_orders, region
+
+
+def test_shipped_scenarios_exercise_every_mechanism() -> None:
+    """Between them, the shipped scenarios switch on every mechanism of the model."""
+    scenarios: list[Scenario] = [load_scenario(p) for p in SCENARIOS if p.stem != "tiny"]
+    assert scenarios
+    regions = [(sc, r) for sc in scenarios for r in sc.regions]
+    lanes = [lane for sc in scenarios for lane in sc.lanes]
+
+    def tags(sc: Scenario) -> set[str]:
+        return {t for p in sc.products for t in p.tags}
+
+    assert any(r.fx.daily_volatility > 0 for _, r in regions), "FX volatility"
+    assert any(
+        r.tax.duty_rate > 0 and r.tax.vat_rate > 0 and r.tax.de_minimis_local > 0
+        for _, r in regions
+    ), "duty above de minimis + VAT"
+    assert any(set(r.taboo_tags) & tags(sc) for sc, r in regions), "taboo tag on a product"
+    assert any(len(set(r.seasonality)) > 1 for _, r in regions), "seasonality"
+    assert any(
+        r.language != sc.firm.source_language and r.choice.machine_translation_penalty > 0
+        for sc, r in regions
+    ), "machine-translation penalty"
+    assert any(
+        set(seg.payment_preferences) - set(sc.firm.supported_payment_methods)
+        for sc, r in regions
+        for seg in r.segments
+    ), "payment preferences the firm does not support"
+    assert any(r.regulation.consent_penalty > 0 for _, r in regions), "consent penalty"
+    assert any(r.regulation.compliance_cost_monthly_base > 0 for _, r in regions), "compliance"
+    kinds = {c.behaviour.kind for sc in scenarios for c in sc.competitors}
+    assert kinds == {"fixed", "match", "undercut", "best_response"}
+    assert any(len(lane.stages) >= 3 for lane in lanes), "multi-stage lane"
+    assert any(lane.customs and lane.customs.inspection_probability > 0 for lane in lanes)
+    assert any(lane.disruptions for lane in lanes), "scheduled disruption"
+    assert any(lane.loss_probability > 0 for lane in lanes), "loss probability"
+    assert any(sc.firm.inventory_policy for sc in scenarios), "reorder policy"
+    assert any(
+        isinstance(b, list) and len(b) == 12
+        for sc in scenarios
+        for b in sc.firm.marketing_budget_monthly_base.values()
+    ), "12 monthly marketing budgets"
+    assert any(
+        r.return_multiplier_by_tag.get("non_durable", 1.0) > 1.0 and "non_durable" in tags(sc)
+        for sc, r in regions
+    ), "humidity returns of non-durable goods"
+
+    def has_local_option(sc: Scenario) -> bool:
+        for wh in sc.firm.warehouses:
+            if wh.region is None or wh.replenish_from == "supplier":
+                continue
+            stock = any(
+                lane.carries == "stock"
+                and lane.origin == wh.replenish_from
+                and lane.destination == wh.region
+                for lane in sc.lanes
+            )
+            local = local_lane(sc, wh.region)
+            if stock and local is not None and local.mode == "local":
+                return True
+        return False
+
+    assert any(has_local_option(sc) for sc in scenarios), "local warehouse with a stock lane"
+
+
+# ---------------------------------------------------------------------------- broken files
+def test_every_broken_file_has_a_case() -> None:
+    covered = {name for name, _, _ in CASES} | set(MULTI)
+    on_disk = {p.name for p in BROKEN_DIR.glob("*.yaml")}
+    assert on_disk == covered
+    assert len(on_disk) >= 16
+
+
+@pytest.mark.parametrize(("filename", "field", "message"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_broken_file_is_refused(
+    command: str,
+    filename: str,
+    field: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    path = BROKEN_DIR / filename
+    argv = ["validate", str(path)] if command == "validate" else ["run", str(path)]
+    if command == "run":
+        argv += ["--out", str(tmp_path / "out")]
+    code, err = run_cli(argv, capsys)
+    assert code == EXIT_BAD_INPUT
+    assert filename in err
+    found = problems(err, path)
+    assert found, err
+    matching = [m for f, m in found if f == field]
+    assert matching, f"no problem reported at {field!r}; got {found}"
+    assert any(message in m for m in matching), f"{message!r} not in {matching}"
+    if command == "run":
+        assert not (tmp_path / "out").exists(), "a refused scenario must not write results"
+
+
+@pytest.mark.parametrize("filename", sorted(MULTI))
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_every_problem_is_reported(
+    command: str, filename: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = BROKEN_DIR / filename
+    argv = ["validate", str(path)]
+    if command == "run":
+        argv = ["run", str(path), "--out", str(tmp_path / "out")]
+    code, err = run_cli(argv, capsys)
+    assert code == EXIT_BAD_INPUT
+    found = problems(err, path)
+    assert len(found) == len(MULTI[filename]), found
+    for field, message in MULTI[filename]:
+        assert any(f == field and message in m for f, m in found), f"{field}: {message} in {found}"
+
+
+def test_validate_reports_every_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """Several files at once: the good one is ok, each bad one is listed, exit code 2."""
+    good = SCENARIO_DIR / "tiny.yaml"
+    bad = [BROKEN_DIR / "negative_population.yaml", BROKEN_DIR / "missing_horizon.yaml"]
+    code = main(["validate", str(good), *map(str, bad)])
+    captured = capsys.readouterr()
+    assert_clean(captured)
+    assert code == EXIT_BAD_INPUT
+    assert f"{good}: ok" in captured.out
+    assert problems(captured.err, bad[0]) and problems(captured.err, bad[1])
