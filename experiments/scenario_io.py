@@ -43,6 +43,9 @@ def read_yaml(path: str | Path, what: str = "file") -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and cmark is not None:
+            problem += f" ({context} started at line {cmark.line + 1}, column {cmark.column + 1})"
         raise ScenarioError([Problem(source, "", f"invalid YAML{where}: {problem}")]) from None
 
 

@@ -53,8 +53,7 @@ class FirmAgent(mesa.Agent):
         self.on_hand = np.zeros((nw, self.n_products), dtype=np.int64)
         self.on_order = np.zeros((nw, self.n_products), dtype=np.int64)
         for w, wh in enumerate(self.warehouses):
-            if wh.region is None:
-                self.on_hand[w, :] = wh.initial_units
+            self.on_hand[w, :] = wh.initial_units  # a local warehouse may start pre-stocked
         self.reorder_point = np.full((nw, self.n_products), -1, dtype=np.int64)
         self.order_quantity = np.zeros((nw, self.n_products), dtype=np.int64)
         for rule in sorted(sc.firm.inventory_policy, key=lambda r: r.product is not None):

@@ -368,6 +368,12 @@ class MarketModel(mesa.Model):
             unknown = set(choice.payment_methods) - set(PAYMENT_METHODS)
             if unknown:
                 raise StrategyError(f"{who}: unknown payment methods {sorted(unknown)}")
+            no_fee = set(choice.payment_methods) - set(self.scenario.firm.payment_fee_rate)
+            if no_fee:
+                raise StrategyError(
+                    f"{who}: payment methods {sorted(no_fee)} have no fee rate in "
+                    "firm.payment_fee_rate"
+                )
             if choice.local_warehouse and firm.local[r] is None:
                 raise StrategyError(f"{who}: region {region_id!r} has no local warehouse lane")
             if self.day < self.entry_day[r]:

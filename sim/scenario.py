@@ -97,7 +97,7 @@ class Segment(_Strict):
     def _payment_shares_sum_to_one(self) -> Segment:
         total = sum(self.payment_preferences.values())
         if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"payment_preferences must sum to 1, got {total:.6g}")
+            raise ValueError(f"@payment_preferences: must sum to 1, got {total:.6g}")
         return self
 
 
@@ -181,7 +181,7 @@ class Region(_Strict):
     def _segments(self) -> Region:
         total = sum(s.share for s in self.segments)
         if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"segment shares must sum to 1, got {total:.6g}")
+            raise ValueError(f"@segments: shares must sum to 1, got {total:.6g}")
         _unique((s.id for s in self.segments), "segment id")
         return self
 
@@ -259,7 +259,7 @@ class Disruption(_Strict):
     def _ordered(self) -> Disruption:
         if self.end_day <= self.start_day:
             raise ValueError(
-                f"`start_day < end_day` must hold, got {self.start_day=}, {self.end_day=}"
+                f"@end_day: `start_day < end_day` must hold, got {self.start_day=}, {self.end_day=}"
             )
         return self
 
@@ -288,10 +288,10 @@ class Lane(_Strict):
         names = [s.name for s in self.stages]
         _unique(names, "stage name")
         if self.customs is not None and self.customs.stage not in names:
-            raise ValueError(f"customs.stage {self.customs.stage!r} is not one of {names}")
+            raise ValueError(f"@customs.stage: {self.customs.stage!r} is not one of {names}")
         for d in self.disruptions:
             if d.stage not in names:
-                raise ValueError(f"disruption stage {d.stage!r} is not one of {names}")
+                raise ValueError(f"@disruptions: stage {d.stage!r} is not one of {names}")
         return self
 
 
@@ -303,6 +303,8 @@ class Warehouse(_Strict):
     region: Identifier | None = None
     replenish_from: Identifier = "supplier"
     supplier_lead_days: Annotated[int, Field(ge=0, le=365)] = 14
+    """Days from purchase order to stock on hand (supplier replenishment only; a warehouse
+    replenished from another warehouse waits for its stock lane instead)."""
     monthly_fixed_cost_base: NonNegative = 0.0
     initial_units: Annotated[int, Field(ge=0, le=10_000_000)] = 0
 
@@ -512,7 +514,7 @@ def parse_scenario(
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
         raise ScenarioError(
-            [Problem(source, format_path(e["loc"]), _message(e)) for e in exc.errors()]
+            [Problem(source, format_path(_split_field(e)[0]), _message(e)) for e in exc.errors()]
         ) from None
     problems = check_references(scenario, source)
     if problems:
@@ -520,8 +522,22 @@ def parse_scenario(
     return scenario
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def _split_field(error: Mapping[str, Any]) -> tuple[tuple[Any, ...], str]:
+    """Location and message; an object-level check names its field as ``@field: message``."""
+    loc = tuple(error["loc"])
     msg = str(error["msg"])
+    if error.get("type") == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        if msg.startswith("@") and ": " in msg:
+            field, msg = msg[1:].split(": ", 1)
+            loc = (*loc, *field.split("."))
+    return loc, msg
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    msg = _split_field(error)[1]
+    if error.get("type") == "value_error" and isinstance(error.get("input"), Mapping | list):
+        return msg  # the whole object would only repeat the file
     if error.get("type") == "extra_forbidden":
         return "unknown field (not part of the scenario format)"
     if error.get("type") == "missing":

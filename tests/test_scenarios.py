@@ -36,11 +36,11 @@ CASES = [
         "regions[0].fx.daily_volatility",
         "less than or equal to 0.2",
     ),
-    ("segment_shares.yaml", "regions[0]", "segment shares must sum to 1, got 0.9"),
+    ("segment_shares.yaml", "regions[0].segments", "shares must sum to 1, got 0.9"),
     (
         "payment_preferences_sum.yaml",
-        "regions[0].segments[0]",
-        "payment_preferences must sum to 1, got 0.9",
+        "regions[0].segments[0].payment_preferences",
+        "must sum to 1, got 0.9",
     ),
     ("lane_unknown_region.yaml", "lanes[0].destination", "unknown region 'XB'"),
     (
@@ -54,7 +54,7 @@ CASES = [
     ("seasonality_11_numbers.yaml", "regions[0].seasonality", "at least 12 items"),
     ("lognormal_missing_sd.yaml", "lanes[0].stages[0].service_hours.sd", "required field"),
     ("unknown_dist.yaml", "lanes[0].stages[1].service_hours", "'gamma'"),
-    ("disruption_end_before_start.yaml", "lanes[0].disruptions[0]", "start_day < end_day"),
+    ("disruption_end_before_start.yaml", "lanes[0].disruptions[0].end_day", "start_day < end_day"),
     (
         "inventory_unknown_warehouse.yaml",
         "firm.inventory_policy[0].warehouse",

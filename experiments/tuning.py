@@ -1,0 +1,1282 @@
+"""`marketsim tune`: an Optuna study over the declared parameters of the chosen strategies.
+
+Search space
+    One Optuna distribution per tunable :class:`~strategies.base.Param` of the chosen
+    strategies, named ``"<kind>.<param>"``: ``float``/``int`` as Float/IntDistribution (with the
+    declared ``log``), ``bool`` and ``choice`` as categorical. The strategies are the first
+    scenario's ``strategies`` section (every kind), unless a tune file names them::
+
+        strategies:
+          pricing:
+            name: cost_plus                 # optional: default is the first scenario's choice
+            params:
+              markup: {low: 0.2, high: 1.5}  # narrow (within the declared bounds; log: bool)
+              fx_pass_through: 1.0           # fix
+          selection:
+            name: stop_loss
+            params: {choice: {choices: [top_margin, three_factor]}}   # restrict a choice
+
+    Kinds the tune file leaves out are not tuned: each scenario keeps its own. Parameters the
+    tune file does not mention are searched over their declared range; parameters that cannot
+    be tuned (lists, mappings) keep the first scenario's value (same strategy) or the default.
+
+Trials
+    Each trial runs every scenario x ``--reps`` replications on common random numbers: the
+    replication ``k`` of scenario ``s`` is seeded ``SeedSequence([seed, s, k])`` in *every*
+    trial, so trials differ only by their parameters. Replications run on the executor of
+    ``--executor``/``--workers`` and are stored at once under ``OUT/runs`` (variant
+    ``trial-<number>``; a retried trial reuses its original's number), so a killed process
+    loses no finished replication. The objective is the KPI's horizon total for region
+    ``ALL``, aggregated over scenarios x replications by the robust rule:
+
+    * ``mean``: the mean of all values;
+    * ``worst``: the worst per-scenario mean (in the KPI's direction);
+    * ``cvar:ALPHA``: the mean of the worst ``ALPHA`` share of the values (lower tail for a
+      KPI to maximize, upper tail for one to minimize).
+
+    Single-objective studies report the running robust value after each scenario
+    (``step = scenario index``) and a :class:`~optuna.pruners.MedianPruner` cuts bad trials
+    before their remaining scenarios. ``--objectives a,b`` makes the study multi-objective
+    (directions from ``sim.kpis``; no pruning) and reports the Pareto front. Per-scenario
+    means are stored as trial user attributes ``"<kpi>[<scenario>]"``. Parameter sets that a
+    strategy refuses as a whole (e.g. a ``low`` above a ``high``) are pruned, with the reason
+    in the user attribute ``infeasible``. A new study starts with the scenario's own strategy
+    parameters (trial 0, user attribute ``baseline``) so the best is never worse in sample.
+
+Storage and budget
+    Default storage ``sqlite:///OUT/study.db`` (absolute path; a normal RDB storage, so
+    ``optuna-dashboard sqlite:///...`` opens it). Any Optuna RDB URL works
+    (``postgresql://user:pass@host/db``), and ``journal:PATH`` is a journal file
+    (``JournalStorage(JournalFileBackend(PATH))``) for shared filesystems. The study is
+    loaded if it exists, so rerunning the same command resumes it: ``--trials N`` is the
+    study's *total* of finished (COMPLETE + PRUNED) trials, a process only runs the
+    remainder and stops once the study holds N (``MaxTrialsCallback``), so several processes
+    can share one study (trials already running in other processes at that moment still
+    finish). Without heartbeats (SQLite, journal) a trial whose process was killed stays
+    RUNNING and is not counted; a new trial takes its place on the next run. A study set up
+    for different scenarios, objectives, robust rule, reps or search space is refused rather
+    than mixed. Passwords in storage URLs are shown as ``user:***@`` in the manifest, logs
+    and summary.
+
+Reproducibility
+    The TPE sampler (multivariate in Optuna 5) is seeded from
+    ``SeedSequence([seed, trials already in the study])`` where ``seed`` is ``--seed`` or the
+    first scenario's seed: one uninterrupted tuning process is reproducible, and a resumed
+    study does not replay the random start-up draws. Several processes sharing a study (or
+    a resumed one) are not reproducible trial by trial; each trial's value still is.
+
+Outputs (``OUT/``)
+    ``best_strategies.yaml`` (``strategies:`` block to paste into a scenario or use as a
+    variant; for several objectives the Pareto trial best on the first one),
+    ``trials.csv`` (number, state, value(s), parameters, per-scenario means, duration),
+    ``pareto.csv`` and ``pareto_variants.yaml`` (several objectives: the front, the latter a
+    variants file for ``marketsim compare``), ``importance.csv`` (objective, param,
+    importance; when at least 2 trials completed), ``summary.json``, ``manifest.json`` and
+    ``runs/`` (replications), and the study itself (``study.db`` by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import sys
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from experiments.compare import _fmt, _report, add_executor_args
+from experiments.results import write_csv, write_json, write_text
+from experiments.runner import (
+    Executor,
+    ReplicationTask,
+    ResultStore,
+    make_executor,
+    run_replications,
+    with_strategies,
+)
+from experiments.scenario_io import file_sha256, load_scenario, read_yaml
+from experiments.stats import cvar, replication_totals
+from sim.kpis import KPI_BY_NAME
+from sim.scenario import Identifier, Problem, Scenario, ScenarioError, format_path
+from strategies.base import KINDS, Param, StrategyError
+from strategies.registry import get as get_strategy
+from strategies.registry import validate_choice
+
+SOURCE = "marketsim tune"
+DEFAULT_OBJECTIVE = "net_profit_base"
+PRUNER_STARTUP_TRIALS = 5
+SETUP_ATTR = "marketsim_setup"
+FINISHED_STATES = ("COMPLETE", "PRUNED")
+
+
+def _bad(path: str, message: str, source: str = SOURCE) -> ScenarioError:
+    return ScenarioError([Problem(source, path, message)])
+
+
+# ============================================================================ redaction
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):([^@\s]*)@")
+
+
+def redact(text: str) -> str:
+    """Hide passwords of URLs in ``text``: ``scheme://user:pass@host`` -> ``user:***@``."""
+    return _URL_PASSWORD.sub(r"\1:***@", str(text))
+
+
+def _passwords(url: str) -> list[str]:
+    return [m.group(2) for m in _URL_PASSWORD.finditer(url) if m.group(2)]
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` with every password of ``url`` replaced (error messages may echo them)."""
+    out = redact(text)
+    for secret in _passwords(url):
+        out = out.replace(secret, "***")
+    return out
+
+
+class _TuneStore(ResultStore):
+    """The replication store, with storage passwords removed from the recorded ``argv``."""
+
+    def save(self) -> None:
+        self.manifest["argv"] = [redact(a) for a in self.manifest.get("argv", [])]
+        super().save()
+
+
+# ============================================================================ objectives
+@dataclass(frozen=True)
+class Objective:
+    """A KPI total for region ALL and the direction that is better."""
+
+    kpi: str
+    direction: str  # "maximize" | "minimize"
+
+    @property
+    def sign(self) -> float:
+        """+1 when larger is better, -1 otherwise."""
+        return 1.0 if self.direction == "maximize" else -1.0
+
+
+def parse_objectives(objective: str | None, objectives: str | None) -> list[Objective]:
+    """``--objective KPI`` or ``--objectives KPI,KPI`` as a list of :class:`Objective`."""
+    if objectives is not None:
+        flag = "--objectives"
+        names = [n.strip() for n in objectives.split(",") if n.strip()]
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise _bad(
+                flag, f"give at least two different KPIs separated by commas, got {objectives!r}"
+            )
+    else:
+        flag = "--objective"
+        names = [objective or DEFAULT_OBJECTIVE]
+    out = []
+    for name in names:
+        kpi = KPI_BY_NAME.get(name)
+        if kpi is None:
+            raise _bad(flag, f"unknown KPI {name!r}; valid: {sorted(KPI_BY_NAME)}")
+        if kpi.direction == "none":
+            valid = sorted(k for k, v in KPI_BY_NAME.items() if v.direction != "none")
+            raise _bad(
+                flag,
+                f"KPI {name!r} has no better direction, so it cannot be optimized; valid: {valid}",
+            )
+        out.append(Objective(name, kpi.direction))
+    return out
+
+
+@dataclass(frozen=True)
+class RobustRule:
+    """How one trial's scenario x replication values become one number."""
+
+    kind: str  # "mean" | "worst" | "cvar"
+    alpha: float | None = None
+
+    def __str__(self) -> str:
+        return f"cvar:{self.alpha:g}" if self.kind == "cvar" else self.kind
+
+    def aggregate(self, per_scenario: Sequence[np.ndarray], sign: float) -> float:
+        """Aggregate replication values (one array per scenario); ``sign`` +1 = maximize."""
+        if self.kind == "mean":
+            return float(np.mean(np.concatenate(per_scenario)))
+        if self.kind == "worst":
+            means = np.array([np.mean(v) for v in per_scenario])
+            return float(means.min() if sign > 0 else means.max())
+        x = np.concatenate(per_scenario).astype(float)
+        return float(sign * cvar(sign * x, float(self.alpha)))  # type: ignore[arg-type]
+
+
+def parse_robust(text: str) -> RobustRule:
+    """``mean``, ``worst`` or ``cvar:ALPHA`` (0 < ALPHA <= 1); an argparse ``type``."""
+    text = text.strip()
+    if text in ("mean", "worst"):
+        return RobustRule(text)
+    if text.startswith("cvar:"):
+        try:
+            alpha = float(text[5:])
+        except ValueError:
+            alpha = float("nan")
+        if 0 < alpha <= 1:
+            return RobustRule("cvar", alpha)
+    raise argparse.ArgumentTypeError(
+        f"expected mean, worst or cvar:ALPHA with 0 < ALPHA <= 1 (e.g. cvar:0.2), got {text!r}"
+    )
+
+
+# ============================================================================ search space
+@dataclass(frozen=True)
+class TunedParam:
+    """One searched parameter: ``kind.name`` with its (possibly narrowed) range."""
+
+    kind: str
+    param: Param
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Optuna parameter name."""
+        return f"{self.kind}.{self.param.name}"
+
+    def distribution(self):
+        """The Optuna distribution of this parameter."""
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        if self.param.type == "float":
+            return FloatDistribution(float(self.low), float(self.high), log=self.log)  # type: ignore[arg-type]
+        if self.param.type == "int":
+            return IntDistribution(int(self.low), int(self.high), log=self.log)  # type: ignore[arg-type]
+        return CategoricalDistribution(self.choices)
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` lies in the searched range."""
+        if self.param.type in ("float", "int"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            if self.param.type == "int" and not float(value).is_integer():
+                return False
+            return self.low <= value <= self.high  # type: ignore[operator]
+        return value in self.choices
+
+    def describe(self) -> str:
+        """Range in one line (manifest and summary)."""
+        if self.param.type in ("float", "int"):
+            return f"{self.param.type} in [{self.low:g}, {self.high:g}]" + (
+                ", log" if self.log else ""
+            )
+        return f"one of {list(self.choices)}"
+
+
+@dataclass(frozen=True)
+class TunedKind:
+    """The strategy of one kind: fixed parameter values and the searched ones."""
+
+    kind: str
+    name: str
+    fixed: Mapping[str, Any]
+    tuned: tuple[TunedParam, ...]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The strategies a trial sets, with their searched parameters."""
+
+    kinds: tuple[TunedKind, ...]
+    decision_interval_days: int | None = None
+
+    @property
+    def params(self) -> list[TunedParam]:
+        """Every searched parameter, in kind then declaration order."""
+        return [p for k in self.kinds for p in k.tuned]
+
+    def describe(self) -> dict[str, Any]:
+        """Plain-data description (recorded in the manifest, summary and study)."""
+        return {
+            "strategies": {
+                k.kind: {
+                    "name": k.name,
+                    "fixed": dict(k.fixed),
+                    "tuned": {p.param.name: p.describe() for p in k.tuned},
+                }
+                for k in self.kinds
+            },
+            "decision_interval_days": self.decision_interval_days,
+        }
+
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        """Ask the trial for a value of every searched parameter."""
+        out: dict[str, Any] = {}
+        for p in self.params:
+            if p.param.type == "float":
+                out[p.key] = trial.suggest_float(p.key, p.low, p.high, log=p.log)
+            elif p.param.type == "int":
+                out[p.key] = trial.suggest_int(p.key, int(p.low), int(p.high), log=p.log)  # type: ignore[arg-type]
+            else:
+                out[p.key] = trial.suggest_categorical(p.key, list(p.choices))
+        return out
+
+    def strategies(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The strategies block (``{kind: {name, params}}``) for searched ``values``."""
+        out: dict[str, Any] = {}
+        if self.decision_interval_days is not None:
+            out["decision_interval_days"] = self.decision_interval_days
+        for k in self.kinds:
+            params = dict(k.fixed)
+            for p in k.tuned:
+                if p.key in values:
+                    v = values[p.key]
+                    params[p.param.name] = (
+                        int(v)
+                        if p.param.type == "int"
+                        else float(v)
+                        if p.param.type == "float"
+                        else v
+                    )
+            out[k.kind] = {"name": k.name, "params": params}
+        return json.loads(json.dumps(out))  # plain data: lists, not tuples (YAML, user attrs)
+
+    def baseline(self, scenario: Scenario) -> dict[str, Any]:
+        """The scenario's own values of the searched parameters (those within range)."""
+        out: dict[str, Any] = {}
+        for k in self.kinds:
+            choice = getattr(scenario.strategies, k.kind)
+            for p in k.tuned:
+                value = p.param.default
+                if choice.name == k.name and p.param.name in choice.params:
+                    value = choice.params[p.param.name]
+                if p.contains(value):
+                    out[p.key] = value
+        return out
+
+    def problems(self, strategies: Mapping[str, Any], scenarios: Sequence[Scenario]) -> list[str]:
+        """Why a full parameter set is refused by its strategies (empty when it is fine)."""
+        out = []
+        for k in self.kinds:
+            spec = strategies[k.kind]
+            for sc in scenarios:
+                try:
+                    validate_choice(k.kind, spec["name"], spec["params"], sc)
+                except StrategyError as exc:
+                    out.append(f"{k.kind}: {exc}")
+                    break
+        return out
+
+
+# ---------------------------------------------------------------------------- tune file
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class TuneRange(_Strict):
+    """Narrowed bounds of a numeric parameter (each defaults to the declared one)."""
+
+    low: float | None = None
+    high: float | None = None
+    log: bool | None = None
+
+
+class TuneChoices(_Strict):
+    """A subset of a ``choice`` parameter's choices."""
+
+    choices: Annotated[list[str], Field(min_length=1)]
+
+
+class TuneKind(_Strict):
+    """One kind's strategy in a tune file."""
+
+    name: Identifier | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TuneStrategies(_Strict):
+    """The kinds to tune (those left out keep each scenario's choice)."""
+
+    pricing: TuneKind | None = None
+    selection: TuneKind | None = None
+    retention: TuneKind | None = None
+    localization: TuneKind | None = None
+
+
+class TuneFile(_Strict):
+    """The ``--tune`` file."""
+
+    strategies: TuneStrategies
+
+
+def _validation_problems(source: str, prefix: str, exc: ValidationError) -> list[Problem]:
+    out = []
+    for e in exc.errors():
+        sub = format_path(e["loc"])
+        path = f"{prefix}.{sub}" if prefix and sub else prefix or sub
+        out.append(Problem(source, path, str(e["msg"])))
+    return out
+
+
+def load_tune_file(path: str | Path) -> TuneFile:
+    """Read and structurally validate a tune file (parameters are checked by
+    :func:`build_search_space`)."""
+    source = str(path)
+    data = read_yaml(path, "tune file")
+    try:
+        parsed = TuneFile.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_validation_problems(source, "", exc)) from None
+    if all(getattr(parsed.strategies, kind) is None for kind in KINDS):
+        raise _bad(
+            "strategies", f"names no strategy kind; give at least one of {list(KINDS)}", source
+        )
+    return parsed
+
+
+def _tuned_param(
+    kind: str, param: Param, spec: Any, source: str, where: str
+) -> tuple[TunedParam | None, Any, list[Problem]]:
+    """(searched parameter, or fixed value) from one tune-file entry (``spec`` None = whole
+    declared range)."""
+    if param.type in ("float", "int"):
+        if spec is None:
+            spec = {}
+        if isinstance(spec, Mapping):
+            try:
+                rng = TuneRange.model_validate(spec)
+            except ValidationError as exc:
+                return None, None, _validation_problems(source, where, exc)
+            low = param.low if rng.low is None else rng.low
+            high = param.high if rng.high is None else rng.high
+            log = param.log if rng.log is None else rng.log
+            problems = []
+            for name, value in (("low", low), ("high", high)):
+                if not param.low <= value <= param.high:  # type: ignore[operator]
+                    problems.append(
+                        Problem(
+                            source,
+                            f"{where}.{name}",
+                            f"{value:g} is outside the declared bounds "
+                            f"[{param.low:g}, {param.high:g}] of {kind}.{param.name}",
+                        )
+                    )
+                elif param.type == "int" and not float(value).is_integer():
+                    problems.append(
+                        Problem(
+                            source, f"{where}.{name}", f"expected a whole number, got {value:g}"
+                        )
+                    )
+            if not problems and low > high:  # type: ignore[operator]
+                problems.append(
+                    Problem(
+                        source, where, f"`low <= high` must hold, got low={low:g}, high={high:g}"
+                    )
+                )
+            if not problems and log and low <= 0:  # type: ignore[operator]
+                problems.append(
+                    Problem(source, f"{where}.log", f"log scale needs low > 0, got {low:g}")
+                )
+            if problems:
+                return None, None, problems
+            if low == high:
+                return None, int(low) if param.type == "int" else float(low), []  # type: ignore[arg-type]
+            return TunedParam(kind, param, low, high, bool(log)), None, []
+    elif param.type == "choice":
+        if spec is None:
+            return TunedParam(kind, param, choices=tuple(param.choices)), None, []
+        if isinstance(spec, Mapping):
+            try:
+                sub = TuneChoices.model_validate(spec)
+            except ValidationError as exc:
+                return None, None, _validation_problems(source, where, exc)
+            bad = [c for c in sub.choices if c not in param.choices]
+            if bad:
+                msg = f"{bad} not among the choices {list(param.choices)} of {kind}.{param.name}"
+                return None, None, [Problem(source, f"{where}.choices", msg)]
+            choices = tuple(dict.fromkeys(sub.choices))
+            if len(choices) == 1:
+                return None, choices[0], []
+            return TunedParam(kind, param, choices=choices), None, []
+    elif param.type == "bool":
+        if spec is None:
+            return TunedParam(kind, param, choices=(False, True)), None, []
+        if isinstance(spec, Mapping):
+            msg = "fix it with true or false, or leave it out to search both"
+            return None, None, [Problem(source, where, msg)]
+    # a fixed value (also the only way to set lists and mappings)
+    try:
+        return None, param.validate(spec), []
+    except ValueError as exc:
+        suffix = getattr(exc, "path", "")
+        return None, None, [Problem(source, f"{where}{suffix}", str(exc))]
+
+
+def build_search_space(
+    scenarios: Sequence[Scenario], tune: TuneFile | None = None, source: str = "--tune"
+) -> SearchSpace:
+    """The search space from the tune file, or from the first scenario's strategies."""
+    first = scenarios[0].strategies
+    problems: list[Problem] = []
+    kinds: list[TunedKind] = []
+    for kind in KINDS:
+        current = getattr(first, kind)
+        entry = getattr(tune.strategies, kind) if tune is not None else TuneKind()
+        if entry is None:
+            continue
+        where = f"strategies.{kind}"
+        name = entry.name or current.name
+        try:
+            cls = get_strategy(kind, name)
+        except StrategyError as exc:
+            problems.extend(Problem(source, f"{where}.name", m) for _, m in exc.problems)
+            continue
+        declared = {p.name: p for p in cls.params}
+        for key in entry.params:
+            if key not in declared:
+                problems.append(
+                    Problem(
+                        source,
+                        f"{where}.params.{key}",
+                        f"unknown parameter of {kind} strategy {name!r}; known: {sorted(declared)}",
+                    )
+                )
+        fixed: dict[str, Any] = {}
+        tuned: list[TunedParam] = []
+        for p in cls.params:
+            if p.name in entry.params:
+                spec = entry.params[p.name]
+            elif p.tunable:
+                spec = None
+            else:  # not searchable: the first scenario's value (same strategy) or the default
+                if current.name == name and p.name in current.params:
+                    fixed[p.name] = current.params[p.name]
+                continue
+            tp, value, errs = _tuned_param(kind, p, spec, source, f"{where}.params.{p.name}")
+            problems.extend(errs)
+            if tp is not None:
+                tuned.append(tp)
+            elif not errs:
+                fixed[p.name] = value
+        kinds.append(TunedKind(kind, name, fixed, tuple(tuned)))
+    if problems:
+        raise ScenarioError(problems)
+    intervals = {sc.strategies.decision_interval_days for sc in scenarios}
+    space = SearchSpace(tuple(kinds), intervals.pop() if len(intervals) == 1 else None)
+    if not space.params:
+        chosen = ", ".join(f"{k.kind}={k.name}" for k in kinds)
+        raise _bad(
+            "strategies" if tune is not None else "--tune",
+            f"nothing to tune: the chosen strategies ({chosen}) have no searchable parameter "
+            "left; name strategies or ranges in a --tune file",
+            source if tune is not None else SOURCE,
+        )
+    # a representative point must be acceptable to every strategy in every scenario
+    point = space.strategies({**_lows(space), **space.baseline(scenarios[0])})
+    for k in space.kinds:
+        for sc in scenarios:
+            try:
+                validate_choice(k.kind, k.name, point[k.kind]["params"], sc)
+            except StrategyError as exc:
+                raise ScenarioError(
+                    [
+                        Problem(source, f"strategies.{k.kind}" + (f".{p}" if p else ""), m)
+                        for p, m in exc.problems
+                    ]
+                ) from None
+    return space
+
+
+def _lows(space: SearchSpace) -> dict[str, Any]:
+    return {
+        p.key: p.low if p.param.type in ("float", "int") else p.choices[0] for p in space.params
+    }
+
+
+# ============================================================================ storage
+@dataclass(frozen=True)
+class StorageInfo:
+    """An opened Optuna storage, with its URL safe to show."""
+
+    storage: Any
+    shown: str
+    dashboard: str
+
+
+def open_storage(
+    url: str | None,
+    out: Path,
+    *,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+    heartbeat_stale_trial_callback: Callable | None = None,
+) -> StorageInfo:
+    """Open ``url`` (default ``sqlite:///OUT/study.db``; ``journal:PATH`` for a journal file).
+
+    Heartbeat arguments go to :class:`optuna.storages.RDBStorage` (RDB storages only).
+
+    Raises:
+        ScenarioError: naming the (redacted) storage and why it cannot be used.
+    """
+    import optuna
+
+    try:
+        if url is None:
+            out.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{(out / 'study.db').resolve()}"
+        if url.startswith("journal:"):
+            from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+            raw = url[len("journal:") :]
+            if not raw:
+                raise ValueError("journal: needs a file path, e.g. journal:/shared/study.log")
+            path = Path(raw).expanduser().resolve()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            storage = JournalStorage(JournalFileBackend(str(path)))
+            return StorageInfo(storage, f"journal:{path}", f"optuna-dashboard {path}")
+        engine_kwargs: dict[str, Any] = {}
+        if url.startswith(("postgresql", "postgres")):
+            engine_kwargs["connect_args"] = {"connect_timeout": 10}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=heartbeat_stale_trial_callback,
+            )
+    except Exception as exc:  # SQLAlchemy/driver/Optuna errors: one clear message, exit 2
+        shown = redact(url or "")
+        raise _bad(
+            "--storage", f"cannot open storage {shown}: {_storage_reason(exc, url or '')}"
+        ) from None
+    shown = redact(url)
+    return StorageInfo(storage, shown, f"optuna-dashboard {shown}")
+
+
+def _storage_reason(exc: BaseException, url: str) -> str:
+    if isinstance(exc, ImportError):
+        missing = getattr(exc.__cause__, "name", None) or getattr(exc, "name", None)
+        what = f" ({missing})" if missing else ""
+        return f"the database driver for this URL is not installed{what}"
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return _scrub(f"{type(exc).__name__}: {first}", url)
+
+
+# ============================================================================ the command
+@dataclass(frozen=True)
+class ScenarioInput:
+    """One scenario of the study with its CRN settings."""
+
+    index: int
+    file: str
+    scenario: Scenario
+    sha256: str
+    label: str
+    seed: int
+    days: int
+
+
+def _inputs(args: argparse.Namespace) -> list[ScenarioInput]:
+    loaded = [(path, load_scenario(path)) for path in args.scenarios]
+    names = [sc.name for _, sc in loaded]
+    hashes = [file_sha256(path) for path, _ in loaded]
+    for i, sha in enumerate(hashes):
+        if sha in hashes[:i]:
+            first = args.scenarios[hashes.index(sha)]
+            raise _bad(
+                "scenarios", f"{args.scenarios[i]} is the same file as {first}; give it once"
+            )
+    out = []
+    for i, (path, sc) in enumerate(loaded):
+        label = sc.name if names.count(sc.name) == 1 else f"{sc.name}#{i}"
+        out.append(
+            ScenarioInput(
+                i,
+                str(path),
+                sc,
+                hashes[i],
+                label,
+                sc.seed if args.seed is None else args.seed,
+                sc.horizon_days if args.days is None else args.days,
+            )
+        )
+    return out
+
+
+def _setup(
+    inputs: Sequence[ScenarioInput],
+    objectives: Sequence[Objective],
+    robust: RobustRule,
+    reps: int,
+    space: SearchSpace,
+) -> dict[str, Any]:
+    """What makes trial values comparable: stored on the study and checked when resuming."""
+    data = {
+        "scenarios": [
+            {"label": s.label, "sha256": s.sha256, "seed": s.seed, "days": s.days} for s in inputs
+        ],
+        "objectives": [o.kpi for o in objectives],
+        "robust": str(robust),
+        "reps": reps,
+        "search_space": space.describe(),
+    }
+    return json.loads(json.dumps(data))
+
+
+def _open_study(
+    info: StorageInfo,
+    name: str,
+    objectives: Sequence[Objective],
+    setup: dict[str, Any],
+    seed: int,
+) -> Any:
+    import optuna
+
+    directions = [o.direction for o in objectives]
+    pruner = (
+        optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=0)
+        if len(objectives) == 1
+        else optuna.pruners.NopPruner()
+    )
+    try:
+        study = optuna.create_study(
+            storage=info.storage,
+            study_name=name,
+            directions=directions,
+            load_if_exists=True,
+            pruner=pruner,
+        )
+        n_existing = len(study.get_trials(deepcopy=False))
+        previous = study.user_attrs.get(SETUP_ATTR)
+        if previous is None and n_existing == 0:
+            study.set_user_attr(SETUP_ATTR, setup)
+            previous = setup
+    except Exception as exc:
+        raise _bad(
+            "--storage", f"cannot use study {name!r} in {info.shown}: {_storage_reason(exc, '')}"
+        ) from None
+    existing = [d.name.lower() for d in study.directions]
+    if existing != directions:
+        raise _bad(
+            "--study",
+            f"study {name!r} in {info.shown} optimizes {existing}, this command {directions}; "
+            "choose another --study (or --out)",
+        )
+    if previous != setup:
+        differ = (
+            sorted(k for k in setup if (previous or {}).get(k) != setup[k])
+            if isinstance(previous, dict)
+            else ["(not made by marketsim tune)"]
+        )
+        raise _bad(
+            "--study",
+            f"study {name!r} in {info.shown} was set up differently ({', '.join(differ)}); "
+            "its trials are not comparable with this command's: choose another --study (or --out)",
+        )
+    sampler_seed = int(np.random.SeedSequence([seed, n_existing]).generate_state(1)[0])
+    study.sampler = optuna.samplers.TPESampler(seed=sampler_seed)
+    return study
+
+
+def _count(study: Any, *states: str) -> int:
+    from optuna.trial import TrialState
+
+    wanted = tuple(TrialState[s] for s in states)
+    return len(study.get_trials(deepcopy=False, states=wanted))
+
+
+class TrialRunner:
+    """The objective: every scenario x ``reps`` CRN replications of one trial's strategies."""
+
+    def __init__(
+        self,
+        inputs: Sequence[ScenarioInput],
+        objectives: Sequence[Objective],
+        robust: RobustRule,
+        reps: int,
+        space: SearchSpace,
+        executor: Executor,
+        store: ResultStore | None,
+    ):
+        self.inputs = inputs
+        self.objectives = objectives
+        self.robust = robust
+        self.reps = reps
+        self.space = space
+        self.executor = executor
+        self.store = store
+
+    def _batches(self, study: Any) -> list[list[ScenarioInput]]:
+        """Scenario by scenario when pruning may cut the trial, else all in one batch."""
+        if (
+            len(self.objectives) > 1
+            or len(self.inputs) == 1
+            or _count(study, "COMPLETE") < PRUNER_STARTUP_TRIALS
+        ):
+            return [list(self.inputs)]
+        return [[s] for s in self.inputs]
+
+    def __call__(self, trial: Any) -> float | list[float]:
+        import optuna
+
+        values = self.space.suggest(trial)
+        strategies = self.space.strategies(values)
+        trial.set_user_attr("strategies", strategies)
+        refused = self.space.problems(strategies, [s.scenario for s in self.inputs])
+        if refused:
+            trial.set_user_attr("infeasible", "; ".join(refused))
+            raise optuna.TrialPruned("; ".join(refused))
+        # a trial retried after its process died inherits the user attributes of the original
+        # (RetryHeartbeatStaleTrialCallback), so it reuses the original's stored replications
+        variant = trial.user_attrs.get("variant") or f"trial-{trial.number}"
+        trial.set_user_attr("variant", variant)
+        per_obj: dict[str, list[np.ndarray]] = {o.kpi: [] for o in self.objectives}
+        single = len(self.objectives) == 1
+        last = len(self.inputs) - 1
+        for batch in self._batches(trial.study):
+            tasks = [
+                ReplicationTask(
+                    with_strategies(s.scenario, strategies),
+                    s.index,
+                    s.sha256,
+                    variant,
+                    k,
+                    s.seed,
+                    s.days,
+                )
+                for s in batch
+                for k in range(self.reps)
+            ]
+            by_key = run_replications(
+                tasks, self.executor, self.store, desc=f"trial {trial.number}"
+            )
+            for s in batch:
+                frames = {(t.rep,): by_key[t.key] for t in tasks if t.scenario_index == s.index}
+                per_rep = replication_totals(frames, ("rep",))
+                all_rows = per_rep[per_rep["region"] == "ALL"]
+                for o in self.objectives:
+                    x = all_rows[o.kpi].to_numpy(dtype=float)
+                    per_obj[o.kpi].append(x)
+                    trial.set_user_attr(f"{o.kpi}[{s.label}]", float(np.mean(x)))
+                if single:
+                    o = self.objectives[0]
+                    trial.report(self.robust.aggregate(per_obj[o.kpi], o.sign), step=s.index)
+                    if s.index < last and len(batch) == 1 and trial.should_prune():
+                        raise optuna.TrialPruned(f"pruned after scenario {s.label}")
+        result = [self.robust.aggregate(per_obj[o.kpi], o.sign) for o in self.objectives]
+        return result[0] if single else result
+
+
+class _Progress:
+    """A trial progress bar on a terminal (silent otherwise), as a study callback."""
+
+    def __init__(self, total: int):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="tune", unit="trial", disable=not sys.stderr.isatty())
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        self.bar.update(1)
+        if len(study.directions) == 1:
+            with contextlib.suppress(ValueError):  # no completed trial yet
+                self.bar.set_postfix(best=_fmt(study.best_value), refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_budget(study: Any, objective: Callable[[Any], Any], total: int, remaining: int) -> None:
+    """Run trials until the study holds ``total`` finished (COMPLETE + PRUNED) trials.
+
+    This process runs at most ``remaining`` trials (the total minus the finished trials it
+    found) and stops as soon as the study holds ``total``, counting trials finished by other
+    processes sharing the study. Trials already running elsewhere when the total is reached
+    still finish, so concurrent processes may end a few trials above ``total``.
+    """
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
+    bar = _Progress(remaining)
+    try:
+        study.optimize(
+            objective,
+            n_trials=remaining,
+            callbacks=[
+                MaxTrialsCallback(total, states=(TrialState.COMPLETE, TrialState.PRUNED)),
+                bar,
+            ],
+        )
+    finally:
+        bar.close()
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``marketsim tune``: run (or resume) the study up to ``--trials`` finished trials."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    objectives = parse_objectives(args.objective, args.objectives)
+    robust = args.robust if isinstance(args.robust, RobustRule) else parse_robust(args.robust)
+    inputs = _inputs(args)
+    tune = load_tune_file(args.tune) if args.tune else None
+    space = build_search_space([s.scenario for s in inputs], tune, str(args.tune or SOURCE))
+    out = Path(args.out)
+    study_name = args.study or f"tune-{inputs[0].scenario.name}"
+    setup = _setup(inputs, objectives, robust, args.reps, space)
+    info = open_storage(args.storage, out)
+    study = _open_study(info, study_name, objectives, setup, inputs[0].seed)
+
+    executor = make_executor(args.executor, args.workers, scheduler=args.scheduler)
+    store = _TuneStore.open(
+        out,
+        "tune",
+        {
+            "scenarios": [
+                {
+                    "index": s.index,
+                    "file": s.file,
+                    "sha256": s.sha256,
+                    "name": s.scenario.name,
+                    "label": s.label,
+                    "seed": s.seed,
+                    "days": s.days,
+                }
+                for s in inputs
+            ],
+            "study": study_name,
+            "storage": info.shown,
+            "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in objectives],
+            "robust": str(robust),
+            "reps": args.reps,
+            "trials": args.trials,
+            "search_space": space.describe(),
+        },
+    )
+    finished = _count(study, *FINISHED_STATES)
+    remaining = max(0, args.trials - finished)
+    baseline = space.baseline(inputs[0].scenario)
+    if not study.get_trials(deepcopy=False) and len(baseline) == len(space.params):
+        # trial 0 = the first scenario's own parameters (when they lie in the searched ranges)
+        study.enqueue_trial(baseline, user_attrs={"baseline": True}, skip_if_exists=True)
+    if remaining:
+        runner = TrialRunner(inputs, objectives, robust, args.reps, space, executor, store)
+        run_budget(study, runner, args.trials, remaining)
+    else:
+        print(
+            f"study {study_name!r} already holds {finished} finished trials "
+            f"(--trials {args.trials}); no new trial run"
+        )
+    return write_outputs(out, study, inputs, objectives, robust, space, info, args)
+
+
+# ============================================================================ outputs
+def _trial_row(
+    t: Any, objectives: Sequence[Objective], params: Sequence[str], means: Sequence[str]
+):
+    row: dict[str, Any] = {"number": t.number, "state": t.state.name}
+    values = t.values if t.values is not None else [None] * len(objectives)
+    if len(objectives) == 1:
+        row["value"] = values[0]
+    else:
+        for o, v in zip(objectives, values, strict=True):
+            row[f"value_{o.kpi}"] = v
+    for key in params:
+        row[key] = t.params.get(key)
+    for key in means:
+        row[key] = t.user_attrs.get(key)
+    row["baseline"] = bool(t.user_attrs.get("baseline", False))
+    row["infeasible"] = t.user_attrs.get("infeasible", "")
+    row["last_step"] = t.last_step
+    row["duration_s"] = t.duration.total_seconds() if t.duration is not None else None
+    row["started"] = t.datetime_start.isoformat(timespec="seconds") if t.datetime_start else None
+    return row
+
+
+def _importance(study: Any, objectives: Sequence[Objective], n_complete: int, n_params: int):
+    import optuna
+
+    if n_complete < 2 or n_params < 1:
+        return pd.DataFrame(columns=["objective", "param", "importance"]), (
+            f"needs >= 2 completed trials and >= 1 parameter (have {n_complete}, {n_params})"
+        )
+    rows = []
+    try:
+        for i, o in enumerate(objectives):
+            target = None if len(objectives) == 1 else (lambda t, i=i: t.values[i])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                imp = optuna.importance.get_param_importances(study, target=target)
+            rows.extend({"objective": o.kpi, "param": k, "importance": v} for k, v in imp.items())
+    except (RuntimeError, ValueError, ZeroDivisionError) as exc:
+        return pd.DataFrame(columns=["objective", "param", "importance"]), str(exc)
+    return pd.DataFrame(rows, columns=["objective", "param", "importance"]), None
+
+
+def _values(t: Any, objectives: Sequence[Objective]) -> dict[str, float] | None:
+    """A trial's objective values by KPI (None when it has none)."""
+    if t.values is None:
+        return None
+    return dict(zip([o.kpi for o in objectives], t.values, strict=True))
+
+
+def _best_trial(study: Any, objectives: Sequence[Objective]) -> tuple[Any, list[Any]]:
+    """(best trial or None, Pareto front); for several objectives the front's best on the
+    first objective."""
+    try:
+        front = list(study.best_trials)
+    except ValueError:
+        front = []
+    if not front:
+        return None, []
+    if len(objectives) == 1:
+        return study.best_trial, front
+    o = objectives[0]
+    best = max(front, key=lambda t: (o.sign * t.values[0], -t.number))
+    return best, sorted(front, key=lambda t: t.number)
+
+
+def write_outputs(
+    out: Path,
+    study: Any,
+    inputs: Sequence[ScenarioInput],
+    objectives: Sequence[Objective],
+    robust: RobustRule,
+    space: SearchSpace,
+    info: StorageInfo,
+    args: argparse.Namespace,
+) -> int:
+    """trials.csv, pareto.csv, importance.csv, best_strategies.yaml, summary.json; print."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    params = [p.key for p in space.params]
+    means = [f"{o.kpi}[{s.label}]" for o in objectives for s in inputs]
+    table = pd.DataFrame([_trial_row(t, objectives, params, means) for t in trials])
+    if table.empty:
+        table = pd.DataFrame(columns=["number", "state", "value"])
+    write_csv(out, "trials.csv", table)
+    counts = {s.name: 0 for s in TrialState}
+    for t in trials:
+        counts[t.state.name] += 1
+    n_complete = counts["COMPLETE"]
+    importance, skipped = _importance(study, objectives, n_complete, len(params))
+    write_csv(out, "importance.csv", importance)
+
+    best, front = _best_trial(study, objectives)
+    multi = len(objectives) > 1
+    files = ["trials.csv", "importance.csv", "summary.json", "manifest.json"]
+    if multi:
+        write_csv(
+            out,
+            "pareto.csv",
+            pd.DataFrame([_trial_row(t, objectives, params, means) for t in front]),
+        )
+        variants = [
+            {
+                "name": f"trial-{t.number}",
+                "description": ", ".join(
+                    f"{o.kpi} {v:.6g}" for o, v in zip(objectives, t.values, strict=True)
+                ),
+                **space.strategies(t.params),
+            }
+            for t in front[:200]
+        ]
+        if variants:
+            write_text(
+                out,
+                "pareto_variants.yaml",
+                "# Pareto-optimal trials of `marketsim tune` as a variants file for "
+                "`marketsim compare`.\n" + yaml.safe_dump({"variants": variants}, sort_keys=False),
+            )
+            files += ["pareto.csv", "pareto_variants.yaml"]
+    best_info = None
+    if best is not None:
+        block = space.strategies(best.params)
+        header = (
+            f"# Best strategies of `marketsim tune`: study {study.study_name!r}, trial "
+            f"{best.number}, "
+            + ", ".join(
+                f"{o.kpi} ({robust}) = {v:.6g}"
+                for o, v in zip(objectives, best.values, strict=True)
+            )
+            + (f" (the Pareto trial best on {objectives[0].kpi})" if multi else "")
+            + ".\n# Paste under a scenario's `strategies:` or use it as a variant"
+            + (
+                "; kinds not listed keep each scenario's own choice.\n"
+                if len(space.kinds) < len(KINDS)
+                else ".\n"
+            )
+        )
+        write_text(
+            out,
+            "best_strategies.yaml",
+            header + yaml.safe_dump({"strategies": block}, sort_keys=False),
+        )
+        files.insert(0, "best_strategies.yaml")
+        best_info = {
+            "number": best.number,
+            "values": _values(best, objectives),
+            "params": dict(best.params),
+            "scenario_means": {k: best.user_attrs.get(k) for k in means},
+            "strategies": block,
+        }
+    baseline = next((t for t in trials if t.user_attrs.get("baseline")), None)
+    summary = {
+        "command": "tune",
+        "study": study.study_name,
+        "storage": info.shown,
+        "dashboard": info.dashboard,
+        "scenarios": [
+            {
+                "index": s.index,
+                "file": s.file,
+                "sha256": s.sha256,
+                "name": s.scenario.name,
+                "label": s.label,
+                "seed": s.seed,
+                "days": s.days,
+            }
+            for s in inputs
+        ],
+        "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in objectives],
+        "objective": objectives[0].kpi if not multi else None,
+        "region": "ALL",
+        "robust": str(robust),
+        "reps": args.reps,
+        "seed_rule": "SeedSequence([seed, scenario_index, k]), the same in every trial",
+        "sampler": "TPESampler (seeded: SeedSequence([seed, trials already in the study]))",
+        "pruner": f"MedianPruner(n_startup_trials={PRUNER_STARTUP_TRIALS})" if not multi else None,
+        "trials_requested": args.trials,
+        "n_trials": counts,
+        "search_space": space.describe(),
+        "best": best_info,
+        "baseline": (
+            {
+                "number": baseline.number,
+                "state": baseline.state.name,
+                "values": _values(baseline, objectives),
+                "params": dict(baseline.params),
+            }
+            if baseline is not None
+            else None
+        ),
+        "pareto": (
+            [
+                {"number": t.number, "values": _values(t, objectives), "params": dict(t.params)}
+                for t in front
+            ]
+            if multi
+            else None
+        ),
+        "importance_skipped": skipped,
+        "files": files,
+    }
+    write_json(out, "summary.json", summary)
+    print(format_tune_summary(summary, objectives, inputs, out))
+    _report(out)
+    return 0 if best is not None else 1
+
+
+def format_tune_summary(
+    summary: dict[str, Any],
+    objectives: Sequence[Objective],
+    inputs: Sequence[ScenarioInput],
+    out: Path,
+) -> str:
+    """A short readable account of the study and its best trial."""
+    n = {k: v for k, v in summary["n_trials"].items() if v}
+    states = ", ".join(f"{v} {k.lower()}" for k, v in n.items()) or "no trials"
+    objs = ", ".join(f"{o.kpi} ({o.direction})" for o in objectives)
+    lines = [
+        f"study {summary['study']!r} in {summary['storage']}: {states}",
+        f"objective {objs}, robust rule {summary['robust']} over {len(inputs)} scenario(s) x "
+        f"{summary['reps']} CRN replications (region ALL, horizon totals)",
+    ]
+    best = summary["best"]
+    if best is None:
+        lines.append("no completed trial yet: no best parameters (see trials.csv)")
+    else:
+        vals = ", ".join(f"{k} {_fmt(v)}" for k, v in best["values"].items())
+        lines.append(
+            f"best trial {best['number']}: {vals}"
+            + (f" (Pareto front: {len(summary['pareto'])} trials)" if summary["pareto"] else "")
+        )
+        for o in objectives:
+            scenario_means = best["scenario_means"]
+            per = ", ".join(
+                f"{s.label} {_fmt(_num(scenario_means.get(f'{o.kpi}[{s.label}]')))}" for s in inputs
+            )
+            lines.append(f"  {o.kpi} mean per scenario: {per}")
+        base = summary["baseline"]
+        if base is not None and base["values"] is not None and base["number"] != best["number"]:
+            bvals = ", ".join(f"{k} {_fmt(v)}" for k, v in base["values"].items())
+            lines.append(
+                f"  baseline (trial {base['number']}, the scenario's own parameters): {bvals}"
+            )
+        lines.append("best parameters:")
+        for key, value in best["params"].items():
+            shown = f"{value:.6g}" if isinstance(value, float) else repr(value)
+            lines.append(f"  {key} = {shown}")
+        lines.append(f"best strategies: {out / 'best_strategies.yaml'}")
+    others = [f for f in summary["files"] if f != "best_strategies.yaml"]
+    lines.append(f"also written to {out}: {', '.join(others)}")
+    lines.append(f"dashboard: {summary['dashboard']}")
+    return "\n".join(lines)
+
+
+def _num(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+# ============================================================================ parser
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``tune``."""
+    p = sub.add_parser(
+        "tune",
+        help="tune strategy parameters with Optuna across scenarios (resumable study)",
+        description="Optuna study over the declared parameters of the chosen strategies; each "
+        "trial runs every scenario x --reps CRN replications and aggregates by --robust.",
+    )
+    p.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    p.add_argument(
+        "--trials",
+        type=int,
+        required=True,
+        help="total finished (complete + pruned) trials the study should hold; a rerun resumes",
+    )
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--objective", default=None, help=f"KPI to optimize (default {DEFAULT_OBJECTIVE})"
+    )
+    group.add_argument("--objectives", default=None, help="KPI,KPI: multi-objective (Pareto front)")
+    p.add_argument(
+        "--robust",
+        type=parse_robust,
+        default=RobustRule("mean"),
+        help="aggregation over scenarios x reps: mean (default), worst or cvar:ALPHA",
+    )
+    p.add_argument("--reps", type=int, default=3, help="CRN replications per scenario and trial")
+    p.add_argument(
+        "--storage",
+        default=None,
+        help="Optuna storage URL (default sqlite:///OUT/study.db; journal:PATH for a journal file)",
+    )
+    p.add_argument("--study", default=None, help="study name (default tune-<first scenario name>)")
+    p.add_argument("--out", default="results/tune", help="output folder (default results/tune)")
+    p.add_argument(
+        "--tune", default=None, metavar="TUNE.yaml", help="strategies and ranges to tune"
+    )
+    p.add_argument("--days", type=int, default=None, help="horizon override (default horizon_days)")
+    p.add_argument("--seed", type=int, default=None, help="override the scenarios' seeds")
+    add_executor_args(p)
+    p.set_defaults(func=cmd_tune)
