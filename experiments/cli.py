@@ -12,6 +12,7 @@ from experiments.compare import add_executor_args
 from experiments.compare import add_parser as add_compare
 from experiments.entry import add_parser as add_entry
 from experiments.report import add_parser as add_report
+from experiments.tuning import add_parser as add_tune
 from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
 from sim.scenario import ScenarioError
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_compare(sub)
     add_entry(sub)
+    add_tune(sub)
     add_report(sub)
     add_calibrate(sub)
     return parser
