@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
@@ -126,10 +127,36 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """A process pool on this machine (``workers=1`` runs in-process)."""
+    """A process pool on this machine (``workers=1`` runs in-process).
+
+    The pool is created on first use and kept for later calls (a tuning study runs many
+    small batches); workers come from a fork server that has imported the model once.
+    """
 
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
+            if "forkserver" in methods:
+                ctx.set_forkserver_preload(["experiments.runner", "sim.model"])
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def map_unordered(
         self, fn: Callable[[Any], Any], tasks: Iterable[Any]
@@ -139,13 +166,14 @@ class LocalExecutor:
             for task in tasks:
                 yield task, fn(task)
             return
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
-            pending: dict[Future, Any] = {}
-            queue = iter(tasks)
-            for task in queue:  # keep at most 2 tasks per worker in flight
-                pending[pool.submit(fn, task)] = task
-                if len(pending) >= 2 * self.workers:
-                    break
+        pool = self._get_pool()
+        pending: dict[Future, Any] = {}
+        queue = iter(tasks)
+        for task in queue:  # keep at most 2 tasks per worker in flight
+            pending[pool.submit(fn, task)] = task
+            if len(pending) >= 2 * self.workers:
+                break
+        try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -154,6 +182,9 @@ class LocalExecutor:
                     nxt = next(queue, None)
                     if nxt is not None:
                         pending[pool.submit(fn, nxt)] = nxt
+        finally:
+            for fut in pending:
+                fut.cancel()
 
 
 def make_executor(name: str = "local", workers: int | None = None, **options: Any) -> Executor:
