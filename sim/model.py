@@ -34,7 +34,7 @@ from sim.competitors import CompetitorAgent, logit_best_response_price
 from sim.consumers import CategoryOffers, OccasionResult, RegionalConsumers
 from sim.firm import DAYS_PER_MONTH, FirmAgent, Transfer
 from sim.kpis import ALL_REGIONS, COST_KPIS, FLOW_KPIS, KPIS, RATIO_KPIS, ratio
-from sim.lanes import LaneAgent, ShipmentResult
+from sim.lanes import LaneAgent
 from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_RETURNED
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import PAYMENT_METHODS, Scenario
@@ -128,6 +128,7 @@ class MarketModel(mesa.Model):
         self.fx_local_per_base = np.array([r.fx.local_per_base for r in sc.regions])
         self.fx_reference = self.fx_local_per_base.copy()
         self.rng_fx = self.streams.get("fx")
+        self._return_probability = self._return_table()
         # returns are keyed by (consumer, order number): the same order of the same consumer
         # is returned or kept in every strategy variant (see sim.keyed)
         self._returns_key = np.uint64(
@@ -155,7 +156,7 @@ class MarketModel(mesa.Model):
         self._revenue_ring = np.zeros((nr, w, npd))
         self._price_ring = np.zeros((nr, w, npd))
         self._delivery_ring = np.zeros((nr, w, 3))  # deliveries, days total, on time
-        self._deliveries: dict[int, list[tuple[str, ShipmentResult]]] = {}
+        self._deliveries: dict[int, list[tuple[np.ndarray, ...]]] = {}
         self._today_orders: dict[str, list[np.ndarray]] = {}
         self._placed = np.zeros(nr, dtype=np.int64)
         self._completed = np.zeros(nr, dtype=np.int64)
@@ -166,6 +167,16 @@ class MarketModel(mesa.Model):
         self._customer_views: dict[tuple[int, int], CustomerView] = {}
 
         self.datacollector = mesa.DataCollector(tables={"kpis": KPI_COLUMNS})
+
+    def _return_table(self) -> np.ndarray:
+        """Return probability per region and product (product rate x region tag multipliers)."""
+        base = np.array([p.return_probability for p in self.scenario.products])
+        table = np.tile(base, (len(self.scenario.regions), 1))
+        for r, region in enumerate(self.scenario.regions):
+            for tag, mult in region.return_multiplier_by_tag.items():
+                has = np.array([tag in tags for tags in self.firm.product_tags], dtype=bool)
+                table[r, has] *= mult
+        return np.minimum(table, 1.0)
 
     # ================================================================== running
     def run(self, days: int | None = None) -> pd.DataFrame:
@@ -683,7 +694,9 @@ class MarketModel(mesa.Model):
                 firm.book("duties_vat_base", r, duty)
 
     def _collect_shipments(self, d: int) -> None:
-        for lane_id, lane in self.lanes.items():
+        """File the orders of shipments that finished today under their delivery day."""
+        ids, hours, lost, promised = [], [], [], []
+        for lane in self.lanes.values():
             for result in lane.pop_completed():
                 if lane.lane.carries == "stock":
                     for tid in result.order_ids:
@@ -692,71 +705,79 @@ class MarketModel(mesa.Model):
                             self.firm.on_hand[t.warehouse, t.product] += t.units
                         self.firm.on_order[t.warehouse, t.product] -= t.units
                     continue
-                days = np.floor(result.delivered_hour / 24.0).astype(np.int64)
-                days = np.maximum(days, d)
-                for day in np.unique(days):
-                    sel = days == day
-                    part = ShipmentResult(
-                        order_ids=result.order_ids[sel],
-                        arrival_hour=result.arrival_hour,
-                        delivered_hour=result.delivered_hour[sel],
-                        lost=result.lost[sel],
-                        units=int(sel.sum()),
-                        departure_hour=result.departure_hour,
-                    )
-                    self._deliveries.setdefault(int(day), []).append((lane_id, part))
+                ids.append(result.order_ids)
+                hours.append(result.delivered_hour)
+                lost.append(result.lost)
+                promised.append(np.full(len(result.order_ids), lane.lane.promised_days))
+        if not ids:
+            return
+        ids_a, hours_a = np.concatenate(ids), np.concatenate(hours)
+        lost_a, promised_a = np.concatenate(lost), np.concatenate(promised)
+        days = np.maximum(np.floor(hours_a / 24.0).astype(np.int64), d)
+        order = np.argsort(days, kind="stable")
+        days = days[order]
+        starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+        ends = np.r_[starts[1:], len(days)]
+        for s, e in zip(starts, ends, strict=True):
+            sel = order[s:e]
+            self._deliveries.setdefault(int(days[s]), []).append(
+                (ids_a[sel], hours_a[sel], lost_a[sel], promised_a[sel])
+            )
 
     def _process_deliveries(self, d: int) -> None:
+        """Deliveries, losses and returns due today, all regions in one vectorized pass."""
+        parts = self._deliveries.pop(d, [])
+        if not parts:
+            return
         firm, book = self.firm, self.firm.orders
         lc = self.scenario.firm.localization_costs
-        for lane_id, res in self._deliveries.pop(d, []):
-            lane = self.lanes[lane_id].lane
-            ids = res.order_ids
-            region = book.column("region")[ids]
-            for r in np.unique(region):
-                r = int(r)
-                sel = region == r
-                oid, lost = ids[sel], res.lost[sel]
-                hours = res.delivered_hour[sel]
-                placed = book.column("day")[oid].astype(float)
-                products = book.column("product")[oid].astype(np.int64)
-                days = (hours - (24.0 * placed + 12.0)) / 24.0
-                late = ~lost & (days > lane.promised_days)
-                reg = self.scenario.regions[r]
-                p_ret = np.array([p.return_probability for p in firm.products])[products]
-                mult = np.ones(len(oid))
-                for tag, m in reg.return_multiplier_by_tag.items():
-                    has = np.array([tag in firm.product_tags[p] for p in products], dtype=bool)
-                    mult = np.where(has, mult * m, mult)
-                returned = ~lost & (
-                    keyed.uniforms(
-                        keyed.occasion_keys(
-                            self._returns_key,
-                            book.column("consumer")[oid],
-                            book.column("seq")[oid],
-                        ),
-                        keyed.SALT_RETURN,
-                    )
-                    < np.minimum(1.0, p_ret * mult)
-                )
-                delivered = ~lost
-                book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)
-                book.set("status", oid[returned], STATUS_RETURNED)
-                book.set("status", oid[lost], STATUS_LOST)
-                book.set("delivered_day", oid[delivered], d)
-                refund = float(book.column("paid_base")[oid[returned | lost]].sum())
-                firm.book("refunds_base", r, refund)
-                firm.book("deliveries", r, int(delivered.sum()))
-                firm.book("delivery_days_total", r, float(days[delivered].sum()))
-                firm.book("on_time_deliveries", r, int((delivered & ~late).sum()))
-                firm.book("returns", r, int(returned.sum()))
-                firm.book("lost_orders", r, int(lost.sum()))
-                self._completed[r] += len(oid)
-                softening = (
-                    lc.local_service_late_softening if firm.localization[r].local_service else 0.0
-                )
-                consumers = book.column("consumer")[oid].astype(np.int64)
-                self.consumers[r].record_deliveries(consumers, late, returned, lost, softening)
+        oid = np.concatenate([p[0] for p in parts])
+        hours = np.concatenate([p[1] for p in parts])
+        lost = np.concatenate([p[2] for p in parts])
+        promised = np.concatenate([p[3] for p in parts])
+        region = book.column("region")[oid].astype(np.int64)
+        products = book.column("product")[oid].astype(np.int64)
+        consumers = book.column("consumer")[oid].astype(np.int64)
+        placed = book.column("day")[oid].astype(float)
+        days = (hours - (24.0 * placed + 12.0)) / 24.0
+        delivered = ~lost
+        late = delivered & (days > promised)
+        u = keyed.uniforms(
+            keyed.occasion_keys(self._returns_key, consumers, book.column("seq")[oid]),
+            keyed.SALT_RETURN,
+        )
+        returned = delivered & (u < self._return_probability[region, products])
+        book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)
+        book.set("status", oid[returned], STATUS_RETURNED)
+        book.set("status", oid[lost], STATUS_LOST)
+        book.set("delivered_day", oid[delivered], d)
+        nr = len(self.region_ids)
+        paid = book.column("paid_base")[oid].astype(float)
+
+        def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+            w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
+            return np.bincount(region, weights=w, minlength=nr)
+
+        totals = {
+            "refunds_base": per_region(returned | lost, paid),
+            "deliveries": per_region(delivered),
+            "delivery_days_total": per_region(delivered, days),
+            "on_time_deliveries": per_region(delivered & ~late),
+            "returns": per_region(returned),
+            "lost_orders": per_region(lost),
+        }
+        for name, values in totals.items():
+            firm.today[name] += values
+        self._completed += np.bincount(region, minlength=nr)
+        for r in np.unique(region):
+            r = int(r)
+            sel = region == r
+            softening = (
+                lc.local_service_late_softening if firm.localization[r].local_service else 0.0
+            )
+            self.consumers[r].record_deliveries(
+                consumers[sel], late[sel], returned[sel], lost[sel], softening
+            )
 
     # ================================================================== KPIs
     def _record(self, d: int) -> None:
