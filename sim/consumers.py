@@ -280,44 +280,36 @@ class RegionalConsumers(mesa.Agent):
             o = offers[c]
             seg = self.segment[members]
             alpha = self.price_sensitivity[members][:, None]
-            qw = self.quality_weight[seg][:, None]
-            ew = self.eco_weight[seg][:, None]
-            dw = self.delivery_weight[seg][:, None]
-            parts = []
-            ids = []
-            if o.n_comp:
-                v_comp = (
-                    qw * o.comp_quality[None, :].astype(np.float32)
-                    + ew * o.comp_eco[None, :].astype(np.float32)
-                    - alpha * o.comp_price_ref[None, :].astype(np.float32)
-                    - dw * o.comp_delivery_days[None, :].astype(np.float32)
-                )
-                parts.append(v_comp)
-                ids.append(o.comp_ids + self.n_products)
-            aware = self.aware[members]
+            # non-price utility of every offer for each segment (ours first), then one
+            # gather per consumer and one outer product for the price term
+            quality = np.concatenate([o.our_quality, o.comp_quality])
+            eco = np.concatenate([o.our_eco, o.comp_eco])
+            delivery = np.concatenate([o.our_delivery_days, o.comp_delivery_days])
+            price = np.concatenate([o.our_price_ref, o.comp_price_ref]).astype(np.float32)
+            base = (
+                self.quality_weight[:, None] * quality[None, :]
+                + self.eco_weight[:, None] * eco[None, :]
+                - self.delivery_weight[:, None] * delivery[None, :]
+            ).astype(np.float32)
+            base[:, : o.n_ours] += o.our_constant.astype(np.float32)
+            if not base.shape[1]:
+                continue
+            v = base[seg]
+            v -= alpha * price[None, :]
             if o.n_ours:
+                aware = self.aware[members]
                 personal = (
                     ch.loyalty_weight * self.loyalty[members]
                     + self.utility_bonus[members]
                     - np.float32(ch.unsupported_payment_penalty)
                     * ~payment_supported[self.payment_method[members]]
                 )
-                v_ours = (
-                    qw * o.our_quality[None, :].astype(np.float32)
-                    + ew * o.our_eco[None, :].astype(np.float32)
-                    - alpha * o.our_price_ref[None, :].astype(np.float32)
-                    - dw * o.our_delivery_days[None, :].astype(np.float32)
-                    + o.our_constant[None, :].astype(np.float32)
-                    + personal[:, None]
-                )
-                v_ours[~aware] = -np.inf
-                parts.insert(0, v_ours)
-                ids.insert(0, o.our_products)
+                v[:, : o.n_ours] += personal[:, None]
+                v[~aware, : o.n_ours] = -np.inf
                 np.add.at(res.views, o.our_products, int(aware.sum()))
-            if not parts:
-                continue
-            v = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-            option_ids = np.concatenate([*ids, [keyed.OUTSIDE_OPTION_ID]])
+            option_ids = np.concatenate(
+                [o.our_products, o.comp_ids + self.n_products, [keyed.OUTSIDE_OPTION_ID]]
+            )
             noise = keyed.gumbel_matrix(member_keys, option_ids, dtype=v.dtype)
             choice = sample_choices(v, ch.outside_utility, noise=noise)
             inside = choice >= 0

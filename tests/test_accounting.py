@@ -208,8 +208,18 @@ def test_units_sold_within_demand(w: World) -> None:
     assert (f["units"] <= f["market_units"]).all()
     assert (f["market_units"] <= f["occasions"]).all()
     assert (f["orders"] == f["units"]).all()  # one unit per order
+    early = f[f["day"] < 10]  # before the first replenishment (supplier lead time 10 days)
     if w.initial_units == 0:
-        assert f["stockouts"].sum() > 0
+        assert early["units"].sum() == 0
+        assert early["stockouts"].sum() == early["demanded_units"].sum()
+
+
+def test_a_world_without_stock_has_stockouts() -> None:
+    """The fixed no-stock world: every unit demanded before the first delivery is lost."""
+    f = simulate(STOCKOUT_WORLD).frame
+    early = f[f["day"] < 10]
+    assert early["demanded_units"].sum() > 0
+    assert early["stockouts"].sum() == early["demanded_units"].sum() > 0
 
 
 # --------------------------------------------------------------------------- (e) cash
