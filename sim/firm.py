@@ -90,7 +90,7 @@ class FirmAgent(mesa.Agent):
         # ledger: today's flows per region and firm level
         self.today = {k: np.zeros(self.n_regions) for k in FLOW_KPIS}
         self.firm_today = {k: 0.0 for k in FLOW_KPIS}
-        self.orders = OrderBook(capacity=4096)
+        self.orders = OrderBook()
         self.pending_dispatch: dict[str, list[np.ndarray]] = {}
         self.supplier_arrivals: dict[int, list[Transfer]] = {}
         self.lane_transfers: dict[int, Transfer] = {}

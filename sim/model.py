@@ -353,6 +353,7 @@ class MarketModel(mesa.Model):
         self.apply_pricing(price)
         ret = s["retention"].decide(self.build_view(), self.rng_strategy["retention"])
         self.apply_retention(ret)
+        self._customer_views = {}  # release the RFM copies until the next decision day
 
     def _region(self, region_id: str, who: str) -> int:
         if region_id not in self.region_ids:
@@ -654,9 +655,9 @@ class MarketModel(mesa.Model):
         for lane_id in sorted(self._today_orders):
             ids = np.concatenate(self._today_orders[lane_id])
             lane = self.lanes[lane_id]
-            units = self.firm.orders.column("units")[ids].astype(np.int64)
+            units = self.firm.orders.take("units", ids).astype(np.int64)
             shipments = lane.dispatch(d, ids, units)
-            r = int(self.firm.orders.column("region")[ids[0]])
+            r = int(self.firm.orders.take("region", ids[:1])[0])
             self.firm.book("freight_base", r, lane.freight_cost_base(int(units.sum()), shipments))
         self._today_orders = {}
 
@@ -735,15 +736,15 @@ class MarketModel(mesa.Model):
         hours = np.concatenate([p[1] for p in parts])
         lost = np.concatenate([p[2] for p in parts])
         promised = np.concatenate([p[3] for p in parts])
-        region = book.column("region")[oid].astype(np.int64)
-        products = book.column("product")[oid].astype(np.int64)
-        consumers = book.column("consumer")[oid].astype(np.int64)
-        placed = book.column("day")[oid].astype(float)
+        region = book.take("region", oid).astype(np.int64)
+        products = book.take("product", oid).astype(np.int64)
+        consumers = book.take("consumer", oid).astype(np.int64)
+        placed = book.take("day", oid).astype(float)
         days = (hours - (24.0 * placed + 12.0)) / 24.0
         delivered = ~lost
         late = delivered & (days > promised)
         u = keyed.uniforms(
-            keyed.occasion_keys(self._returns_key, consumers, book.column("seq")[oid]),
+            keyed.occasion_keys(self._returns_key, consumers, book.take("seq", oid)),
             keyed.SALT_RETURN,
         )
         returned = delivered & (u < self._return_probability[region, products])
@@ -752,7 +753,7 @@ class MarketModel(mesa.Model):
         book.set("status", oid[lost], STATUS_LOST)
         book.set("delivered_day", oid[delivered], d)
         nr = len(self.region_ids)
-        paid = book.column("paid_base")[oid].astype(float)
+        paid = book.take("paid_base", oid).astype(float)
 
         def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
             w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)

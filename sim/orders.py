@@ -1,4 +1,4 @@
-"""The order book: compact, growable per-order arrays (no Python object per order)."""
+"""The order book: compact per-order columns in fixed-size chunks (no Python object per order)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ STATUS_LOST = 2
 STATUS_RETURNED = 3
 
 _FIELDS: dict[str, np.dtype] = {
-    "region": np.dtype(np.int16),
+    "region": np.dtype(np.int8),  # at most 64 regions
     "consumer": np.dtype(np.int32),
     "product": np.dtype(np.int16),
     "day": np.dtype(np.int16),
@@ -19,47 +19,81 @@ _FIELDS: dict[str, np.dtype] = {
     "delivered_day": np.dtype(np.int16),
     "paid_base": np.dtype(np.float32),
     "price_local": np.dtype(np.float32),
-    "warehouse": np.dtype(np.int16),
+    "warehouse": np.dtype(np.int8),  # at most 100 warehouses
     "seq": np.dtype(np.int32),  # the consumer's order number with us (1 = first order)
 }
+CHUNK_BITS = 16
+CHUNK = 1 << CHUNK_BITS  # orders per chunk: growing never copies what is already stored
 
 
 class OrderBook:
     """Every order our firm took, as columns indexed by order id (ids are 0, 1, 2, ...)."""
 
-    def __init__(self, capacity: int = 1024):
+    def __init__(self) -> None:
         self.n = 0
-        self._cols = {name: np.zeros(max(capacity, 16), dtype=dt) for name, dt in _FIELDS.items()}
+        self._chunks: list[dict[str, np.ndarray]] = []
 
     def __len__(self) -> int:
         return self.n
 
-    def column(self, name: str) -> np.ndarray:
-        """A view of one column over the orders taken so far."""
-        return self._cols[name][: self.n]
+    def _chunk(self, c: int) -> dict[str, np.ndarray]:
+        while len(self._chunks) <= c:
+            self._chunks.append({k: np.zeros(CHUNK, dtype=dt) for k, dt in _FIELDS.items()})
+        return self._chunks[c]
 
     def append(self, **columns: np.ndarray | int | float) -> np.ndarray:
         """Add ``k`` orders (arrays of equal length or scalars); return their ids."""
         k = max(np.size(v) for v in columns.values())
-        need = self.n + k
-        cap = len(self._cols["region"])
-        if need > cap:
-            new_cap = max(need, 2 * cap)
-            for name, col in self._cols.items():
-                grown = np.zeros(new_cap, dtype=col.dtype)
-                grown[: self.n] = col[: self.n]
-                self._cols[name] = grown
-        ids = np.arange(self.n, need, dtype=np.int64)
-        for name, value in columns.items():
-            self._cols[name][self.n : need] = value
-        self._cols["status"][self.n : need] = STATUS_IN_TRANSIT
-        self._cols["delivered_day"][self.n : need] = -1
-        self.n = need
+        ids = np.arange(self.n, self.n + k, dtype=np.int64)
+        done = 0
+        while done < k:
+            pos = self.n + done
+            c, off = pos >> CHUNK_BITS, pos & (CHUNK - 1)
+            m = min(k - done, CHUNK - off)
+            chunk = self._chunk(c)
+            for name, value in columns.items():
+                v = np.asarray(value)
+                chunk[name][off : off + m] = v if v.ndim == 0 else v[done : done + m]
+            chunk["status"][off : off + m] = STATUS_IN_TRANSIT
+            chunk["delivered_day"][off : off + m] = -1
+            done += m
+        self.n += k
         return ids
 
+    def _groups(self, ids: np.ndarray):
+        ids = np.asarray(ids, dtype=np.int64)
+        chunk = ids >> CHUNK_BITS
+        if len(ids) == 0 or chunk.min() == chunk.max():
+            yield (int(chunk[0]) if len(ids) else 0), slice(None), ids & (CHUNK - 1)
+            return
+        for c in np.unique(chunk):
+            sel = np.flatnonzero(chunk == c)
+            yield int(c), sel, ids[sel] & (CHUNK - 1)
+
+    def take(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """Column ``name`` at order ids ``ids``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.empty(len(ids), dtype=_FIELDS[name])
+        if len(ids) == 0:
+            return out
+        for c, sel, off in self._groups(ids):
+            out[sel] = self._chunks[c][name][off]
+        return out
+
     def set(self, name: str, ids: np.ndarray, value: np.ndarray | int | float) -> None:
-        """Write ``value`` into column ``name`` at ``ids``."""
-        self._cols[name][ids] = value
+        """Write ``value`` (scalar or one value per id) into column ``name`` at ``ids``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        v = np.asarray(value)
+        for c, sel, off in self._groups(ids):
+            self._chunks[c][name][off] = v if v.ndim == 0 else v[sel]
+
+    def column(self, name: str) -> np.ndarray:
+        """One column over every order taken so far (a copy)."""
+        if self.n == 0:
+            return np.empty(0, dtype=_FIELDS[name])
+        return np.concatenate([ch[name] for ch in self._chunks])[: self.n]
 
     def status_counts(self) -> dict[str, int]:
         """Orders by status (in transit, delivered and kept, lost, returned)."""

@@ -339,7 +339,7 @@ class Firm(_Strict):
 
     starting_cash_base: float = 0.0
     source_language: Annotated[str, Field(min_length=2, max_length=16)] = "en"
-    warehouses: Annotated[list[Warehouse], Field(min_length=1)]
+    warehouses: Annotated[list[Warehouse], Field(min_length=1, max_length=100)]
     inventory_policy: list[ReorderRule] = Field(default_factory=list)
     marketing_budget_monthly_base: dict[str, NonNegative | list[NonNegative]] = Field(
         default_factory=dict
