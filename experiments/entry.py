@@ -23,7 +23,15 @@ from experiments.runner import (
 from experiments.scenario_io import file_sha256, load_scenario, read_yaml
 from experiments.stats import cvar, mean_ci, monthly_series, npv, payback_month
 from sim.firm import DAYS_PER_MONTH
-from sim.scenario import Identifier, Problem, Scenario, ScenarioError, StrategyChoice, format_path
+from sim.scenario import (
+    Identifier,
+    Problem,
+    Scenario,
+    ScenarioError,
+    StrategyChoice,
+    format_path,
+    strategy_problems,
+)
 from strategies.base import KINDS, StrategyError
 from strategies.registry import validate_choice
 
@@ -96,16 +104,7 @@ def load_options(path: str | Path) -> tuple[OptionsFile, Scenario, Path]:
             elif entry.region in seen:
                 problems.append(Problem(source, f"{where}.region", "region listed twice"))
             seen.add(entry.region)
-        for kind in KINDS:
-            choice = getattr(option, kind)
-            if choice is None:
-                continue
-            try:
-                validate_choice(kind, choice.name, choice.params, scenario)
-            except StrategyError as exc:
-                for sub, message in exc.problems:
-                    full = f"options[{i}].{kind}" + (f".{sub}" if sub else "")
-                    problems.append(Problem(source, full, message))
+        problems += strategy_problems(source, f"options[{i}]", option, scenario)
     if problems:
         raise ScenarioError(problems)
     for i, option in enumerate(parsed.options):
@@ -241,7 +240,8 @@ def cmd_entry(args: argparse.Namespace) -> int:
         },
     )
     tasks = build_tasks(variants, 0, sha, range(reps), seed, days)
-    by_key = run_replications(tasks, executor, store, desc="entry")
+    with executor:  # stop its workers (or cluster) once the replications are in
+        by_key = run_replications(tasks, executor, store, desc="entry")
     frames = {(t.variant, t.rep): by_key[t.key] for t in tasks}
     table_rows, rep_rows = [], []
     for option in spec.options:

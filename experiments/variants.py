@@ -8,9 +8,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from experiments.scenario_io import read_yaml
-from sim.scenario import Identifier, Problem, ScenarioError, StrategyChoice, format_path
-from strategies.base import KINDS, StrategyError
-from strategies.registry import validate_choice
+from sim.scenario import (
+    Identifier,
+    Problem,
+    ScenarioError,
+    StrategyChoice,
+    format_path,
+    strategy_problems,
+)
+from strategies.base import KINDS
 
 
 class Variant(BaseModel):
@@ -67,16 +73,7 @@ def load_variants(path: str | Path, context: Any = None) -> VariantsFile:
     if parsed.baseline is not None and parsed.baseline not in names:
         problems.append(Problem(source, "baseline", f"{parsed.baseline!r} is not one of {names}"))
     for i, variant in enumerate(parsed.variants):
-        for kind in KINDS:
-            choice = getattr(variant, kind)
-            if choice is None:
-                continue
-            try:
-                validate_choice(kind, choice.name, choice.params, context)
-            except StrategyError as exc:
-                for sub, message in exc.problems:
-                    path_ = f"variants[{i}].{kind}" + (f".{sub}" if sub else "")
-                    problems.append(Problem(source, path_, message))
+        problems += strategy_problems(source, f"variants[{i}]", variant, context)
     if problems:
         raise ScenarioError(problems)
     return parsed

@@ -700,16 +700,24 @@ def local_lane(scenario: Scenario, region_id: str) -> Lane | None:
     return None
 
 
-def _check_strategies(scenario: Scenario, source: str) -> list[Problem]:
+def strategy_problems(source: str, prefix: str, holder: Any, context: Any) -> list[Problem]:
+    """Check the strategy choices an object holds per kind (``holder.pricing`` ...; ``None``
+    means "not set") against the registry; paths are ``{prefix}.{kind}.params.x``."""
     from strategies.registry import StrategyError, validate_choice
 
     problems: list[Problem] = []
     for kind in ("pricing", "selection", "retention", "localization"):
-        choice: StrategyChoice = getattr(scenario.strategies, kind)
+        choice: StrategyChoice | None = getattr(holder, kind)
+        if choice is None:
+            continue
         try:
-            validate_choice(kind, choice.name, choice.params, scenario)
+            validate_choice(kind, choice.name, choice.params, context)
         except StrategyError as exc:
             for path, message in exc.problems:
-                full = f"strategies.{kind}" + (f".{path}" if path else "")
+                full = f"{prefix}.{kind}" + (f".{path}" if path else "")
                 problems.append(Problem(source, full, message))
     return problems
+
+
+def _check_strategies(scenario: Scenario, source: str) -> list[Problem]:
+    return strategy_problems(source, "strategies", scenario.strategies, scenario)
