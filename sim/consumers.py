@@ -79,7 +79,11 @@ Fulfil = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class RegionalConsumers(mesa.Agent):
-    """All consumers of one region as numpy arrays, with an occasion calendar."""
+    """All consumers of one region as numpy arrays, with each consumer's next occasion day.
+
+    ``rng_choice`` is accepted for drop-in implementations (the naive benchmark model draws
+    from it); here taste shocks are counter-based (``sim.keyed``) for common random numbers.
+    """
 
     def __init__(
         self,
@@ -105,7 +109,6 @@ class RegionalConsumers(mesa.Agent):
         self._key = np.uint64(rng_occasions.integers(0, 2**63, dtype=np.int64))
         self.occasion_count = np.zeros(region.population, dtype=np.uint16)
         self.rng_awareness = rng_awareness
-        self.rng_choice = rng_choice
         n = region.population
         self.n = n
         self.n_products = n_products
