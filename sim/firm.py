@@ -130,7 +130,8 @@ class FirmAgent(mesa.Agent):
             stock_lane = self.stock_lane(wh.replenish_from, wh.region)
             if stock_lane is not None:
                 cost = cost + stock_lane.cost_per_unit_base
-            cost = cost + self.regions[r].tax.duty_rate * self.unit_cost_base
+            duty_region = next(x for x in self.regions if x.id == wh.region)
+            cost = cost + duty_region.tax.duty_rate * self.unit_cost_base
         return cost
 
     def stock_lane(self, origin: str, region_id: str | None) -> Lane | None:

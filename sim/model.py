@@ -663,11 +663,10 @@ class MarketModel(mesa.Model):
 
     def _reorder(self, d: int) -> None:
         firm = self.firm
+        serving = {firm.serving_lane(r).origin for r in range(len(self.region_ids))}
         for w, wh in enumerate(firm.warehouses):
-            if wh.region is not None:
-                r = self.region_ids.index(wh.region)
-                if not firm.localization[r].local_warehouse:
-                    continue
+            if wh.region is not None and wh.id not in serving:
+                continue  # a local or regional warehouse restocks only while in use
             position = firm.on_hand[w] + firm.on_order[w]
             due = np.flatnonzero((firm.reorder_point[w] >= 0) & (position <= firm.reorder_point[w]))
             for p in due:

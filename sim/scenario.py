@@ -692,11 +692,23 @@ def outbound_lane(scenario: Scenario, region_id: str) -> Lane | None:
 
 
 def local_lane(scenario: Scenario, region_id: str) -> Lane | None:
-    """The lane from a warehouse located in ``region_id`` to its consumers, if any."""
-    local = {w.id for w in scenario.firm.warehouses if w.region == region_id}
-    for lane in scenario.lanes:
-        if lane.destination == region_id and lane.carries == "orders" and lane.origin in local:
-            return lane
+    """The lane carrying orders to ``region_id`` from a warehouse abroad (not a home one).
+
+    A warehouse located in the region comes first; otherwise a regional warehouse in another
+    region (e.g. Poland serving Germany) that has a lane carrying orders here. Orders from
+    such a warehouse are domestic for duty purposes (one customs area, import duty paid when
+    stock enters the warehouse's region).
+    """
+    own = {w.id for w in scenario.firm.warehouses if w.region == region_id}
+    regional = {w.id for w in scenario.firm.warehouses if w.region is not None} - own
+    for candidates in (own, regional):
+        for lane in scenario.lanes:
+            if (
+                lane.destination == region_id
+                and lane.carries == "orders"
+                and lane.origin in candidates
+            ):
+                return lane
     return None
 
 
