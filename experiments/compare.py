@@ -139,9 +139,10 @@ def cmd_run_reps(args: argparse.Namespace) -> int:
             "variants": {"scenario": strategies_dict(scenario)},
         },
     )
-    frames = _run_variants(
-        args, scenario, {"scenario": scenario}, store, executor, range(args.reps)
-    )
+    with executor:  # stop its workers (or cluster) once the replications are in
+        frames = _run_variants(
+            args, scenario, {"scenario": scenario}, store, executor, range(args.reps)
+        )
     per_rep = replication_totals(frames, ("variant", "rep"))
     summary = summarize(per_rep, ["region"])
     write_csv(out, "replications.csv", per_rep)
@@ -224,23 +225,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "primary_kpi": primary,
         },
     )
-    if args.precision is None:
-        reps = args.reps
-        frames = _run_variants(args, scenario, variants, store, executor, range(reps))
-        stopped = "fixed"
-    else:
-        reps = max(args.min_reps, 2)
-        while True:
+    with executor:  # stop its workers (or cluster) once the replications are in
+        if args.precision is None:
+            reps = args.reps
             frames = _run_variants(args, scenario, variants, store, executor, range(reps))
-            per_rep = replication_totals(frames, ("variant", "rep"))
-            worst = _worst_relative_half_width(per_rep, primary)
-            if worst <= args.precision:
-                stopped = "precision reached"
-                break
-            if reps >= args.max_reps:
-                stopped = "cap reached"
-                break
-            reps = min(args.max_reps, reps + max(args.min_reps, executor.workers))
+            stopped = "fixed"
+        else:
+            reps = max(args.min_reps, 2)
+            while True:
+                frames = _run_variants(args, scenario, variants, store, executor, range(reps))
+                per_rep = replication_totals(frames, ("variant", "rep"))
+                worst = _worst_relative_half_width(per_rep, primary)
+                if worst <= args.precision:
+                    stopped = "precision reached"
+                    break
+                if reps >= args.max_reps:
+                    stopped = "cap reached"
+                    break
+                # batches of --min-reps, whatever the executor: same stopping point everywhere
+                reps = min(args.max_reps, reps + args.min_reps)
     per_rep = replication_totals(frames, ("variant", "rep"))
     kpis = [k.name for k in KPIS]
     summary = summarize(per_rep, ["variant", "region"])
@@ -341,9 +344,23 @@ def _report(out: Path) -> None:
 
 def add_executor_args(p: argparse.ArgumentParser) -> None:
     """``--workers``, ``--executor``, ``--scheduler`` (shared by every replication command)."""
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address tcp://HOST:PORT")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes (default: all cores); with --scheduler the cluster's workers are used",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="local process pool (default) or Dask (a local cluster, or --scheduler's)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="running Dask scheduler tcp://HOST:PORT (with --executor dask; docs/scaling.md)",
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

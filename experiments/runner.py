@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.results import atomic_write, safe_path, write_json
-from sim.scenario import Scenario, StrategyChoice
+from sim.scenario import Problem, Scenario, ScenarioError, StrategyChoice
 
 KINDS = ("pricing", "selection", "retention", "localization")
 
@@ -117,13 +117,23 @@ def run_task(task: ReplicationTask) -> ReplicationResult:
 
 # ----------------------------------------------------------------------------- executors
 class Executor(Protocol):
-    """Runs tasks and yields ``(task, result)`` pairs as they finish (any order)."""
+    """Runs tasks and yields ``(task, result)`` pairs as they finish (any order).
+
+    Executors hold worker processes or a cluster connection: ``close()`` them (or use them
+    as context managers) when the command is done.
+    """
 
     workers: int
 
     def map_unordered(
         self, fn: Callable[[Any], Any], tasks: Iterable[Any]
     ) -> Iterator[tuple[Any, Any]]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 class LocalExecutor:
@@ -188,8 +198,16 @@ class LocalExecutor:
 
 
 def make_executor(name: str = "local", workers: int | None = None, **options: Any) -> Executor:
-    """Executor by name (``local``; ``dask`` when installed, see the scaling-out docs)."""
+    """Executor by name (``local``; ``dask`` when installed, see docs/scaling.md).
+
+    ``options`` go to the executor (``scheduler`` for ``dask``); a scheduler address with the
+    local executor is refused rather than ignored.
+    """
     if name == "local":
+        if options.get("scheduler"):
+            raise ScenarioError(
+                [Problem("--scheduler", "", "a Dask scheduler needs --executor dask")]
+            )
         return LocalExecutor(workers)
     if name == "dask":
         from experiments.dask_executor import DaskExecutor

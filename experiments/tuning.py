@@ -48,22 +48,39 @@ Storage and budget
     ``optuna-dashboard sqlite:///...`` opens it). Any Optuna RDB URL works
     (``postgresql://user:pass@host/db``), and ``journal:PATH`` is a journal file
     (``JournalStorage(JournalFileBackend(PATH))``) for shared filesystems. The study is
-    loaded if it exists, so rerunning the same command resumes it: ``--trials N`` is the
-    study's *total* of finished (COMPLETE + PRUNED) trials, a process only runs the
-    remainder and stops once the study holds N (``MaxTrialsCallback``), so several processes
-    can share one study (trials already running in other processes at that moment still
-    finish). Without heartbeats (SQLite, journal) a trial whose process was killed stays
-    RUNNING and is not counted; a new trial takes its place on the next run. A study set up
-    for different scenarios, objectives, robust rule, reps or search space is refused rather
+    loaded if it exists, so rerunning the same command resumes it, and several processes
+    (on several machines) started with the same ``--storage`` and ``--study`` share it.
+    ``--trials N`` is the study's *total* of finished (COMPLETE + PRUNED) trials, and it is
+    exact (see :func:`run_budget`): under a lock shared by every process (PostgreSQL
+    ``pg_advisory_lock`` on a dedicated connection, MySQL ``GET_LOCK``, an ``fcntl`` lock
+    file next to a SQLite database or journal file) a process counts finished trials plus
+    the RUNNING trials of live processes and asks for a new trial only below N; the new
+    trial is RUNNING before the lock is released. The same lock serializes creating the
+    tables and the study, so processes may start at the same moment.
+
+    Liveness: a running trial records a heartbeat every ``--heartbeat`` seconds (RDB: Optuna's
+    ``heartbeat_interval``, by the database clock; journal: marketsim's trial system
+    attribute ``marketsim_heartbeat``, by the machines' clocks). A trial without heartbeat for
+    ``--grace`` seconds (default 3 heartbeats) belongs to a dead process: the next process to
+    look fails it and enqueues a retry with the same parameters and user attributes
+    (Optuna's ``RetryHeartbeatStaleTrialCallback(max_retry=--max-retry)``: system attributes
+    ``failed_trial`` and ``retry_history``), which the next free process runs. So a killed
+    process leaves no trial RUNNING, and processes whose budget is full wait for trials
+    running elsewhere rather than leaving, in case one of them dies. Each trial records its
+    process as the system attribute ``marketsim_worker`` (``host:pid``). A study set up for
+    different scenarios, objectives, robust rule, reps or search space is refused rather
     than mixed. Passwords in storage URLs are shown as ``user:***@`` in the manifest, logs
     and summary.
 
 Reproducibility
     The TPE sampler (multivariate in Optuna 5) is seeded from
     ``SeedSequence([seed, trials already in the study])`` where ``seed`` is ``--seed`` or the
-    first scenario's seed: one uninterrupted tuning process is reproducible, and a resumed
-    study does not replay the random start-up draws. Several processes sharing a study (or
-    a resumed one) are not reproducible trial by trial; each trial's value still is.
+    first scenario's seed, for the first process that joins a study. Every later process
+    (counted under the lock in the study user attribute ``marketsim_processes``) adds its
+    join number ``j``: ``SeedSequence([seed, trials, j])``, so processes starting together on
+    an empty study draw different random start-up trials. Only a single process on a study
+    is reproducible trial by trial (with several, which process asks when depends on
+    timing); each trial's value always is (common random numbers).
 
 Outputs (``OUT/``)
     ``best_strategies.yaml`` (``strategies:`` block to paste into a scenario or use as a
@@ -79,12 +96,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
+import hashlib
 import json
+import os
 import re
+import socket
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -601,13 +624,156 @@ def _lows(space: SearchSpace) -> dict[str, Any]:
 
 
 # ============================================================================ storage
+DEFAULT_HEARTBEAT_S = 10
+GRACE_FACTOR = 3  # default grace period: this many heartbeat intervals
+DEFAULT_MAX_RETRY = 3
+WORKER_ATTR = "marketsim_worker"  # trial system attr: "host:pid" of the process running it
+HEARTBEAT_ATTR = "marketsim_heartbeat"  # trial system attr (journal): last beat, epoch seconds
+JOINS_ATTR = "marketsim_processes"  # study user attr: processes that joined the study so far
+LOCK_SCHEMA = "marketsim:schema"
+
+
+class StudyLock:
+    """A lock shared by every process using one storage; ``hold(name)`` is a context manager.
+
+    It makes "count the trials, then ask for a new one" atomic across processes and
+    machines, so the trial budget is never overshot, and it serializes creating tables,
+    studies and the start-up bookkeeping. Held for milliseconds, never during a trial.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self, name: str):
+        with self._local:
+            self._acquire(name)
+            try:
+                yield
+            finally:
+                self._release(name)
+
+    def _acquire(self, name: str) -> None:
+        pass
+
+    def _release(self, name: str) -> None:
+        pass
+
+    def close(self) -> None:
+        """Give back the lock's connection or file."""
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit key for ``pg_advisory_lock`` from a lock name."""
+    digest = hashlib.sha256(f"marketsim:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class _AdvisoryLock(StudyLock):
+    """PostgreSQL ``pg_advisory_lock`` (MySQL/MariaDB ``GET_LOCK``) on a dedicated connection.
+
+    The server releases a session's locks when its connection drops, so a killed process
+    never leaves the lock held.
+    """
+
+    def __init__(self, url: str, backend: str, connect_args: Mapping[str, Any]):
+        import sqlalchemy
+        from sqlalchemy.pool import NullPool
+
+        super().__init__()
+        self.backend = backend
+        self._engine = sqlalchemy.create_engine(
+            url, poolclass=NullPool, connect_args=dict(connect_args)
+        )
+        self._conn: Any = None
+
+    def _execute(self, sql: str, params: Mapping[str, Any]) -> None:
+        import sqlalchemy
+
+        if self._conn is None:
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._conn.execute(sqlalchemy.text(sql), dict(params)).fetchall()
+
+    def _acquire(self, name: str) -> None:
+        if self.backend == "postgresql":
+            self._execute("SELECT pg_advisory_lock(:k)", {"k": _lock_key(name)})
+        else:
+            self._execute("SELECT GET_LOCK(:n, -1)", {"n": f"ms{_lock_key(name):x}"[:64]})
+
+    def _release(self, name: str) -> None:
+        if self.backend == "postgresql":
+            self._execute("SELECT pg_advisory_unlock(:k)", {"k": _lock_key(name)})
+        else:
+            self._execute("SELECT RELEASE_LOCK(:n)", {"n": f"ms{_lock_key(name):x}"[:64]})
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+        self._engine.dispose()
+
+
+class _FileLock(StudyLock):
+    """A POSIX ``fcntl`` lock on a file next to the SQLite database or journal file.
+
+    The kernel (or the NFS lock manager) releases it when the process dies. One lock per
+    file: ``name`` is not used.
+    """
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self._fd: int | None = None
+
+    def _acquire(self, name: str) -> None:
+        import fcntl
+
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.lockf(self._fd, fcntl.LOCK_EX)
+
+    def _release(self, name: str) -> None:
+        import fcntl
+
+        if self._fd is not None:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _lock_file(path: Path) -> Path:
+    return path.with_name(f".{path.name}.marketsim-lock")
+
+
 @dataclass(frozen=True)
 class StorageInfo:
-    """An opened Optuna storage, with its URL safe to show."""
+    """An opened Optuna storage, with its URL safe to show and how processes share it.
+
+    ``heartbeat``/``grace`` are seconds (``None``: no liveness check, RUNNING trials of other
+    processes are not counted); ``journal`` marks a journal storage, whose heartbeats
+    marketsim records itself (trial system attribute ``marketsim_heartbeat``).
+    """
 
     storage: Any
     shown: str
     dashboard: str
+    lock: StudyLock = field(default_factory=StudyLock)
+    heartbeat: int | None = None
+    grace: int | None = None
+    journal: bool = False
+    stale_callback: Callable | None = None
+
+
+def retry_callback(max_retry: int | None) -> Callable:
+    """Optuna's stale-trial retry callback (re-enqueues the trial with the same parameters)."""
+    import optuna
+
+    cls = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    if cls is None:  # Optuna < 4.9
+        cls = optuna.storages.RetryFailedTrialCallback
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # experimental / deprecated-alias warnings
+        return cls(max_retry=max_retry)
 
 
 def open_storage(
@@ -620,13 +786,21 @@ def open_storage(
 ) -> StorageInfo:
     """Open ``url`` (default ``sqlite:///OUT/study.db``; ``journal:PATH`` for a journal file).
 
-    Heartbeat arguments go to :class:`optuna.storages.RDBStorage` (RDB storages only).
+    Heartbeat arguments go to :class:`optuna.storages.RDBStorage`; a journal storage gets
+    the same behaviour from marketsim (see :func:`run_budget`). The returned
+    :class:`StudyLock` is a PostgreSQL advisory lock (MySQL ``GET_LOCK``) for those
+    databases, an ``fcntl`` lock file next to a SQLite database or journal file, and a
+    process-local lock otherwise.
 
     Raises:
         ScenarioError: naming the (redacted) storage and why it cannot be used.
     """
     import optuna
 
+    grace = grace_period
+    if heartbeat_interval is not None and grace is None:
+        grace = GRACE_FACTOR * heartbeat_interval
+    lock: StudyLock | None = None
     try:
         if url is None:
             out.mkdir(parents=True, exist_ok=True)
@@ -639,27 +813,60 @@ def open_storage(
                 raise ValueError("journal: needs a file path, e.g. journal:/shared/study.log")
             path = Path(raw).expanduser().resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
-            storage = JournalStorage(JournalFileBackend(str(path)))
-            return StorageInfo(storage, f"journal:{path}", f"optuna-dashboard {path}")
+            lock = _FileLock(_lock_file(path))
+            with lock.hold(LOCK_SCHEMA):
+                storage = JournalStorage(JournalFileBackend(str(path)))
+            return StorageInfo(
+                storage,
+                f"journal:{path}",
+                f"optuna-dashboard {path}",
+                lock,
+                heartbeat_interval,
+                grace if heartbeat_interval is not None else None,
+                True,
+                heartbeat_stale_trial_callback,
+            )
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
         engine_kwargs: dict[str, Any] = {}
-        if url.startswith(("postgresql", "postgres")):
+        if backend == "postgresql":
             engine_kwargs["connect_args"] = {"connect_timeout": 10}
-        with warnings.catch_warnings():
+        if backend in ("postgresql", "mysql", "mariadb"):
+            lock = _AdvisoryLock(url, backend, engine_kwargs.get("connect_args", {}))
+        elif backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            db = Path(parsed.database).expanduser().resolve()  # type: ignore[arg-type]
+            lock = _FileLock(_lock_file(db))
+        else:
+            lock = StudyLock()
+        with lock.hold(LOCK_SCHEMA), warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             storage = optuna.storages.RDBStorage(
                 url,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period,
+                grace_period=grace if heartbeat_interval is not None else None,
                 heartbeat_stale_trial_callback=heartbeat_stale_trial_callback,
             )
     except Exception as exc:  # SQLAlchemy/driver/Optuna errors: one clear message, exit 2
+        if lock is not None:
+            lock.close()
         shown = redact(url or "")
         raise _bad(
             "--storage", f"cannot open storage {shown}: {_storage_reason(exc, url or '')}"
         ) from None
     shown = redact(url)
-    return StorageInfo(storage, shown, f"optuna-dashboard {shown}")
+    return StorageInfo(
+        storage,
+        shown,
+        f"optuna-dashboard {shown}",
+        lock,
+        heartbeat_interval,
+        grace if heartbeat_interval is not None else None,
+        False,
+        heartbeat_stale_trial_callback,
+    )
 
 
 def _storage_reason(exc: BaseException, url: str) -> str:
@@ -739,7 +946,11 @@ def _open_study(
     objectives: Sequence[Objective],
     setup: dict[str, Any],
     seed: int,
+    baseline: Mapping[str, Any] | None = None,
 ) -> Any:
+    """Create or load the study (under the storage lock, so processes starting together
+    create it once), check it was set up like this command, count this process in, enqueue
+    the baseline trial in a new study, and seed the sampler."""
     import optuna
 
     directions = [o.direction for o in objectives]
@@ -749,18 +960,28 @@ def _open_study(
         else optuna.pruners.NopPruner()
     )
     try:
-        study = optuna.create_study(
-            storage=info.storage,
-            study_name=name,
-            directions=directions,
-            load_if_exists=True,
-            pruner=pruner,
-        )
-        n_existing = len(study.get_trials(deepcopy=False))
-        previous = study.user_attrs.get(SETUP_ATTR)
-        if previous is None and n_existing == 0:
-            study.set_user_attr(SETUP_ATTR, setup)
-            previous = setup
+        with info.lock.hold(name):
+            study = optuna.create_study(
+                storage=info.storage,
+                study_name=name,
+                directions=directions,
+                load_if_exists=True,
+                pruner=pruner,
+            )
+            n_existing = len(study.get_trials(deepcopy=False))
+            user_attrs = study.user_attrs
+            previous = user_attrs.get(SETUP_ATTR)
+            if previous is None and n_existing == 0:
+                study.set_user_attr(SETUP_ATTR, setup)
+                previous = setup
+            joined = int(user_attrs.get(JOINS_ATTR, 0))
+            if previous == setup and [d.name.lower() for d in study.directions] == directions:
+                study.set_user_attr(JOINS_ATTR, joined + 1)
+                if n_existing == 0 and baseline is not None:
+                    # trial 0 = the first scenario's own parameters
+                    study.enqueue_trial(
+                        dict(baseline), user_attrs={"baseline": True}, skip_if_exists=True
+                    )
     except Exception as exc:
         raise _bad(
             "--storage", f"cannot use study {name!r} in {info.shown}: {_storage_reason(exc, '')}"
@@ -783,7 +1004,11 @@ def _open_study(
             f"study {name!r} in {info.shown} was set up differently ({', '.join(differ)}); "
             "its trials are not comparable with this command's: choose another --study (or --out)",
         )
-    sampler_seed = int(np.random.SeedSequence([seed, n_existing]).generate_state(1)[0])
+    # The first process of a study is seeded [seed, trials in the study] (reproducible); a
+    # process joining later adds its join number, so processes starting together on an
+    # empty study do not draw the same random start-up trials.
+    entropy = [seed, n_existing] if joined == 0 else [seed, n_existing, joined]
+    sampler_seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
     study.sampler = optuna.samplers.TPESampler(seed=sampler_seed)
     return study
 
@@ -895,29 +1120,211 @@ class _Progress:
         self.bar.close()
 
 
-def run_budget(study: Any, objective: Callable[[Any], Any], total: int, remaining: int) -> None:
-    """Run trials until the study holds ``total`` finished (COMPLETE + PRUNED) trials.
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
-    This process runs at most ``remaining`` trials (the total minus the finished trials it
-    found) and stops as soon as the study holds ``total``, counting trials finished by other
-    processes sharing the study. Trials already running elsewhere when the total is reached
-    still finish, so concurrent processes may end a few trials above ``total``.
+
+def _fail_stale_trials(study: Any, info: StorageInfo) -> list[int]:
+    """Fail the trials of dead processes and enqueue their retries (call under the lock).
+
+    RDB storages: Optuna's heartbeat check (``fail_stale_trials``: no heartbeat for
+    ``grace`` seconds, by the database clock), which runs the retry callback. Journal
+    storages: the same rule on marketsim's ``marketsim_heartbeat`` attribute (wall clock;
+    machines sharing a journal need synchronized clocks). Both: a RUNNING trial that no
+    marketsim process claimed (its process died between creating and claiming it, or an older
+    version made it) and that started more than ``grace`` seconds ago. Returns the numbers of
+    the trials failed here.
     """
-    from optuna.study import MaxTrialsCallback
+    import optuna
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
-    bar = _Progress(remaining)
+    if info.heartbeat is None or info.grace is None:
+        return []
+    storage = info.storage
+    failed: list[int] = []
+    before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+    if not info.journal:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        after = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+        failed = sorted({t.number for t in after} - before)
+    now = time.time()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        claimed = t.system_attrs.get(WORKER_ATTR) is not None
+        if claimed and not info.journal:
+            continue  # Optuna's heartbeat check above
+        if claimed:
+            last = float(t.system_attrs.get(HEARTBEAT_ATTR, 0.0))
+        else:
+            last = t.datetime_start.timestamp() if t.datetime_start is not None else now
+        if now - last <= info.grace:
+            continue
+        trial_id = t._trial_id
+        try:
+            storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
+        except UpdateFinishedTrialError:
+            continue  # finished meanwhile
+        failed.append(t.number)
+        if info.stale_callback is not None:
+            info.stale_callback(study, copy.deepcopy(storage.get_trial(trial_id)))
+    return failed
+
+
+def _beat(info: StorageInfo, trial_id: int) -> None:
+    """Record one heartbeat of a trial."""
+    if info.journal:
+        info.storage.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+    else:
+        info.storage.record_heartbeat(trial_id)
+
+
+class _Heartbeat:
+    """A thread beating for one trial every ``interval`` seconds while the trial runs."""
+
+    def __init__(self, info: StorageInfo, trial_id: int):
+        self.info, self.trial_id = info, trial_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="marketsim-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        assert self.info.heartbeat is not None
+        while not self._stop.wait(self.info.heartbeat):
+            with contextlib.suppress(Exception):  # a missed beat is retried at the next one
+                _beat(self.info, self.trial_id)
+
+    def __enter__(self) -> _Heartbeat:
+        if self.info.heartbeat is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def _ask(study: Any, info: StorageInfo) -> Any:
+    """A new trial (a waiting one first: retries, the baseline), claimed by this process."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "heartbeat is supposed to be used with optimize"
+        trial = study.ask()
+    info.storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, _worker_id())
+    if info.heartbeat is not None:
+        _beat(info, trial._trial_id)
+    return trial
+
+
+def _run_trial(study: Any, trial: Any, objective: Callable[[Any], Any], info: StorageInfo):
+    """Evaluate one asked trial with heartbeats and tell the study; the finished trial, or
+    ``None`` when another process had already failed it as stale (its retry counts)."""
+    import optuna
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    state, value, error = None, None, None
+    with _Heartbeat(info, trial._trial_id):
+        try:
+            value = objective(trial)
+        except optuna.TrialPruned:
+            state = TrialState.PRUNED
+        except (Exception, KeyboardInterrupt) as exc:
+            state, error = TrialState.FAIL, exc
     try:
-        study.optimize(
-            objective,
-            n_trials=remaining,
-            callbacks=[
-                MaxTrialsCallback(total, states=(TrialState.COMPLETE, TrialState.PRUNED)),
-                bar,
-            ],
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            frozen = study.tell(trial, value, state=state)
+    except UpdateFinishedTrialError:
+        print(
+            f"marketsim: trial {trial.number} was failed by another process (no heartbeat for "
+            f"{info.grace} s) and is retried there; this result is dropped",
+            file=sys.stderr,
         )
+        frozen = None
+    if error is not None:
+        raise error
+    return frozen
+
+
+def run_budget(study: Any, objective: Callable[[Any], Any], total: int, info: StorageInfo) -> int:
+    """Run trials until the study holds exactly ``total`` finished (COMPLETE + PRUNED) trials.
+
+    Several processes (on several machines) may run this on one study. Under the storage's
+    :class:`StudyLock` each process first fails stale trials (their retries are enqueued
+    with the same parameters), then counts finished trials plus RUNNING trials claimed by a
+    live process (one with heartbeats) and asks for a new trial only when that sum is below
+    ``total``; the new trial is RUNNING and claimed before the lock is released, so the next
+    process counts it. The budget is therefore never overshot. When the sum reaches
+    ``total`` but trials are still running elsewhere, the process waits (checking for stale
+    trials) instead of leaving, so the trial of a process killed near the end is still
+    retried; it returns once ``total`` trials are finished. Returns the number of trials
+    this process evaluated.
+    """
+    from optuna.trial import TrialState
+
+    finished_states = tuple(TrialState[s] for s in FINISHED_STATES)
+    poll = max(0.2, min(2.0, (info.heartbeat or 2) / 2))
+    bar = _Progress(max(0, total - _count(study, *FINISHED_STATES)))
+    ran, said = 0, False
+    try:
+        while True:
+            with info.lock.hold(study.study_name):
+                retried = _fail_stale_trials(study, info)
+                trials = study.get_trials(deepcopy=False)
+                finished = sum(t.state in finished_states for t in trials)
+                running = sum(
+                    t.state == TrialState.RUNNING and t.system_attrs.get(WORKER_ATTR) is not None
+                    for t in trials
+                )
+                trial = None
+                if finished < total and finished + running < total:
+                    trial = _ask(study, info)
+            if retried:
+                print(
+                    f"marketsim: trial(s) {retried} lost their process (no heartbeat for "
+                    f"{info.grace} s): failed and queued again with the same parameters",
+                    file=sys.stderr,
+                )
+            if finished >= total:
+                break
+            if trial is None:
+                if not said:
+                    print(
+                        f"marketsim: {finished} of {total} trials finished and {running} "
+                        "running elsewhere; waiting for them",
+                        file=sys.stderr,
+                    )
+                    said = True
+                time.sleep(poll)
+                continue
+            frozen = _run_trial(study, trial, objective, info)
+            ran += 1
+            if frozen is not None:
+                bar(study, frozen)
     finally:
         bar.close()
+    return ran
+
+
+def _liveness(args: argparse.Namespace) -> tuple[int, int, int]:
+    """``--heartbeat``, ``--grace`` (default 3 heartbeats) and ``--max-retry``, checked."""
+    heartbeat = int(getattr(args, "heartbeat", None) or DEFAULT_HEARTBEAT_S)
+    grace = getattr(args, "grace", None)
+    grace = GRACE_FACTOR * heartbeat if grace is None else int(grace)
+    max_retry = getattr(args, "max_retry", None)
+    max_retry = DEFAULT_MAX_RETRY if max_retry is None else int(max_retry)
+    if heartbeat < 1:
+        raise _bad("--heartbeat", f"must be at least 1 second, got {heartbeat}")
+    if grace <= heartbeat:
+        raise _bad(
+            "--grace",
+            f"must be longer than the heartbeat interval ({heartbeat} s), got {grace}; "
+            f"a live trial would be taken for a dead one",
+        )
+    if max_retry < 0:
+        raise _bad("--max-retry", f"must be >= 0, got {max_retry}")
+    return heartbeat, grace, max_retry
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -933,49 +1340,68 @@ def cmd_tune(args: argparse.Namespace) -> int:
     out = Path(args.out)
     study_name = args.study or f"tune-{inputs[0].scenario.name}"
     setup = _setup(inputs, objectives, robust, args.reps, space)
-    info = open_storage(args.storage, out)
-    study = _open_study(info, study_name, objectives, setup, inputs[0].seed)
-
-    executor = make_executor(args.executor, args.workers, scheduler=args.scheduler)
-    store = _TuneStore.open(
+    heartbeat, grace, max_retry = _liveness(args)
+    info = open_storage(
+        args.storage,
         out,
-        "tune",
-        {
-            "scenarios": [
-                {
-                    "index": s.index,
-                    "file": s.file,
-                    "sha256": s.sha256,
-                    "name": s.scenario.name,
-                    "label": s.label,
-                    "seed": s.seed,
-                    "days": s.days,
-                }
-                for s in inputs
-            ],
-            "study": study_name,
-            "storage": info.shown,
-            "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in objectives],
-            "robust": str(robust),
-            "reps": args.reps,
-            "trials": args.trials,
-            "search_space": space.describe(),
-        },
+        heartbeat_interval=heartbeat,
+        grace_period=grace,
+        heartbeat_stale_trial_callback=retry_callback(max_retry),
     )
-    finished = _count(study, *FINISHED_STATES)
-    remaining = max(0, args.trials - finished)
-    baseline = space.baseline(inputs[0].scenario)
-    if not study.get_trials(deepcopy=False) and len(baseline) == len(space.params):
-        # trial 0 = the first scenario's own parameters (when they lie in the searched ranges)
-        study.enqueue_trial(baseline, user_attrs={"baseline": True}, skip_if_exists=True)
-    if remaining:
-        runner = TrialRunner(inputs, objectives, robust, args.reps, space, executor, store)
-        run_budget(study, runner, args.trials, remaining)
-    else:
-        print(
-            f"study {study_name!r} already holds {finished} finished trials "
-            f"(--trials {args.trials}); no new trial run"
+    try:
+        baseline = space.baseline(inputs[0].scenario)
+        study = _open_study(
+            info,
+            study_name,
+            objectives,
+            setup,
+            inputs[0].seed,
+            baseline if len(baseline) == len(space.params) else None,
         )
+        executor = make_executor(args.executor, args.workers, scheduler=args.scheduler)
+        store = _TuneStore.open(
+            out,
+            "tune",
+            {
+                "scenarios": [
+                    {
+                        "index": s.index,
+                        "file": s.file,
+                        "sha256": s.sha256,
+                        "name": s.scenario.name,
+                        "label": s.label,
+                        "seed": s.seed,
+                        "days": s.days,
+                    }
+                    for s in inputs
+                ],
+                "study": study_name,
+                "storage": info.shown,
+                "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in objectives],
+                "robust": str(robust),
+                "reps": args.reps,
+                "trials": args.trials,
+                "search_space": space.describe(),
+                "liveness": {
+                    "heartbeat_s": heartbeat,
+                    "grace_s": grace,
+                    "max_retry": max_retry,
+                    "worker": _worker_id(),
+                },
+            },
+        )
+        finished = _count(study, *FINISHED_STATES)
+        with executor:  # stop its workers (or cluster) once the trials are done
+            if finished < args.trials:
+                runner = TrialRunner(inputs, objectives, robust, args.reps, space, executor, store)
+                run_budget(study, runner, args.trials, info)
+            else:
+                print(
+                    f"study {study_name!r} already holds {finished} finished trials "
+                    f"(--trials {args.trials}); no new trial run"
+                )
+    finally:
+        info.lock.close()
     return write_outputs(out, study, inputs, objectives, robust, space, info, args)
 
 
@@ -1154,7 +1580,8 @@ def write_outputs(
         "robust": str(robust),
         "reps": args.reps,
         "seed_rule": "SeedSequence([seed, scenario_index, k]), the same in every trial",
-        "sampler": "TPESampler (seeded: SeedSequence([seed, trials already in the study]))",
+        "sampler": "TPESampler (seeded: SeedSequence([seed, trials already in the study]), "
+        "plus the process's join number for every process after the study's first)",
         "pruner": f"MedianPruner(n_startup_trials={PRUNER_STARTUP_TRIALS})" if not multi else None,
         "trials_requested": args.trials,
         "n_trials": counts,
@@ -1272,6 +1699,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="Optuna storage URL (default sqlite:///OUT/study.db; journal:PATH for a journal file)",
     )
     p.add_argument("--study", default=None, help="study name (default tune-<first scenario name>)")
+    p.add_argument(
+        "--heartbeat",
+        type=int,
+        default=DEFAULT_HEARTBEAT_S,
+        metavar="SECONDS",
+        help=f"a running trial records a heartbeat this often (default {DEFAULT_HEARTBEAT_S})",
+    )
+    p.add_argument(
+        "--grace",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="a trial without heartbeat for this long is failed and retried with the same "
+        f"parameters (default {GRACE_FACTOR} heartbeats)",
+    )
+    p.add_argument(
+        "--max-retry",
+        type=int,
+        default=DEFAULT_MAX_RETRY,
+        help=f"retries of a trial whose process died (default {DEFAULT_MAX_RETRY})",
+    )
     p.add_argument("--out", default="results/tune", help="output folder (default results/tune)")
     p.add_argument(
         "--tune", default=None, metavar="TUNE.yaml", help="strategies and ranges to tune"
