@@ -1327,6 +1327,19 @@ def _liveness(args: argparse.Namespace) -> tuple[int, int, int]:
     return heartbeat, grace, max_retry
 
 
+def _scenario_meta(s: Any) -> dict[str, Any]:
+    """One tuned scenario as recorded in the manifest and summary."""
+    return {
+        "index": s.index,
+        "file": s.file,
+        "sha256": s.sha256,
+        "name": s.scenario.name,
+        "label": s.label,
+        "seed": s.seed,
+        "days": s.days,
+    }
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
     """``marketsim tune``: run (or resume) the study up to ``--trials`` finished trials."""
     import optuna
@@ -1363,18 +1376,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             out,
             "tune",
             {
-                "scenarios": [
-                    {
-                        "index": s.index,
-                        "file": s.file,
-                        "sha256": s.sha256,
-                        "name": s.scenario.name,
-                        "label": s.label,
-                        "seed": s.seed,
-                        "days": s.days,
-                    }
-                    for s in inputs
-                ],
+                "scenarios": [_scenario_meta(s) for s in inputs],
                 "study": study_name,
                 "storage": info.shown,
                 "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in objectives],
@@ -1562,18 +1564,7 @@ def write_outputs(
         "study": study.study_name,
         "storage": info.shown,
         "dashboard": info.dashboard,
-        "scenarios": [
-            {
-                "index": s.index,
-                "file": s.file,
-                "sha256": s.sha256,
-                "name": s.scenario.name,
-                "label": s.label,
-                "seed": s.seed,
-                "days": s.days,
-            }
-            for s in inputs
-        ],
+        "scenarios": [_scenario_meta(s) for s in inputs],
         "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in objectives],
         "objective": objectives[0].kpi if not multi else None,
         "region": "ALL",
