@@ -19,6 +19,14 @@ from sim.scenario import ScenarioError
 from strategies.base import StrategyError
 
 EXIT_BAD_INPUT = 2
+LIMITS = {
+    "days": 3650,
+    "reps": 100_000,
+    "workers": 1024,
+    "min_reps": 100_000,
+    "max_reps": 100_000,
+    "trials": 1_000_000,
+}
 SUMMARY_COLUMNS = (
     ("revenue_base", "revenue", "{:,.0f}"),
     ("net_profit_base", "net profit", "{:,.0f}"),
@@ -193,14 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``marketsim`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "days", None) is not None and args.days < 1:
-        parser.error(f"--days must be >= 1, got {args.days}")
-    if getattr(args, "seed", None) is not None and args.seed < 0:
-        parser.error(f"--seed must be >= 0, got {args.seed}")
-    for name in ("reps", "workers", "min_reps", "max_reps", "trials"):
+    if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
+        parser.error(f"--seed must be in [0, 2**63), got {args.seed}")
+    # absurd sizes are refused before anything is allocated
+    for name, top in LIMITS.items():
         value = getattr(args, name, None)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+        if value is not None and not 1 <= value <= top:
+            parser.error(f"--{name.replace('_', '-')} must be between 1 and {top:,}, got {value}")
     precision = getattr(args, "precision", None)
     if precision is not None and not 0 < precision < 1:
         parser.error(f"--precision must be between 0 and 1, got {precision}")

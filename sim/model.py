@@ -84,8 +84,8 @@ class MarketModel(mesa.Model):
         super().__init__(rng=self.streams.get("mesa"))
         self.scenario = scenario
         self.horizon_days = int(days if days is not None else scenario.horizon_days)
-        if self.horizon_days < 1:
-            raise ValueError(f"days must be >= 1, got {self.horizon_days}")
+        if not 1 <= self.horizon_days <= 3650:
+            raise ValueError(f"days must be between 1 and 3650, got {self.horizon_days}")
         self.day = 0
         self.env = simpy.Environment()
         sc = scenario
