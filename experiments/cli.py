@@ -75,8 +75,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
     days = scenario.horizon_days if args.days is None else args.days
-    if days < 1:
-        raise ScenarioError([])  # handled below as a usage error
     model = MarketModel(scenario, seed=seed, days=days)
     frame = model.run()
     table = totals(frame)
