@@ -57,6 +57,16 @@ from strategies.base import (
 KPI_COLUMNS = ["day", "region", *[k.name for k in KPIS]]
 
 
+def _segment_utility(seg, quality, eco, price_ref, delivery_days) -> np.ndarray:
+    """Mean non-random utility of offers for a segment's average consumer."""
+    return (
+        seg.quality_weight * quality
+        + seg.eco_weight * eco
+        - seg.price_sensitivity.mean * price_ref
+        - seg.delivery_weight_per_day * delivery_days
+    )
+
+
 def month_of_day(day: np.ndarray | int) -> np.ndarray:
     """Calendar month index (0-11) of a simulation day (day 0 = 1 January, 365-day years)."""
     return (np.asarray(day) % 365) * 12 // 365
@@ -485,23 +495,15 @@ class MarketModel(mesa.Model):
         weights, coefs, own, rivals = [], [], [], []
         # the competitor's own offer position among the category's competitor offers
         pos = self._comp_offer_position(r, c, comp, k)
-        for s_idx, seg in enumerate(region.segments):
-            a = seg.price_sensitivity.mean / fx_ref
+        for seg in region.segments:
+            alpha = seg.price_sensitivity.mean  # per reference-base unit of price
             unsupported = sum(
                 v
                 for m, v in seg.payment_preferences.items()
                 if not supported[PAYMENT_METHODS.index(m)]
             )
-
-            def util(q, e, p_ref, dd, seg=seg):
-                return (
-                    seg.quality_weight * q
-                    + seg.eco_weight * e
-                    - seg.price_sensitivity.mean * p_ref
-                    - seg.delivery_weight_per_day * dd
-                )
-
-            comp_v = util(
+            comp_v = _segment_utility(
+                seg,
                 offers.comp_quality,
                 offers.comp_eco,
                 offers.comp_price_ref,
@@ -509,28 +511,26 @@ class MarketModel(mesa.Model):
             )
             other = np.delete(comp_v, pos)
             base_sum = np.exp(region.choice.outside_utility) + np.exp(other).sum()
-            own_v = comp_v[pos] + seg.price_sensitivity.mean * offers.comp_price_ref[pos]
-            ours_v = (
-                util(
-                    offers.our_quality,
-                    offers.our_eco,
-                    offers.our_price_ref,
-                    offers.our_delivery_days,
-                )
-                + offers.our_constant
+            own_v = comp_v[pos] + alpha * offers.comp_price_ref[pos]  # utility without price
+            ours_v = offers.our_constant + _segment_utility(
+                seg,
+                offers.our_quality,
+                offers.our_eco,
+                offers.our_price_ref,
+                offers.our_delivery_days,
             )
             ours_sum = (
                 (1 - unsupported) * np.exp(ours_v)
                 + unsupported * np.exp(ours_v - region.choice.unsupported_payment_penalty)
             ).sum()
+            # aware consumers also see our offers; unaware ones only competitors and outside
             for aware_w, extra in ((aware_frac, ours_sum), (1 - aware_frac, 0.0)):
                 if aware_w <= 0:
                     continue
                 weights.append(seg.share * aware_w)
-                coefs.append(a)
+                coefs.append(alpha / fx_ref)  # per local-currency unit
                 own.append(own_v)
                 rivals.append(base_sum + extra)
-            del s_idx
         cap = comp.initial_price_local[k] * comp.behaviour.max_price_multiple
         return logit_best_response_price(
             float(comp.cost_local[k]),
