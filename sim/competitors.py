@@ -10,10 +10,6 @@ from scipy.optimize import brentq
 
 from sim.scenario import Competitor
 
-# (region index, category index, offer position) -> (weights, price_coef, other utilities,
-# outside utility, own non-price utility); see ``MarketModel.demand_context``.
-DemandContext = Callable[[int, int, int], tuple[np.ndarray, np.ndarray, list[np.ndarray], float]]
-
 
 class CompetitorAgent(mesa.Agent):
     """One rival seller with offers in several regions and categories (local currency)."""
