@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
+from scipy.stats import binom
 
 from sim import keyed
 from sim.choice import sample_choices
@@ -207,7 +208,12 @@ class RegionalConsumers(mesa.Agent):
 
     # ------------------------------------------------------------------ awareness
     def diffuse_awareness(self, spend_today_base: float) -> int:
-        """Bass step for one day; returns the number of newly aware consumers."""
+        """Bass step for one day; returns the number of newly aware consumers.
+
+        The count is Binomial(unaware, hazard) drawn by inversion from one uniform per day,
+        so variants with similar hazards get similar counts (common random numbers).
+        """
+        u = self.rng_awareness.random()  # one draw every day, whatever happens below
         aw = self.spec.awareness
         unaware = self.n - self.n_aware
         if unaware <= 0:
@@ -217,7 +223,7 @@ class RegionalConsumers(mesa.Agent):
         effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
         q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily
         h = daily_adoption_probability(p, q, f)
-        k = int(self.rng_awareness.binomial(unaware, h)) if h > 0 else 0
+        k = int(binom.ppf(u, unaware, h)) if h > 0 else 0
         if k:
             new = self._awareness_order[self.n_aware : self.n_aware + k]
             self.aware[new] = True
