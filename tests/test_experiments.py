@@ -52,7 +52,7 @@ def test_common_random_numbers_reduce_variance() -> None:
 
     30 paired replications of tiny.yaml (30 days), markups 0.5 vs 0.7. With 29 degrees of
     freedom each, a ratio of sample variances has a 95% range of about x0.48 to x2.1 around
-    the true ratio, so the bound is 0.5 ("well below" 1); measured about 0.2.
+    the true ratio, so the bound is 0.5 ("well below" 1); measured 0.13.
     """
     a, b = _profits(0)
     a2, b2 = _profits(1000)
