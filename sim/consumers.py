@@ -30,7 +30,7 @@ from scipy.stats import binom
 from sim import keyed
 from sim.choice import sample_choices
 from sim.diffusion import daily_adoption_probability
-from sim.scenario import PAYMENT_METHODS, Region
+from sim.scenario import PAYMENT_METHODS, Region, max_entrants
 
 NO_OCCASION = np.iinfo(np.int16).max  # next_day of consumers with no occasion left
 
@@ -108,11 +108,15 @@ class RegionalConsumers(mesa.Agent):
         self.rng_occasions = rng_occasions
         # counter-based draws per (consumer, occasion): see sim.keyed
         self._key = np.uint64(rng_occasions.integers(0, 2**63, dtype=np.int64))
-        self.occasion_count = np.zeros(region.population, dtype=np.uint16)
         self.rng_awareness = rng_awareness
-        n = region.population
-        self.n = n
+        n0 = region.population
+        # market entrants (fresh, unaware consumers) get slots after the initial population
+        n = n0 + max_entrants(region, horizon_days)
+        self.n = n0  # consumers in the market so far (initial population + entrants born)
+        self.n_initial = n0
+        self.capacity = n
         self.n_products = n_products
+        self.occasion_count = np.zeros(n, dtype=np.uint16)
 
         seg_shares = np.array([s.share for s in region.segments])
         seg_shares = seg_shares / seg_shares.sum()
@@ -144,10 +148,12 @@ class RegionalConsumers(mesa.Agent):
             [s.delivery_weight_per_day for s in region.segments], np.float32
         )
 
-        self.alive = np.ones(n, dtype=bool)
+        self.alive = np.zeros(n, dtype=bool)
+        self.alive[:n0] = True  # entrants' slots wait unborn
         self.aware = np.zeros(n, dtype=bool)
-        self._awareness_order = rng_population.permutation(n).astype(np.int32)
-        self.n_aware = round(region.awareness.initial_share * n)
+        self._awareness_order = rng_population.permutation(n0).astype(np.int32)
+        self.n_aware = round(region.awareness.initial_share * n0)
+        self._aware_initial = self.n_aware  # aware among the initial population
         self.aware[self._awareness_order[: self.n_aware]] = True
 
         # our customer base (RFM + experience)
@@ -179,8 +185,8 @@ class RegionalConsumers(mesa.Agent):
         # next occasion of each consumer, in operational (seasonal) time and as a day number
         self.next_tau = np.empty(n, dtype=np.float32)
         self.next_day = np.full(n, NO_OCCASION, dtype=np.int16)
-        for start in range(0, n, 250_000):  # bounded temporaries
-            chunk = np.arange(start, min(n, start + 250_000), dtype=np.int32)
+        for start in range(0, n0, 250_000):  # bounded temporaries
+            chunk = np.arange(start, min(n0, start + 250_000), dtype=np.int32)
             self._schedule(chunk, np.zeros(len(chunk)))
 
     # ------------------------------------------------------------------ calendar
@@ -223,12 +229,37 @@ class RegionalConsumers(mesa.Agent):
         effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
         q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily
         h = daily_adoption_probability(p, q, f)
-        k = int(binom.ppf(u, unaware, h)) if h > 0 else 0
+        # initial population: exchangeable, so the k newly aware are the next k of a fixed
+        # random permutation (O(k)); entrants: one Bernoulli draw each (only if any)
+        unaware_initial = self.n_initial - self._aware_initial
+        k = int(binom.ppf(u, unaware_initial, h)) if h > 0 and unaware_initial > 0 else 0
         if k:
-            new = self._awareness_order[self.n_aware : self.n_aware + k]
+            new = self._awareness_order[self._aware_initial : self._aware_initial + k]
             self.aware[new] = True
-            self.n_aware += k
+            self._aware_initial += k
+        if self.n > self.n_initial and h > 0:
+            born = np.arange(self.n_initial, self.n)
+            candidates = born[~self.aware[self.n_initial : self.n]]
+            adopt = candidates[self.rng_awareness.random(len(candidates)) < h]
+            self.aware[adopt] = True
+            k += len(adopt)
+        self.n_aware += k
         return k
+
+    def enter(self, day: int) -> int:
+        """Market entrants of the day: fresh consumers (unaware, BG/NBD draws of their
+        segment) arriving at ``entrants_yearly_share`` x initial population per year."""
+        share = self.spec.entrants_yearly_share
+        if share <= 0:
+            return 0
+        target = min(self.capacity, self.n_initial + int(self.n_initial * share * (day + 1) / 365))
+        if target <= self.n:
+            return 0
+        new = np.arange(self.n, target, dtype=np.int32)
+        self.alive[new] = True
+        self._schedule(new, np.full(len(new), self.season_cumulative[day]))
+        self.n = target
+        return len(new)
 
     # ------------------------------------------------------------------ occasions
     def run_occasions(

@@ -207,6 +207,8 @@ class MarketModel(mesa.Model):
         self._today_revenue[:] = 0.0
         for pop in self.consumers:
             pop.expire_retention(d)
+            if pop.spec.entrants_yearly_share > 0:
+                pop.enter(d)
         if d > 0:
             vol = np.array([r.fx.daily_volatility for r in self.scenario.regions])
             z = self.rng_fx.standard_normal(len(vol))

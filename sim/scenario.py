@@ -176,6 +176,10 @@ class Region(_Strict):
         default_factory=lambda: [1.0] * 12
     )
     return_multiplier_by_tag: dict[str, NonNegative] = Field(default_factory=dict)
+    entrants_yearly_share: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
+    """New consumers entering the market per year, as a share of ``population`` (they arrive
+    unaware, with fresh draws of their segment's parameters). BG/NBD dropout shrinks a market
+    over time; entrants offset it or make it grow."""
 
     @model_validator(mode="after")
     def _segments(self) -> Region:
@@ -458,14 +462,25 @@ def memory_limit_bytes() -> int:
         return 8 * 2**30
 
 
+def max_entrants(region: Region, horizon_days: int) -> int:
+    """Slots needed for the market entrants of ``region`` over ``horizon_days``."""
+    return math.ceil(region.population * region.entrants_yearly_share * horizon_days / 365)
+
+
 def estimate_memory_bytes(data: Mapping[str, Any]) -> int:
     """Estimate the memory a run needs from raw (unvalidated) scenario data."""
     total = 0
+    horizon = data.get("horizon_days") if isinstance(data, Mapping) else None
+    years = horizon / 365 if isinstance(horizon, int) and 0 < horizon <= 3650 else 10.0
     regions = data.get("regions") if isinstance(data, Mapping) else None
     for region in regions if isinstance(regions, list) else []:
-        pop = region.get("population") if isinstance(region, Mapping) else None
+        if not isinstance(region, Mapping):
+            continue
+        pop, growth = region.get("population"), region.get("entrants_yearly_share", 0.0)
+        if not isinstance(growth, int | float) or not 0 <= growth <= 5:
+            growth = 0.0
         if isinstance(pop, int | float) and math.isfinite(pop) and pop > 0:
-            total += int(pop) * BYTES_PER_CONSUMER
+            total += int(pop * (1 + growth * years)) * BYTES_PER_CONSUMER
     return total
 
 
