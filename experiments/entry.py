@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from experiments.compare import _fmt, _report, add_executor_args, build_tasks, timeseries
 from experiments.results import write_csv, write_json
@@ -20,7 +20,7 @@ from experiments.runner import (
     strategies_dict,
     with_strategies,
 )
-from experiments.scenario_io import file_sha256, load_scenario, read_yaml
+from experiments.scenario_io import file_sha256, load_scenario, load_yaml_model
 from experiments.stats import cvar, mean_ci, monthly_series, npv, payback_month
 from sim.firm import DAYS_PER_MONTH
 from sim.scenario import (
@@ -29,7 +29,6 @@ from sim.scenario import (
     Scenario,
     ScenarioError,
     StrategyChoice,
-    format_path,
     strategy_problems,
 )
 from strategies.base import KINDS, StrategyError
@@ -77,15 +76,7 @@ class OptionsFile(BaseModel):
 def load_options(path: str | Path) -> tuple[OptionsFile, Scenario, Path]:
     """Read and check an options file and its base scenario (path relative to the file)."""
     source = str(path)
-    data = read_yaml(path, "options file")
-    if isinstance(data, dict) and data.get("options") == []:
-        raise ScenarioError([Problem(source, "options", "the option list is empty")])
-    try:
-        parsed = OptionsFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(
-            [Problem(source, format_path(e["loc"]), str(e["msg"])) for e in exc.errors()]
-        ) from None
+    parsed = load_yaml_model(path, OptionsFile, "options file", "options")
     scenario_path = (Path(path).parent / parsed.scenario).resolve()
     scenario = load_scenario(scenario_path)
     region_ids = [r.id for r in scenario.regions]

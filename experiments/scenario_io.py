@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from sim.scenario import Problem, Scenario, ScenarioError, parse_scenario
+from sim.scenario import Problem, Scenario, ScenarioError, parse_scenario, validation_problems
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 2 * 2**20
 
@@ -47,6 +50,22 @@ def read_yaml(path: str | Path, what: str = "file") -> Any:
         if context and cmark is not None:
             problem += f" ({context} started at line {cmark.line + 1}, column {cmark.column + 1})"
         raise ScenarioError([Problem(source, "", f"invalid YAML{where}: {problem}")]) from None
+
+
+def load_yaml_model(path: str | Path, model: type[M], what: str, list_field: str) -> M:
+    """Read a YAML input file into a pydantic ``model``; an empty ``list_field`` is refused.
+
+    Raises:
+        ScenarioError: naming the file and each field path.
+    """
+    source = str(path)
+    data = read_yaml(path, what)
+    if isinstance(data, dict) and data.get(list_field) == []:
+        raise ScenarioError([Problem(source, list_field, f"the {list_field} list is empty")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(validation_problems(source, exc)) from None
 
 
 def file_sha256(path: str | Path) -> str:

@@ -126,10 +126,10 @@ from experiments.runner import (
     run_replications,
     with_strategies,
 )
-from experiments.scenario_io import file_sha256, load_scenario, read_yaml
+from experiments.scenario_io import file_sha256, load_scenario, load_yaml_model
 from experiments.stats import cvar, replication_totals
 from sim.kpis import KPI_BY_NAME
-from sim.scenario import Identifier, Problem, Scenario, ScenarioError, format_path
+from sim.scenario import Identifier, Problem, Scenario, ScenarioError, validation_problems
 from strategies.base import KINDS, Param, StrategyError
 from strategies.registry import get as get_strategy
 from strategies.registry import validate_choice
@@ -439,24 +439,11 @@ class TuneFile(_Strict):
     strategies: TuneStrategies
 
 
-def _validation_problems(source: str, prefix: str, exc: ValidationError) -> list[Problem]:
-    out = []
-    for e in exc.errors():
-        sub = format_path(e["loc"])
-        path = f"{prefix}.{sub}" if prefix and sub else prefix or sub
-        out.append(Problem(source, path, str(e["msg"])))
-    return out
-
-
 def load_tune_file(path: str | Path) -> TuneFile:
     """Read and structurally validate a tune file (parameters are checked by
     :func:`build_search_space`)."""
     source = str(path)
-    data = read_yaml(path, "tune file")
-    try:
-        parsed = TuneFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(_validation_problems(source, "", exc)) from None
+    parsed = load_yaml_model(path, TuneFile, "tune file", "strategies")
     if all(getattr(parsed.strategies, kind) is None for kind in KINDS):
         raise _bad(
             "strategies", f"names no strategy kind; give at least one of {list(KINDS)}", source
@@ -476,7 +463,7 @@ def _tuned_param(
             try:
                 rng = TuneRange.model_validate(spec)
             except ValidationError as exc:
-                return None, None, _validation_problems(source, where, exc)
+                return None, None, validation_problems(source, exc, where)
             low = param.low if rng.low is None else rng.low
             high = param.high if rng.high is None else rng.high
             log = param.log if rng.log is None else rng.log
@@ -519,7 +506,7 @@ def _tuned_param(
             try:
                 sub = TuneChoices.model_validate(spec)
             except ValidationError as exc:
-                return None, None, _validation_problems(source, where, exc)
+                return None, None, validation_problems(source, exc, where)
             bad = [c for c in sub.choices if c not in param.choices]
             if bad:
                 msg = f"{bad} not among the choices {list(param.choices)} of {kind}.{param.name}"

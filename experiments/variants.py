@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from experiments.scenario_io import read_yaml
+from experiments.scenario_io import load_yaml_model
 from sim.scenario import (
     Identifier,
     Problem,
     ScenarioError,
     StrategyChoice,
-    format_path,
     strategy_problems,
 )
 from strategies.base import KINDS
@@ -56,15 +55,7 @@ class VariantsFile(BaseModel):
 def load_variants(path: str | Path, context: Any = None) -> VariantsFile:
     """Read and validate a variants file (names unique, strategies and parameters known)."""
     source = str(path)
-    data = read_yaml(path, "variants file")
-    if isinstance(data, dict) and data.get("variants") == []:
-        raise ScenarioError([Problem(source, "variants", "the variant list is empty")])
-    try:
-        parsed = VariantsFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(
-            [Problem(source, format_path(e["loc"]), str(e["msg"])) for e in exc.errors()]
-        ) from None
+    parsed = load_yaml_model(path, VariantsFile, "variants file", "variants")
     problems: list[Problem] = []
     names = [v.name for v in parsed.variants]
     for i, name in enumerate(names):

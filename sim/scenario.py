@@ -528,13 +528,21 @@ def parse_scenario(
     try:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
-        raise ScenarioError(
-            [Problem(source, format_path(_split_field(e)[0]), _message(e)) for e in exc.errors()]
-        ) from None
+        raise ScenarioError(validation_problems(source, exc)) from None
     problems = check_references(scenario, source)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def validation_problems(source: str, exc: ValidationError, prefix: str = "") -> list[Problem]:
+    """Every pydantic error of ``exc`` as a :class:`Problem` with its field path."""
+    out = []
+    for e in exc.errors():
+        sub = format_path(_split_field(e)[0])
+        path = f"{prefix}.{sub}" if prefix and sub else prefix or sub
+        out.append(Problem(source, path, _message(e)))
+    return out
 
 
 def _split_field(error: Mapping[str, Any]) -> tuple[tuple[Any, ...], str]:
