@@ -1,0 +1,144 @@
+"""Behaviour lock for the redesign: hashes of the result tables the CLI writes.
+
+`python -m tests.golden.check --record` stores the hashes in `tests/golden/hashes.json`;
+without `--record` it recomputes them and exits 1 listing every table that changed. The
+default suite runs the same cases (`tests/test_golden.py`). Timestamp and duration columns
+are dropped before hashing; every other byte of every table must be identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+HASHES = Path(__file__).with_name("hashes.json")
+SCENARIOS = ("default", "sea_entry", "eu_eco_entry", "latam_entry", "tiny")
+VOLATILE = ("datetime", "duration", "started", "finished", "timestamp")
+
+# (case name, CLI arguments, tables to hash); {out} is replaced by the case's folder
+CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
+    (
+        f"run/{name}",
+        ["run", f"scenarios/{name}.yaml", "--days", "120", "--seed", "7", "--out", "{out}"],
+        ("kpis.csv",),
+    )
+    for name in SCENARIOS
+] + [
+    (
+        "compare/variants",
+        [
+            "compare",
+            "scenarios/default.yaml",
+            "--variants",
+            "examples/variants.yaml",
+            "--reps",
+            "3",
+            "--days",
+            "90",
+            "--workers",
+            "2",
+            "--out",
+            "{out}",
+        ],
+        ("replications.csv", "summary_ci.csv", "differences.csv", "ranking.csv", "timeseries.csv"),
+    ),
+    (
+        "tune/example",
+        [
+            "tune",
+            "scenarios/tiny.yaml",
+            "--trials",
+            "6",
+            "--reps",
+            "2",
+            "--days",
+            "60",
+            "--tune",
+            "examples/tune.yaml",
+            "--workers",
+            "1",
+            "--out",
+            "{out}",
+        ],
+        ("trials.csv", "best_strategies.yaml"),
+    ),
+    (
+        "entry/example",
+        ["entry", "examples/entry_options.yaml", "--reps", "2", "--workers", "2", "--out", "{out}"],
+        ("options.csv", "replications.csv"),
+    ),
+]
+
+
+def table_hash(path: Path) -> str:
+    """sha256 of a result file; CSVs lose their timestamp and duration columns first."""
+    if path.suffix != ".csv":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    keep = [c for c in frame.columns if not any(v in c.lower() for v in VOLATILE)]
+    buffer = io.StringIO()
+    frame[keep].to_csv(buffer, index=False)
+    return hashlib.sha256(buffer.getvalue().encode()).hexdigest()
+
+
+def run_case(args: list[str], tables: tuple[str, ...], workdir: Path) -> dict[str, str]:
+    """Run one CLI case in a fresh folder and hash its tables."""
+    out = workdir / "out"
+    argv = [a.replace("{out}", str(out)) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"marketsim {' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    return {table: table_hash(out / table) for table in tables}
+
+
+def compute(names: list[str] | None = None) -> dict[str, dict[str, str]]:
+    """Hashes of every case (or the named ones)."""
+    result = {}
+    for name, args, tables in CASES:
+        if names and name not in names:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            result[name] = run_case(args, tables, Path(tmp))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true", help="store the hashes")
+    parser.add_argument("cases", nargs="*", help="case names (default: all)")
+    args = parser.parse_args()
+    hashes = compute(args.cases)
+    if args.record:
+        HASHES.write_text(json.dumps(hashes, indent=2, sort_keys=True) + "\n")
+        print(f"recorded {len(hashes)} cases in {HASHES}")
+        return 0
+    expected = json.loads(HASHES.read_text())
+    changed = [
+        f"{case}/{table}"
+        for case, tables in hashes.items()
+        for table, digest in tables.items()
+        if expected.get(case, {}).get(table) != digest
+    ]
+    for item in changed:
+        print(f"changed: {item}")
+    print(f"{len(hashes)} cases, {len(changed)} tables changed")
+    return 1 if changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
