@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.cli.common import add_executor_args, fmt_number, print_report
 from experiments.results import write_csv, write_json
 from experiments.runner import (
     Executor,
@@ -195,14 +196,9 @@ def format_ci_table(summary: pd.DataFrame, scenario: Scenario, reps: int) -> str
         g = g.set_index("kpi")
         for k in shown:
             r = g.loc[k]
-            lines.append(f"    {k:<22}{_fmt(r['mean'])} [{_fmt(r['low'])}, {_fmt(r['high'])}]")
+            low, high = fmt_number(r["low"]), fmt_number(r["high"])
+            lines.append(f"    {k:<22}{fmt_number(r['mean'])} [{low}, {high}]")
     return "\n".join(lines)
-
-
-def _fmt(v: float) -> str:
-    if v != v:
-        return "-"
-    return f"{v:,.4f}" if abs(v) < 10 else f"{v:,.0f}"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -283,7 +279,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         },
     )
     print(format_comparison(rank, diffs, primary, baseline, reps, precision, scenario))
-    _report(out)
+    print_report(out)
     return 0
 
 
@@ -320,47 +316,17 @@ def format_comparison(
     ]
     d = diffs[diffs["kpi"] == primary].set_index("variant")
     for row in rank.itertuples():
-        ci = f"[{_fmt(row.low)}, {_fmt(row.high)}]"
+        ci = f"[{fmt_number(row.low)}, {fmt_number(row.high)}]"
         if row.variant in d.index:
             dr = d.loc[row.variant]
-            dd, dci = _fmt(dr["mean"]), f"[{_fmt(dr['low'])}, {_fmt(dr['high'])}]"
+            dd, dci = fmt_number(dr["mean"]), f"[{fmt_number(dr['low'])}, {fmt_number(dr['high'])}]"
         else:
             dd, dci = "(baseline)", ""
         lines.append(
-            f"{row.rank:<5}{row.variant:<24}{_fmt(row.mean):>14}{ci:>28}{row.p_best:>9.2f}"
+            f"{row.rank:<5}{row.variant:<24}{fmt_number(row.mean):>14}{ci:>28}{row.p_best:>9.2f}"
             f"{dd:>15}{dci:>28}"
         )
     return "\n".join(lines)
-
-
-def _report(out: Path) -> None:
-    try:
-        from experiments.report import write_report
-    except ImportError:  # pragma: no cover - report module not installed
-        return
-    path = write_report(out)
-    print(f"report: {path}")
-
-
-def add_executor_args(p: argparse.ArgumentParser) -> None:
-    """``--workers``, ``--executor``, ``--scheduler`` (shared by every replication command)."""
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="processes (default: all cores); with --scheduler the cluster's workers are used",
-    )
-    p.add_argument(
-        "--executor",
-        choices=["local", "dask"],
-        default="local",
-        help="local process pool (default) or Dask (a local cluster, or --scheduler's)",
-    )
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        help="running Dask scheduler tcp://HOST:PORT (with --executor dask; docs/scaling.md)",
-    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

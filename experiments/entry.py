@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from experiments.compare import _fmt, _report, add_executor_args, build_tasks, timeseries
+from experiments.cli.common import add_executor_args, fmt_number, print_report
+from experiments.compare import build_tasks, timeseries
 from experiments.results import write_csv, write_json
 from experiments.runner import (
     ResultStore,
@@ -272,7 +273,7 @@ def cmd_entry(args: argparse.Namespace) -> int:
         },
     )
     print(format_entry(table, base, reps, spec.discount_rate_annual))
-    _report(out)
+    print_report(out)
     return 0
 
 
@@ -287,9 +288,9 @@ def format_entry(table: pd.DataFrame, base: Scenario, reps: int, rate: float) ->
     for row in table.itertuples():
         pb = "-" if row.payback_month != row.payback_month else f"m{row.payback_month:.0f}"
         lines.append(
-            f"{row.rank:<5}{row.option:<22}{_fmt(row.npv_mean):>12}"
-            f"{'[' + _fmt(row.npv_low) + ', ' + _fmt(row.npv_high) + ']':>26}{pb:>9}"
-            f"{row.p_loss:>9.0%}{_fmt(row.cvar5_profit):>12}{row.market_share_mean:>8.1%}"
+            f"{row.rank:<5}{row.option:<22}{fmt_number(row.npv_mean):>12}"
+            f"{'[' + fmt_number(row.npv_low) + ', ' + fmt_number(row.npv_high) + ']':>26}{pb:>9}"
+            f"{row.p_loss:>9.0%}{fmt_number(row.cvar5_profit):>12}{row.market_share_mean:>8.1%}"
         )
     return "\n".join(lines)
 

@@ -33,6 +33,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from experiments.results import atomic_write, safe_path, write_text
+from sim.errors import DataError
 from sim.kpis import KPI_BY_NAME
 
 EXIT_BAD_INPUT = 2
@@ -76,7 +77,7 @@ TABLE_KPIS = (
 MAX_TABLE_ROWS = 60
 
 
-class ReportError(ValueError):
+class ReportError(DataError):
     """``OUT`` is not a marketsim output folder (no or unusable ``summary.json``)."""
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import StorageError
 from sim.kpis import KPIS, RATIO_KPIS, ratio
 
 
@@ -25,7 +26,7 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-class OutputPathError(ValueError):
+class OutputPathError(StorageError, ValueError):
     """A result path would leave the chosen output folder."""
 
 

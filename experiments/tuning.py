@@ -116,7 +116,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from experiments.compare import _fmt, _report, add_executor_args
+from experiments.cli.common import add_executor_args, fmt_number, print_report
 from experiments.results import write_csv, write_json, write_text
 from experiments.runner import (
     Executor,
@@ -1101,7 +1101,7 @@ class _Progress:
         self.bar.update(1)
         if len(study.directions) == 1:
             with contextlib.suppress(ValueError):  # no completed trial yet
-                self.bar.set_postfix(best=_fmt(study.best_value), refresh=False)
+                self.bar.set_postfix(best=fmt_number(study.best_value), refresh=False)
 
     def close(self) -> None:
         self.bar.close()
@@ -1588,7 +1588,7 @@ def write_outputs(
     }
     write_json(out, "summary.json", summary)
     print(format_tune_summary(summary, objectives, inputs, out))
-    _report(out)
+    print_report(out)
     return 0 if best is not None else 1
 
 
@@ -1611,7 +1611,7 @@ def format_tune_summary(
     if best is None:
         lines.append("no completed trial yet: no best parameters (see trials.csv)")
     else:
-        vals = ", ".join(f"{k} {_fmt(v)}" for k, v in best["values"].items())
+        vals = ", ".join(f"{k} {fmt_number(v)}" for k, v in best["values"].items())
         lines.append(
             f"best trial {best['number']}: {vals}"
             + (f" (Pareto front: {len(summary['pareto'])} trials)" if summary["pareto"] else "")
@@ -1619,12 +1619,13 @@ def format_tune_summary(
         for o in objectives:
             scenario_means = best["scenario_means"]
             per = ", ".join(
-                f"{s.label} {_fmt(_num(scenario_means.get(f'{o.kpi}[{s.label}]')))}" for s in inputs
+                f"{s.label} {fmt_number(_num(scenario_means.get(f'{o.kpi}[{s.label}]')))}"
+                for s in inputs
             )
             lines.append(f"  {o.kpi} mean per scenario: {per}")
         base = summary["baseline"]
         if base is not None and base["values"] is not None and base["number"] != best["number"]:
-            bvals = ", ".join(f"{k} {_fmt(v)}" for k, v in base["values"].items())
+            bvals = ", ".join(f"{k} {fmt_number(v)}" for k, v in base["values"].items())
             lines.append(
                 f"  baseline (trial {base['number']}, the scenario's own parameters): {bvals}"
             )

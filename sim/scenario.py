@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import Problem, ScenarioError
 
 PAYMENT_METHODS = ("card", "ewallet", "cod", "instalments", "mobile_money", "bank_transfer")
 PaymentMethod = Literal["card", "ewallet", "cod", "instalments", "mobile_money", "bank_transfer"]
@@ -419,26 +420,6 @@ class Scenario(_Strict):
     def total_population(self) -> int:
         """Consumers across all regions."""
         return sum(r.population for r in self.regions)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario file."""
-
-    source: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.path or '<root>'}: {self.message}"
-
-
-class ScenarioError(ValueError):
-    """A scenario failed validation; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def format_path(loc: Iterable[int | str]) -> str:

@@ -15,22 +15,11 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from sim.errors import StrategyError
+
 Kind = Literal["pricing", "selection", "retention", "localization"]
 KINDS: tuple[Kind, ...] = ("pricing", "selection", "retention", "localization")
 ParamType = Literal["float", "int", "bool", "choice", "str_list", "mapping"]
-
-
-class StrategyError(ValueError):
-    """A strategy name, parameter or decision is invalid.
-
-    ``problems`` holds ``(field_path, message)`` pairs relative to the strategy entry.
-    """
-
-    def __init__(self, problems: list[tuple[str, str]] | str):
-        if isinstance(problems, str):
-            problems = [("", problems)]
-        self.problems = problems
-        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
 
 
 class ParamError(ValueError):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import EXIT_BAD_INPUT, main
+from experiments.cli.main import EXIT_BAD_INPUT, main
 from experiments.results import totals
 from experiments.scenario_io import load_scenario
 from sim.kpis import ALL_REGIONS

@@ -17,30 +17,20 @@ import yaml
 from helpers import load_tiny
 from scipy.special import lambertw
 
-from experiments import cli, tuning
+from experiments import tuning
+from experiments.cli.main import main
 from experiments.variants import load_variants
 from sim.scenario import Scenario, ScenarioError, Strategies, parse_scenario
 from strategies.registry import validate_choice
 
 
 @pytest.fixture
-def marketsim(monkeypatch):
-    """``experiments.cli.main`` with ``tune`` registered (a no-op once cli.py wires it);
-    returns the exit code, also for argparse usage errors (``SystemExit``)."""
-    original = cli.build_parser
-
-    def build() -> argparse.ArgumentParser:
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "tune" not in sub.choices:
-            tuning.add_parser(sub)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build)
+def marketsim():
+    """``marketsim`` in process; returns the exit code, also for argparse usage errors."""
 
     def run(argv: list[str]) -> int:
         try:
-            return cli.main(argv)
+            return main(argv)
         except SystemExit as exc:
             return int(exc.code or 0)
 

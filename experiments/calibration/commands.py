@@ -20,11 +20,12 @@ from experiments.calibration.bgnbd import to_scenario_fragment as bgnbd_fragment
 from experiments.calibration.logit_demand import estimate_logit
 from experiments.calibration.logit_demand import to_scenario_fragment as logit_fragment
 from experiments.results import safe_path, write_csv, write_json, write_text
+from sim.errors import DataError
 
 MAX_CSV_BYTES = 2 * 2**30
 
 
-class CalibrationInputError(ValueError):
+class CalibrationInputError(DataError):
     """The input CSV cannot be calibrated; the message says why."""
 
 

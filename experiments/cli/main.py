@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from experiments.calibration.commands import CalibrationInputError
-from experiments.compare import add_executor_args
+from experiments.cli.common import add_executor_args
 from experiments.compare import add_parser as add_compare
 from experiments.entry import add_parser as add_entry
 from experiments.report import add_parser as add_report
