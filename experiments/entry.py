@@ -1,77 +1,40 @@
-"""`marketsim entry`: rank market-entry options (regions, timing, fulfilment) on CRN runs."""
+"""`rank_entry_options`: market-entry options (regions, timing, fulfilment) ranked on CRN runs.
+
+Each option is the base scenario with its regions' entry days, fulfilment and strategies;
+every option runs on the same replications (common random numbers) and is ranked by the
+mean NPV of its monthly net profit, with its 95% CI, payback month, probability of a loss,
+5% CVaR of profit and market share over the last 30 days.
+"""
 
 from __future__ import annotations
 
-import argparse
 import copy
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
-from experiments.cli.common import add_executor_args, fmt_number, print_report
-from experiments.compare import build_tasks, timeseries
-from experiments.results import write_csv, write_json
-from experiments.runner import (
-    ResultStore,
-    make_executor,
-    run_replications,
+from experiments.executors import Executor
+from experiments.files import EntryOption, OptionsFile, file_sha256, load_scenario, load_yaml_model
+from experiments.replications import (
+    ScenarioSource,
+    executor_scope,
+    run_variants,
     strategies_dict,
+    timeseries,
     with_strategies,
 )
-from experiments.scenario_io import file_sha256, load_scenario, load_yaml_model
+from experiments.results import write_csv, write_json
 from experiments.stats import cvar, mean_ci, monthly_series, npv, payback_month
-from sim.firm import DAYS_PER_MONTH
-from sim.scenario import (
-    Identifier,
-    Problem,
-    Scenario,
-    ScenarioError,
-    StrategyChoice,
-    strategy_problems,
-)
-from strategies.base import KINDS, StrategyError
+from sim.calendar import DAYS_PER_MONTH
+from sim.errors import Problem, ScenarioError, StrategyError, UsageError
+from sim.scenario import Scenario, strategy_problems
+from strategies.base import KINDS
 from strategies.registry import validate_choice
 
 NEVER = 100_000  # entry day meaning "not entered"
-
-
-class RegionEntry(BaseModel):
-    """When and how one region is entered."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    region: Identifier
-    entry_month: Annotated[int, Field(ge=0, le=120)] = 0
-    fulfilment: Literal["cross_border", "local_warehouse"] = "cross_border"
-
-
-class EntryOption(BaseModel):
-    """One market-entry plan."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Annotated[Identifier, Field(max_length=48)]
-    description: str = ""
-    regions: Annotated[list[RegionEntry], Field(min_length=1)]
-    pricing: StrategyChoice | None = None
-    selection: StrategyChoice | None = None
-    retention: StrategyChoice | None = None
-    localization: StrategyChoice | None = None
-
-
-class OptionsFile(BaseModel):
-    """The options file: a base scenario and the entry options to rank."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    scenario: str
-    discount_rate_annual: Annotated[float, Field(ge=0.0, le=1.0)] = 0.10
-    reps: Annotated[int, Field(ge=2, le=10_000)] = 20
-    horizon_days: Annotated[int, Field(ge=30, le=3650)] | None = None
-    options: Annotated[list[EntryOption], Field(min_length=1, max_length=100)]
 
 
 def load_options(path: str | Path) -> tuple[OptionsFile, Scenario, Path]:
@@ -208,99 +171,126 @@ def evaluate_option(
     return per_rep, summary
 
 
-def cmd_entry(args: argparse.Namespace) -> int:
-    """Evaluate and rank the options in an options file."""
-    spec, base, scenario_path = load_options(args.options)
-    reps = args.reps or spec.reps
+@dataclass(frozen=True)
+class EntryRanking:
+    """What :func:`rank_entry_options` returns.
+
+    Attributes:
+        options_file: the options file; ``source``: its base scenario (file and hash).
+        discount_rate_annual, reps, days: how the options were valued.
+        table: options ranked by mean NPV with CI, payback, P(loss), CVaR, share
+            (``options.csv``).
+        per_rep: per option and replication: profit, NPV, payback, share (``replications.csv``).
+        timeseries: per option, region, KPI and day: mean and 5-95% band.
+    """
+
+    options_file: str
+    source: ScenarioSource
+    discount_rate_annual: float
+    reps: int
+    days: int
+    table: pd.DataFrame
+    per_rep: pd.DataFrame
+    timeseries: pd.DataFrame
+
+    def write(self, out: str | Path) -> None:
+        """Write the tables and ``summary.json`` into ``out``."""
+        write_csv(out, "options.csv", self.table)
+        write_csv(out, "replications.csv", self.per_rep)
+        write_csv(out, "timeseries.csv", self.timeseries)
+        write_json(
+            out,
+            "summary.json",
+            {
+                "command": "entry",
+                "scenario": self.source.scenario.name,
+                "currency": self.source.scenario.currency,
+                "discount_rate_annual": self.discount_rate_annual,
+                "reps": self.reps,
+                "horizon_days": self.days,
+                "ranking": self.table.to_dict(orient="records"),
+            },
+        )
+
+
+def _option_label(option: EntryOption) -> str:
+    return ", ".join(
+        f"{e.region}@m{e.entry_month}" + ("/local" if e.fulfilment == "local_warehouse" else "")
+        for e in option.regions
+    )
+
+
+def rank_entry_options(
+    options: str | Path,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
+) -> EntryRanking:
+    """Evaluate and rank the options of an options file on common random numbers.
+
+    Args:
+        options: the options YAML file (its ``scenario`` path is relative to it).
+        reps: replications per option (default: the file's); ``seed`` overrides the
+            scenario's seed.
+        executor: where to run (default: a local process pool of ``workers`` processes).
+        out: when given, replications are stored there as they finish (a rerun resumes) and
+            the tables are written at the end; otherwise nothing is written.
+    """
+    from experiments.store import ResultStore
+
+    spec, base, scenario_path = load_options(options)
+    reps = reps or spec.reps
+    if reps < 1:
+        raise UsageError(f"--reps: at least 1 replication, got {reps}")
     variants = {o.name: option_scenario(base, o, spec.horizon_days) for o in spec.options}
     days = spec.horizon_days or base.horizon_days
-    seed = base.seed if args.seed is None else args.seed
-    sha = file_sha256(scenario_path)
-    out = Path(args.out)
-    executor = make_executor(args.executor, args.workers, scheduler=args.scheduler)
-    store = ResultStore.open(
-        out,
-        "entry",
-        {
-            "options_file": str(args.options),
-            "options_sha256": file_sha256(args.options),
-            "scenarios": [
-                {"index": 0, "file": str(scenario_path), "sha256": sha, "name": base.name}
-            ],
+    seed = base.seed if seed is None else seed
+    source = ScenarioSource(base, str(scenario_path), file_sha256(scenario_path))
+    store = None
+    if out is not None:
+        meta = {
+            "options_file": str(options),
+            "options_sha256": file_sha256(options),
+            "scenarios": [source.meta()],
             "variants": {n: strategies_dict(sc) for n, sc in variants.items()},
             "entry_days": {n: dict(sc.firm.entry_day_by_region) for n, sc in variants.items()},
-        },
-    )
-    tasks = build_tasks(variants, 0, sha, range(reps), seed, days)
-    with executor:  # stop its workers (or cluster) once the replications are in
-        by_key = run_replications(tasks, executor, store, desc="entry")
-    frames = {(t.variant, t.rep): by_key[t.key] for t in tasks}
+        }
+        store = ResultStore.open(out, "entry", meta)
+    with executor_scope(executor, workers) as ex:
+        frames = run_variants(
+            source,
+            variants,
+            range(reps),
+            seed=seed,
+            days=days,
+            executor=ex,
+            store=store,
+            desc="entry",
+        )
     table_rows, rep_rows = [], []
     for option in spec.options:
         entered = [e.region for e in option.regions]
         mine = {rep: f for (name, rep), f in frames.items() if name == option.name}
         per_rep, summary = evaluate_option(mine, entered, spec.discount_rate_annual)
         rep_rows.append(per_rep.assign(option=option.name))
-        table_rows.append(
-            {
-                "option": option.name,
-                "regions": ", ".join(
-                    f"{e.region}@m{e.entry_month}"
-                    + ("/local" if e.fulfilment == "local_warehouse" else "")
-                    for e in option.regions
-                ),
-                **summary,
-            }
-        )
+        table_rows.append({"option": option.name, "regions": _option_label(option), **summary})
     table = pd.DataFrame(table_rows).sort_values("npv_mean", ascending=False, kind="stable")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     per_rep_all = pd.concat(rep_rows, ignore_index=True)
     per_rep_all = per_rep_all[["option", *[c for c in per_rep_all.columns if c != "option"]]]
-    write_csv(out, "options.csv", table)
-    write_csv(out, "replications.csv", per_rep_all)
-    write_csv(out, "timeseries.csv", timeseries(frames).rename(columns={"variant": "option"}))
-    write_json(
-        out,
-        "summary.json",
-        {
-            "command": "entry",
-            "scenario": base.name,
-            "currency": base.currency,
-            "discount_rate_annual": spec.discount_rate_annual,
-            "reps": reps,
-            "horizon_days": days,
-            "ranking": table.to_dict(orient="records"),
-        },
+    result = EntryRanking(
+        options_file=str(options),
+        source=source,
+        discount_rate_annual=spec.discount_rate_annual,
+        reps=reps,
+        days=days,
+        table=table,
+        per_rep=per_rep_all,
+        timeseries=timeseries(frames).rename(columns={"variant": "option"}),
     )
-    print(format_entry(table, base, reps, spec.discount_rate_annual))
-    print_report(out)
-    return 0
-
-
-def format_entry(table: pd.DataFrame, base: Scenario, reps: int, rate: float) -> str:
-    """The ranked options table."""
-    lines = [
-        f"{base.name}: {len(table)} entry options x {reps} CRN replications; NPV at "
-        f"{rate:.0%}/yr, amounts in {base.currency}",
-        f"{'rank':<5}{'option':<22}{'NPV mean':>12}{'95% CI':>26}{'payback':>9}{'P(loss)':>9}"
-        f"{'CVaR5%':>12}{'share':>8}",
-    ]
-    for row in table.itertuples():
-        pb = "-" if row.payback_month != row.payback_month else f"m{row.payback_month:.0f}"
-        lines.append(
-            f"{row.rank:<5}{row.option:<22}{fmt_number(row.npv_mean):>12}"
-            f"{'[' + fmt_number(row.npv_low) + ', ' + fmt_number(row.npv_high) + ']':>26}{pb:>9}"
-            f"{row.p_loss:>9.0%}{fmt_number(row.cvar5_profit):>12}{row.market_share_mean:>8.1%}"
-        )
-    return "\n".join(lines)
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``entry``."""
-    p = sub.add_parser("entry", help="rank market-entry options on NPV, payback and risk")
-    p.add_argument("options", help="options YAML file")
-    p.add_argument("--reps", type=int, default=None, help="replications (default: the file's)")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--out", default="results/entry")
-    add_executor_args(p)
-    p.set_defaults(func=cmd_entry)
+    if out is not None:
+        result.write(out)
+    return result

@@ -236,7 +236,7 @@ def _scenario_currency(meta: Any) -> str | None:
         return None
     import yaml
 
-    from experiments.scenario_io import file_sha256
+    from experiments.files import file_sha256
 
     try:
         if meta.get("sha256") and file_sha256(meta["file"]) != meta["sha256"]:

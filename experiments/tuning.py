@@ -117,17 +117,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from experiments.cli.common import add_executor_args, fmt_number, print_report
+from experiments.executors import Executor, make_executor
+from experiments.files import file_sha256, load_scenario, load_yaml_model
+from experiments.replications import ReplicationTask, run_replications, with_strategies
 from experiments.results import write_csv, write_json, write_text
-from experiments.runner import (
-    Executor,
-    ReplicationTask,
-    ResultStore,
-    make_executor,
-    run_replications,
-    with_strategies,
-)
-from experiments.scenario_io import file_sha256, load_scenario, load_yaml_model
 from experiments.stats import cvar, replication_totals
+from experiments.store import ResultStore
 from sim.kpis import KPI_BY_NAME
 from sim.scenario import Identifier, Problem, Scenario, ScenarioError, validation_problems
 from strategies.base import KINDS, Param, StrategyError

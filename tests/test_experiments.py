@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from experiments.cli import main
-from experiments.runner import LocalExecutor, ReplicationTask, run_replications, with_strategies
-from experiments.scenario_io import file_sha256, load_scenario
+from experiments.executors import LocalExecutor
+from experiments.files import file_sha256, load_scenario
+from experiments.replications import ReplicationTask, run_replications, with_strategies
 from experiments.stats import replication_totals
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -73,7 +73,7 @@ def test_stepping_equals_running() -> None:
 def test_subprocess_run_matches_in_process() -> None:
     code = (
         "import hashlib, sys\n"
-        "from experiments.scenario_io import load_scenario\n"
+        "from experiments.files import load_scenario\n"
         "from sim.model import MarketModel\n"
         f"frame = MarketModel(load_scenario({str(TINY_PATH)!r}), seed=42, days={DAYS}).run()\n"
         "sys.stdout.write(hashlib.sha256(frame.to_csv(index=False).encode('utf-8')).hexdigest())\n"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from experiments.cli.main import EXIT_BAD_INPUT, main
+from experiments.files import load_scenario
 from experiments.results import totals
-from experiments.scenario_io import load_scenario
 from sim.kpis import ALL_REGIONS
 from sim.model import MarketModel
 from sim.scenario import Scenario, local_lane

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from experiments.scenario_io import load_scenario
+from experiments.files import load_scenario
 from sim.model import MarketModel
 from sim.scenario import PAYMENT_METHODS, Scenario, ScenarioError, parse_scenario
 from strategies import registry

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from experiments.files import load_scenario
 from experiments.results import totals
-from experiments.scenario_io import load_scenario
 from sim.model import MarketModel
 from sim.scenario import Scenario
 from strategies import registry

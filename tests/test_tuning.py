@@ -19,7 +19,7 @@ from scipy.special import lambertw
 
 from experiments import tuning
 from experiments.cli.main import main
-from experiments.variants import load_variants
+from experiments.files import load_variants
 from sim.scenario import Scenario, ScenarioError, Strategies, parse_scenario
 from strategies.registry import validate_choice
 

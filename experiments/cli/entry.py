@@ -1,0 +1,53 @@
+"""`marketsim entry`: rank market-entry options on CRN replications; prints the table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from experiments.cli.common import add_executor_args, fmt_number, print_report
+
+
+def format_entry(result) -> str:
+    """The ranked options table (an :class:`EntryRanking`)."""
+    sc = result.source.scenario
+    lines = [
+        f"{sc.name}: {len(result.table)} entry options x {result.reps} CRN replications; NPV at "
+        f"{result.discount_rate_annual:.0%}/yr, amounts in {sc.currency}",
+        f"{'rank':<5}{'option':<22}{'NPV mean':>12}{'95% CI':>26}{'payback':>9}{'P(loss)':>9}"
+        f"{'CVaR5%':>12}{'share':>8}",
+    ]
+    for row in result.table.itertuples():
+        pb = "-" if row.payback_month != row.payback_month else f"m{row.payback_month:.0f}"
+        ci = f"[{fmt_number(row.npv_low)}, {fmt_number(row.npv_high)}]"
+        lines.append(
+            f"{row.rank:<5}{row.option:<22}{fmt_number(row.npv_mean):>12}{ci:>26}{pb:>9}"
+            f"{row.p_loss:>9.0%}{fmt_number(row.cvar5_profit):>12}{row.market_share_mean:>8.1%}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_entry(args: argparse.Namespace) -> int:
+    """Handler of ``marketsim entry``."""
+    from experiments.entry import rank_entry_options
+    from experiments.executors import make_executor
+
+    out = Path(args.out)
+    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+        result = rank_entry_options(
+            args.options, reps=args.reps, seed=args.seed, executor=executor, out=out
+        )
+    print(format_entry(result))
+    print_report(out)
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``entry``."""
+    p = sub.add_parser("entry", help="rank market-entry options on NPV, payback and risk")
+    p.add_argument("options", help="options YAML file")
+    p.add_argument("--reps", type=int, default=None, help="replications (default: the file's)")
+    p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    p.add_argument("--out", default="results/entry", help="output folder")
+    add_executor_args(p)
+    p.set_defaults(func=cmd_entry)

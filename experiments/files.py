@@ -1,0 +1,189 @@
+"""Every YAML input file (scenario, variants, entry options) read safely into validated objects.
+
+Files are read with `yaml.safe_load` only, under a size limit, with YAML aliases refused;
+every problem is a :class:`~sim.errors.ScenarioError` naming the file and the field path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.calendar import MAX_HORIZON_DAYS
+from sim.errors import Problem, ScenarioError
+from sim.scenario import (
+    Identifier,
+    Scenario,
+    StrategyChoice,
+    parse_scenario,
+    strategy_problems,
+    validation_problems,
+)
+from strategies.base import KINDS
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILE_BYTES = 2 * 2**20
+
+
+def read_yaml(path: str | Path, what: str = "file") -> Any:
+    """Parse a YAML file with ``yaml.safe_load``; refuse huge files and alias expansion.
+
+    Raises:
+        ScenarioError: naming the file and what is wrong with it.
+    """
+    p = Path(path)
+    source = str(path)
+    if not p.is_file():
+        raise ScenarioError([Problem(source, "", f"{what} not found")])
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            [Problem(source, "", f"{what} is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed")]
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(source, "", f"not UTF-8 text ({exc.reason})")]) from None
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ScenarioError(
+                    [Problem(source, "", "YAML aliases (*name) are not allowed in input files")]
+                )
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and cmark is not None:
+            problem += f" ({context} started at line {cmark.line + 1}, column {cmark.column + 1})"
+        raise ScenarioError([Problem(source, "", f"invalid YAML{where}: {problem}")]) from None
+
+
+def load_yaml_model(path: str | Path, model: type[M], what: str, list_field: str) -> M:
+    """Read a YAML input file into a pydantic ``model``; an empty ``list_field`` is refused.
+
+    Raises:
+        ScenarioError: naming the file and each field path.
+    """
+    source = str(path)
+    data = read_yaml(path, what)
+    if isinstance(data, dict) and data.get(list_field) == []:
+        raise ScenarioError([Problem(source, list_field, f"the {list_field} list is empty")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(validation_problems(source, exc)) from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (recorded with every result)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
+    """Read and validate a scenario: a YAML file path, or a mapping with the file's content.
+
+    Raises:
+        ScenarioError: every problem, each with the file (or ``<dict>``) and field path.
+    """
+    if isinstance(source, Mapping):
+        return parse_scenario(dict(source), "<dict>")
+    return parse_scenario(read_yaml(source, "scenario file"), str(source))
+
+
+# ------------------------------------------------------------------ variants (compare)
+class Variant(BaseModel):
+    """One strategy bundle; kinds left out keep the scenario's choice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[Identifier, Field(max_length=48)]
+    description: str = ""
+    decision_interval_days: Annotated[int, Field(ge=1, le=365)] | None = None
+    pricing: StrategyChoice | None = None
+    selection: StrategyChoice | None = None
+    retention: StrategyChoice | None = None
+    localization: StrategyChoice | None = None
+
+    def strategies(self) -> dict[str, Any]:
+        """The kinds this variant sets, as ``{kind: {"name", "params"}}``."""
+        out: dict[str, Any] = {}
+        for kind in KINDS:
+            choice = getattr(self, kind)
+            if choice is not None:
+                out[kind] = {"name": choice.name, "params": dict(choice.params)}
+        if self.decision_interval_days is not None:
+            out["decision_interval_days"] = self.decision_interval_days
+        return out
+
+
+class VariantsFile(BaseModel):
+    """``variants:`` (at least one) and an optional ``baseline`` variant name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    baseline: Identifier | None = None
+    variants: Annotated[list[Variant], Field(min_length=1, max_length=200)]
+
+
+def load_variants(path: str | Path, context: Any = None) -> VariantsFile:
+    """Read and validate a variants file (names unique, strategies and parameters known)."""
+    source = str(path)
+    parsed = load_yaml_model(path, VariantsFile, "variants file", "variants")
+    problems: list[Problem] = []
+    names = [v.name for v in parsed.variants]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            problems.append(Problem(source, f"variants[{i}].name", f"duplicate variant {name!r}"))
+    if parsed.baseline is not None and parsed.baseline not in names:
+        problems.append(Problem(source, "baseline", f"{parsed.baseline!r} is not one of {names}"))
+    for i, variant in enumerate(parsed.variants):
+        problems += strategy_problems(source, f"variants[{i}]", variant, context)
+    if problems:
+        raise ScenarioError(problems)
+    return parsed
+
+
+# ------------------------------------------------------------------ entry options
+class RegionEntry(BaseModel):
+    """When and how one region is entered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: Identifier
+    entry_month: Annotated[int, Field(ge=0, le=120)] = 0
+    fulfilment: Literal["cross_border", "local_warehouse"] = "cross_border"
+
+
+class EntryOption(BaseModel):
+    """One market-entry plan."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[Identifier, Field(max_length=48)]
+    description: str = ""
+    regions: Annotated[list[RegionEntry], Field(min_length=1)]
+    pricing: StrategyChoice | None = None
+    selection: StrategyChoice | None = None
+    retention: StrategyChoice | None = None
+    localization: StrategyChoice | None = None
+
+
+class OptionsFile(BaseModel):
+    """The options file: a base scenario and the entry options to rank."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str
+    discount_rate_annual: Annotated[float, Field(ge=0.0, le=1.0)] = 0.10
+    reps: Annotated[int, Field(ge=2, le=10_000)] = 20
+    horizon_days: Annotated[int, Field(ge=30, le=MAX_HORIZON_DAYS)] | None = None
+    options: Annotated[list[EntryOption], Field(min_length=1, max_length=100)]

@@ -1,0 +1,128 @@
+"""`simulate`: one run of a scenario, its daily KPI table and horizon totals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from experiments.replications import ScenarioSource, build_model, scenario_source
+from experiments.results import atomic_write, safe_path, totals, write_csv, write_json
+from sim.errors import UsageError
+from sim.model import MarketModel
+from sim.scenario import Scenario
+
+
+def package_version() -> str:
+    """Installed marketsim version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marketsim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`simulate` returns.
+
+    Attributes:
+        source: the scenario and the file (and hash) it came from.
+        seed, days: the run's seed and horizon.
+        kpis: one row per day and region (plus ``ALL``), one column per KPI (``kpis.csv``).
+        totals: per region: flows summed, ratios from summed flows, stocks at the last day.
+        orders: order counts by final status.
+        strategies: the strategies used, ``{kind: {"name", "params"}}``.
+        model: the finished model (for its transaction log or further inspection).
+    """
+
+    source: ScenarioSource
+    seed: int
+    days: int
+    kpis: pd.DataFrame
+    totals: dict[str, dict[str, float]]
+    orders: dict[str, int]
+    strategies: dict[str, Any]
+    model: MarketModel = field(repr=False, compare=False)
+
+    def transactions(self, start_date: str = "2026-01-01") -> pd.DataFrame:
+        """Our simulated transaction log, one row per order, dated from ``start_date`` (day 0)."""
+        try:
+            start = pd.Timestamp(start_date)
+        except ValueError:
+            raise UsageError(f"--start-date: not a date: {start_date!r}") from None
+        tx = self.model.transactions()
+        dates = (start + pd.to_timedelta(tx.pop("day"), unit="D")).dt.strftime("%Y-%m-%d")
+        tx.insert(2, "date", dates)
+        return tx
+
+    def write(self, out: str | Path) -> None:
+        """Write ``kpis.csv`` and ``summary.json`` into ``out``."""
+        write_csv(out, "kpis.csv", self.kpis)
+        write_json(
+            out,
+            "summary.json",
+            {
+                "scenario": self.source.scenario.name,
+                "scenario_file": self.source.file,
+                "scenario_sha256": self.source.sha256,
+                "seed": self.seed,
+                "days": self.days,
+                "currency": self.source.scenario.currency,
+                "marketsim_version": package_version(),
+                "strategies": self.strategies,
+                "orders": self.orders,
+                "totals": self.totals,
+            },
+        )
+
+    def write_transactions(self, path: str | Path, start_date: str = "2026-01-01") -> Path:
+        """Write the transaction log as CSV to ``path`` (a file, not a folder)."""
+        target = Path(path)
+        if target.is_dir():
+            raise UsageError(f"--transactions: {path} is a folder; give a file name")
+        tx = self.transactions(start_date)
+        full = safe_path(target.resolve().parent, target.name)
+        atomic_write(full, lambda p: tx.to_csv(p, index=False))
+        return full
+
+
+def simulate(
+    scenario: Scenario | str | Path | Mapping[str, Any],
+    *,
+    seed: int | None = None,
+    days: int | None = None,
+    out: str | Path | None = None,
+) -> RunResult:
+    """Run one scenario with its own strategies.
+
+    Args:
+        scenario: a scenario file, a mapping with its content, or a loaded Scenario.
+        seed: overrides the scenario's seed; ``days`` overrides its horizon.
+        out: when given, ``kpis.csv`` and ``summary.json`` are written there.
+    """
+    source = scenario_source(scenario)
+    sc = source.scenario
+    seed = sc.seed if seed is None else seed
+    days = sc.horizon_days if days is None else days
+    model = build_model(sc, seed, days)
+    frame = model.run()
+    result = RunResult(
+        source=source,
+        seed=seed,
+        days=days,
+        kpis=frame,
+        totals=totals(frame),
+        orders=model.order_status_counts(),
+        strategies={
+            kind: {"name": s.name, "params": dict(s.values)} for kind, s in model.strategies.items()
+        },
+        model=model,
+    )
+    if out is not None:
+        result.write(out)
+    return result
