@@ -9,12 +9,13 @@ from pathlib import Path
 
 from experiments.calibration.commands import CalibrationInputError
 from experiments.cli.common import add_executor_args
+from experiments.cli.tune import add_parser as add_tune
 from experiments.compare import add_parser as add_compare
 from experiments.entry import add_parser as add_entry
 from experiments.report import add_parser as add_report
 from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
-from experiments.tuning import add_parser as add_tune
+from sim.errors import StorageError, UsageError
 from sim.scenario import ScenarioError
 from strategies.base import StrategyError
 
@@ -215,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (StrategyError, OutputPathError, CalibrationInputError) as exc:
+    except (StrategyError, OutputPathError, CalibrationInputError, UsageError, StorageError) as exc:
         print(f"marketsim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
