@@ -289,7 +289,7 @@ def collect_result(
         "storage": info.shown,
         "dashboard": info.dashboard,
         "scenarios": [s.meta() for s in plan.inputs],
-        "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in objectives],
+        "objectives": plan.objectives_meta(),
         "objective": objectives[0].kpi if not multi else None,
         "metric_names": plan.metric_names,
         "region": "ALL",

@@ -31,6 +31,10 @@ class TunePlan:
         """The objective KPI names, in order (the study's metric names)."""
         return [o.kpi for o in self.objectives]
 
+    def objectives_meta(self) -> list[dict[str, str]]:
+        """The objectives as recorded in the manifest and summary."""
+        return [{"kpi": o.kpi, "direction": o.direction} for o in self.objectives]
+
     def setup(self) -> dict[str, Any]:
         """Stored on the study and checked when resuming (plain JSON data)."""
         data = {

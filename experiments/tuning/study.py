@@ -194,7 +194,7 @@ def _manifest(
         "scenarios": [s.meta() for s in plan.inputs],
         "study": name,
         "storage": info.shown,
-        "objectives": [{"kpi": o.kpi, "direction": o.direction} for o in plan.objectives],
+        "objectives": plan.objectives_meta(),
         "robust": str(plan.robust),
         "reps": plan.reps,
         "trials": trials,
