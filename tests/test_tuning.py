@@ -20,6 +20,7 @@ from scipy.special import lambertw
 
 from experiments import tuning
 from experiments.cli.main import build_parser, main
+from experiments.runner import LocalExecutor
 from experiments.variants import load_variants
 from sim.errors import StorageError, UsageError
 from sim.scenario import Scenario, ScenarioError, Strategies, parse_scenario
@@ -457,7 +458,8 @@ def test_python_tune_writes_nothing_and_matches_the_cli(tmp_path, marketsim, mon
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     result = tuning.tune([scenario_file], trials=4, reps=1, days=8, workers=1)
     loaded = parse_scenario(yaml.safe_load(scenario_file.read_text()))
-    again = tuning.tune([loaded], trials=4, reps=1, days=8, workers=1)
+    with LocalExecutor(1) as pool:  # an executor object is used, not closed
+        again = tuning.tune([loaded], trials=4, reps=1, days=8, executor=pool)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert isinstance(result, tuning.TuneResult)
     assert result.storage == "in-memory" and result.study_name == "tune-tiny"
