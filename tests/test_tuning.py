@@ -1,9 +1,10 @@
-"""`marketsim tune`: recovery of a closed-form optimum, resume, Pareto front, bad input."""
+"""`marketsim tune` and `experiments.tuning.tune`: recovery of a closed-form optimum, resume,
+Pareto front, bad input, the Python API."""
 
 from __future__ import annotations
 
-import argparse
 import copy
+import inspect
 import json
 import sys
 import time
@@ -18,8 +19,10 @@ from helpers import load_tiny
 from scipy.special import lambertw
 
 from experiments import tuning
-from experiments.cli.main import main
+from experiments.cli.main import build_parser, main
+from experiments.executors import LocalExecutor
 from experiments.files import load_variants
+from sim.errors import StorageError, UsageError
 from sim.scenario import Scenario, ScenarioError, Strategies, parse_scenario
 from strategies.registry import validate_choice
 
@@ -359,7 +362,7 @@ def test_robust_rules() -> None:
     assert rule.aggregate([a, b], +1) == pytest.approx((1 + 3 + 10) / 3)
     assert rule.aggregate([a, b], -1) == pytest.approx((40 + 30 + 20) / 3)
     for bad in ("cvar", "cvar:0", "cvar:1.5", "median"):
-        with pytest.raises(argparse.ArgumentTypeError):
+        with pytest.raises(UsageError, match="--robust"):
             tuning.parse_robust(bad)
 
 
@@ -369,7 +372,7 @@ def test_redaction_and_manifest(tmp_path, monkeypatch) -> None:
     assert tuning.redact(f"--storage={url}") == f"--storage={tuning.redact(url)}"
     assert tuning.redact("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
     monkeypatch.setattr(sys, "argv", ["marketsim", "tune", "x.yaml", "--storage", url])
-    store = tuning._TuneStore.open(tmp_path, "tune", {})
+    store = tuning.TuneStore.open(tmp_path, "tune", {})
     text = (tmp_path / "manifest.json").read_text()
     assert "s3cr" not in text and "alice:***@" in text
     assert store.manifest["argv"][-1] == tuning.redact(url)
@@ -418,7 +421,7 @@ def test_search_space_from_scenario_and_tune_file(tmp_path) -> None:
         ("top_margin", "three_factor")
     )
     assert dists["selection.review_days"] == optuna.distributions.IntDistribution(14, 56, log=True)
-    block = space.strategies(tuning._lows(space))
+    block = space.strategies(space.lows())
     assert block["retention"]["params"]["cost_per_member"] == 0.1
     assert block["localization"]["params"]["pay_card"] is True
     assert "pricing" not in block
@@ -436,3 +439,107 @@ def test_bad_tune_file_lists_file_and_field(tmp_path) -> None:
         tuning.build_search_space([sc], tuning.load_tune_file(tune_file), str(tune_file))
     text = str(err.value)
     assert f"{tune_file}: strategies.pricing.params.markup.hi" in text
+
+
+# =========================================================================== Python API
+def test_python_tune_writes_nothing_and_matches_the_cli(tmp_path, marketsim, monkeypatch) -> None:
+    """`tune(...)` without `out` runs an in-memory study, writes no file anywhere, and gives
+    the CLI's trials and best value on the same inputs (also from a loaded Scenario)."""
+    scenario_file = small_tiny(tmp_path)
+    out = tmp_path / "out"
+    argv = ["tune", str(scenario_file), "--trials", "4", "--reps", "1", "--days", "8"]
+    assert marketsim([*argv, "--workers", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    cli_trials = pd.read_csv(out / "trials.csv")
+
+    empty = tmp_path / "cwd"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = tuning.tune([scenario_file], trials=4, reps=1, days=8, workers=1)
+    loaded = parse_scenario(yaml.safe_load(scenario_file.read_text()))
+    with LocalExecutor(1) as pool:  # an executor object is used, not closed
+        again = tuning.tune([loaded], trials=4, reps=1, days=8, executor=pool)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert isinstance(result, tuning.TuneResult)
+    assert result.storage == "in-memory" and result.study_name == "tune-tiny"
+    assert result.best_value == summary["best"]["values"]["net_profit_base"]
+    assert result.best_params == summary["best"]["params"]
+    assert (
+        result.best_strategies
+        == yaml.safe_load((out / "best_strategies.yaml").read_text())["strategies"]
+    )
+    assert again.best_value == result.best_value
+    cols = ["number", "state", "value", "pricing.markup", "pricing.fx_pass_through"]
+    pd.testing.assert_frame_equal(result.trials[cols], cli_trials[cols], check_dtype=False)
+    assert result.pareto is None and result.finished_before == 0
+    # writing is explicit and gives the CLI's files (no manifest: nothing was stored)
+    written = result.write(tmp_path / "later")
+    assert written == ["best_strategies.yaml", "trials.csv", "importance.csv", "summary.json"]
+    assert (tmp_path / "later" / "best_strategies.yaml").read_bytes() == (
+        out / "best_strategies.yaml"
+    ).read_bytes()
+
+
+def test_summary_records_search_space_and_metric_names(tmp_path, marketsim) -> None:
+    """summary.json's `search_space` maps each trials.csv parameter column to its Optuna
+    distribution (JSON), `metric_names` lists the objectives; the stored study has them too."""
+    out = tmp_path / "out"
+    argv = ["tune", str(small_tiny(tmp_path)), "--objectives", "net_profit_base,units"]
+    argv += ["--trials", "3", "--reps", "1", "--days", "5", "--workers", "1", "--out", str(out)]
+    assert marketsim(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    space = {
+        k: optuna.distributions.json_to_distribution(v) for k, v in summary["search_space"].items()
+    }
+    assert space == {
+        "pricing.markup": optuna.distributions.FloatDistribution(0.0, 5.0),
+        "pricing.fx_pass_through": optuna.distributions.FloatDistribution(0.0, 1.0),
+    }
+    assert set(space) <= set(pd.read_csv(out / "trials.csv").columns)
+    assert summary["metric_names"] == ["net_profit_base", "units"]
+    assert summary["tuned_strategies"]["strategies"]["pricing"]["name"] == "cost_plus"
+    study = optuna.load_study(study_name="tune-tiny", storage=summary["storage"])
+    assert study.metric_names == ["net_profit_base", "units"]
+
+
+def test_cli_defaults_are_the_library_defaults() -> None:
+    """`marketsim tune`'s flag defaults are `tune`'s, and `--help` shows them."""
+    from experiments.cli import tune as cli_tune
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    parser = sub.choices["tune"]
+    defaults = {a.dest: a.default for a in parser._actions}
+    signature = inspect.signature(tuning.tune).parameters
+    for name in ("robust", "reps", "heartbeat", "max_retry", "grace", "days", "seed", "workers"):
+        assert defaults[name] == signature[name].default, name
+    assert defaults["tune"] == signature["tune_file"].default
+    assert defaults["study"] == signature["study_name"].default
+    assert cli_tune.DEFAULT_OBJECTIVE_TEXT == tuning.DEFAULT_OBJECTIVE
+    assert cli_tune.DEFAULTS["heartbeat"] == tuning.DEFAULT_HEARTBEAT_S
+    text = parser.format_help()
+    assert "(default: 3)" in text and "(default: mean)" in text and "(default: 10)" in text
+
+
+API_ERRORS = {
+    "objective": ({"objective": "profit"}, UsageError, "--objective: unknown KPI 'profit'"),
+    "both objectives": (
+        {"objective": "units", "objectives": ["units", "revenue_base"]},
+        UsageError,
+        "not both",
+    ),
+    "objectives list": ({"objectives": ["units"]}, UsageError, "at least two different"),
+    "robust": ({"robust": "median"}, UsageError, "--robust"),
+    "grace": ({"heartbeat": 5, "grace": 5}, UsageError, "--grace"),
+    "trials": ({"trials": 0}, UsageError, "--trials"),
+    "storage": ({"storage": "nosuchdb://x"}, StorageError, "cannot open storage"),
+}
+
+
+@pytest.mark.parametrize("case", list(API_ERRORS))
+def test_python_tune_raises_typed_errors(tmp_path, case) -> None:
+    kwargs, error, expected = API_ERRORS[case]
+    args = {"trials": 2, "reps": 1, "days": 5, "workers": 1, **kwargs}
+    with pytest.raises(error, match=expected.replace("(", r"\(")):
+        tuning.tune([small_tiny(tmp_path)], **args)
+    assert not list(tmp_path.glob("**/*.csv"))

@@ -21,7 +21,7 @@ COMMAND_MODULES = (
     "experiments.cli.validate",
     "experiments.cli.compare",
     "experiments.cli.entry",
-    "experiments.tuning",
+    "experiments.cli.tune",
     "experiments.report",
     "experiments.calibration.commands",
 )
