@@ -7,7 +7,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from experiments.calibration.commands import CalibrationInputError
+from experiments.cli.calibrate import add_parser as add_calibrate
 from experiments.cli.common import add_executor_args
 from experiments.compare import add_parser as add_compare
 from experiments.entry import add_parser as add_entry
@@ -15,8 +15,8 @@ from experiments.report import add_parser as add_report
 from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
 from experiments.tuning import add_parser as add_tune
+from sim.errors import MarketsimError
 from sim.scenario import ScenarioError
-from strategies.base import StrategyError
 
 EXIT_BAD_INPUT = 2
 LIMITS = {
@@ -185,8 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
     strat = sub.add_parser("strategies", help="list strategies with their parameters")
     strat.set_defaults(func=cmd_strategies)
 
-    from experiments.calibration.commands import add_parser as add_calibrate
-
     add_compare(sub)
     add_entry(sub)
     add_tune(sub)
@@ -215,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (StrategyError, OutputPathError, CalibrationInputError) as exc:
+    except MarketsimError as exc:
         print(f"marketsim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
