@@ -268,3 +268,16 @@ def test_time_zones_and_times_of_day_in_the_log(tmp_path: Path) -> None:
     timed = frame.assign(date=pd.to_datetime(frame["date"]) + pd.Timedelta(hours=12))
     result = calibrate_transactions(timed, calibration_end=str(last.date()))
     assert result.holdout is None
+
+
+def test_readme_calibration_example_runs_as_written(tmp_path: Path, monkeypatch) -> None:
+    """The Python block of the README's "Calibrating from your own data" section runs."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Calibrating from your own data", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    small_log(tmp_path / "orders.csv")
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert (tmp_path / "results" / "calib" / "cumulative.png").exists()
+    assert len(namespace["next_13_weeks"]) == len(namespace["s"])
