@@ -137,3 +137,147 @@ def test_demand_cli_recovers_logit(tmp_path: Path) -> None:
     assert abs(fit["betas"]["quality"] / beta_q - 1) < 0.05
     fragment = yaml.safe_load((out / "demand_fragment.yaml").read_text())
     assert fragment["price_sensitivity"]["mean"] == pytest.approx(fit["alpha"])
+
+
+# --------------------------------------------------------------------------- library vs CLI
+def small_log(path: Path, n: int = 400, seed: int = 5) -> pd.DataFrame:
+    """A BG/NBD transaction log (rate ~ Gamma(0.8, 20 days), dropout ~ Beta(1.5, 4)) of
+    customers entering in January, observed to mid-July; written to ``path`` as a CSV."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n):
+        day = float(rng.integers(0, 31))
+        rate, dropout = rng.gamma(0.8, 1 / 20), rng.beta(1.5, 4.0)
+        while day < 200:
+            rows.append((f"c{c}", int(day), round(float(rng.uniform(5, 50)), 2)))
+            if len(rows) > 1 and rows[-2][0] == rows[-1][0] and rng.random() < dropout:
+                break
+            day += rng.exponential(1 / rate)
+    frame = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
+    days = pd.to_timedelta(frame.pop("day"), unit="D")
+    frame["date"] = (pd.Timestamp("2026-01-01") + days).dt.strftime("%Y-%m-%d")
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_python_function_and_cli_give_the_same_fit(tmp_path: Path, monkeypatch) -> None:
+    """`calibrate_transactions` returns what the CLI writes, and writes nothing itself."""
+    from experiments.calibration import TransactionsCalibration, calibrate_transactions
+
+    csv = tmp_path / "tx.csv"
+    frame = small_log(csv)
+    monkeypatch.chdir(tmp_path)
+    options = {"amount_col": "amount", "calibration_end": "2026-04-30", "period": "W"}
+    result = calibrate_transactions(str(csv), **options)
+    assert isinstance(result, TransactionsCalibration)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tx.csv"]  # nothing written
+    out = tmp_path / "cli"
+    argv = ["--amount-col", "amount", "--calibration-end", "2026-04-30", "--period", "W"]
+    assert main(["calibrate", "transactions", str(csv), *argv, "--out", str(out)]) == 0
+    assert json.loads((out / "fit.json").read_text()) == result.to_dict()
+    assert (out / "repeat_fragment.yaml").read_text() == result.fragment_yaml()
+    assert result.holdout_by_frequency is not None and result.cumulative is not None
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "holdout_by_frequency.csv"),
+        result.holdout_by_frequency.reset_index(),
+        check_dtype=False,
+    )
+    assert result.fit.converged and result.n_repeat_buyers > 0
+    assert result.scenario_fragment["repeat"]["alpha_days"] == pytest.approx(
+        7 * result.params.alpha
+    )
+
+    # a DataFrame source gives the same fit; write() writes the CLI's files
+    same = calibrate_transactions(frame, **options)
+    assert same.fit == result.fit
+    written = same.write(tmp_path / "lib")
+    assert sorted(p.name for p in written) == sorted(p.name for p in out.iterdir())
+
+
+def test_demand_function_and_cli_give_the_same_fit(tmp_path: Path) -> None:
+    from experiments.calibration import calibrate_demand
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for m in range(40):
+        price, quality = rng.uniform(1.0, 4.0, 3), rng.uniform(0.0, 1.0, 3)
+        v = quality - price + rng.normal(0, 0.1, 3)
+        shares = np.exp(v) / (1.0 + np.exp(v).sum())
+        rows += [(m, j, price[j], shares[j], quality[j]) for j in range(3)]
+    csv = tmp_path / "shares.csv"
+    pd.DataFrame(rows, columns=["market", "product", "price", "share", "quality"]).to_csv(csv)
+    result = calibrate_demand(csv, characteristics=["quality"])
+    assert calibrate_demand(csv, characteristics="quality").fit == result.fit
+    out = tmp_path / "demand"
+    argv = ["calibrate", "demand", str(csv), "--characteristics", "quality", "--out", str(out)]
+    assert main(argv) == 0
+    cli = json.loads((out / "fit.json").read_text())
+    assert {k: v for k, v in cli.items() if k != "file"} == {
+        k: v for k, v in result.to_dict().items() if k != "file"
+    }
+    assert (out / "demand_fragment.yaml").read_text() == result.fragment_yaml()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--amount-col", "customer_id"], "column 'customer_id' must hold numbers"),
+        (["--calibration-end", "someday"], "`calibration_end` must be a date"),
+        (["--period", "M"], "`period` must be one of ['D', 'W']"),
+        (["--customer-col", "buyer"], "missing column(s) ['buyer']"),
+    ],
+)
+def test_bad_transaction_arguments_exit_2(tmp_path, capsys, args, message) -> None:
+    csv = tmp_path / "tx.csv"
+    small_log(csv, n=20)
+    assert main(["calibrate", "transactions", str(csv), *args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_input_errors_are_data_errors_naming_file_and_column(tmp_path: Path) -> None:
+    from experiments.calibration import (
+        CalibrationInputError,
+        calibrate_demand,
+        calibrate_transactions,
+    )
+    from sim.errors import DataError
+
+    assert issubclass(CalibrationInputError, DataError)
+    csv = tmp_path / "tx.csv"
+    csv.write_text("customer_id,date\n1,2026-01-01\n,2026-01-02\n1,2026-01-05\n")
+    with pytest.raises(CalibrationInputError, match=r"tx\.csv: column 'customer_id' has 1 missing"):
+        calibrate_transactions(csv)
+    shares = tmp_path / "shares.csv"
+    shares.write_text("market,product,price,share\n1,a,cheap,0.2\n1,b,2.0,0.3\n2,a,1.0,0.1\n")
+    with pytest.raises(CalibrationInputError, match=r"shares\.csv: price column\(s\) \['price'\]"):
+        calibrate_demand(shares)
+
+
+def test_time_zones_and_times_of_day_in_the_log(tmp_path: Path) -> None:
+    """A tz-aware log takes a naive calibration end as local; a last purchase later on the
+    calibration end's own day is not a holdout."""
+    from experiments.calibration import calibrate_transactions
+
+    frame = small_log(tmp_path / "tx.csv")
+    aware = frame.assign(date=pd.to_datetime(frame["date"]).dt.tz_localize("UTC"))
+    naive = calibrate_transactions(frame, calibration_end="2026-04-30")
+    assert calibrate_transactions(aware, calibration_end="2026-04-30").fit == naive.fit
+    last = pd.to_datetime(frame["date"]).max()
+    timed = frame.assign(date=pd.to_datetime(frame["date"]) + pd.Timedelta(hours=12))
+    result = calibrate_transactions(timed, calibration_end=str(last.date()))
+    assert result.holdout is None
+
+
+def test_readme_calibration_example_runs_as_written(tmp_path: Path, monkeypatch) -> None:
+    """The Python block of the README's "Calibrating from your own data" section runs."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Calibrating from your own data", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    small_log(tmp_path / "orders.csv")
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert (tmp_path / "results" / "calib" / "cumulative.png").exists()
+    assert len(namespace["next_13_weeks"]) == len(namespace["s"])

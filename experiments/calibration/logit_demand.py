@@ -53,7 +53,15 @@ class LogitFit:
 def _column_matrix(df: pd.DataFrame, columns: Sequence[str], what: str) -> NDArray[np.float64]:
     if not columns:
         return np.empty((len(df), 0))
-    values = df[list(columns)].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+    try:
+        values = df[list(columns)].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+    except (ValueError, TypeError):
+        bad = [
+            c
+            for c in columns
+            if (pd.to_numeric(df[c], errors="coerce").isna() & df[c].notna()).any()
+        ]
+        raise ValueError(f"{what} column(s) {bad} must hold numbers") from None
     if not np.all(np.isfinite(values)):
         bad = [c for c, ok in zip(columns, np.isfinite(values).all(axis=0), strict=True) if not ok]
         raise ValueError(f"{what} column(s) {bad} have missing or non-finite values")

@@ -23,7 +23,7 @@ COMMAND_MODULES = (
     "experiments.cli.entry",
     "experiments.cli.tune",
     "experiments.report",
-    "experiments.calibration.commands",
+    "experiments.cli.calibrate",
 )
 LIMITS = {
     "days": MAX_HORIZON_DAYS,
