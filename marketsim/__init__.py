@@ -36,6 +36,14 @@ _EXPORTS = {
     "Comparison": "experiments.compare",
     "rank_entry_options": "experiments.entry",
     "EntryRanking": "experiments.entry",
+    "tune": "experiments.tuning",
+    "TuneResult": "experiments.tuning",
+    "calibrate_transactions": "experiments.calibration",
+    "TransactionsCalibration": "experiments.calibration",
+    "calibrate_demand": "experiments.calibration",
+    "DemandCalibration": "experiments.calibration",
+    "conditional_expected_purchases": "experiments.calibration",
+    "expected_repeat_purchases": "experiments.calibration",
     "write_report": "experiments.report",
     # where replications run
     "LocalExecutor": "experiments.executors",
@@ -56,6 +64,7 @@ __all__ = [
     "Comparison",
     "DaskExecutor",
     "DataError",
+    "DemandCalibration",
     "EntryRanking",
     "LocalExecutor",
     "MarketModel",
@@ -66,14 +75,21 @@ __all__ = [
     "ScenarioError",
     "StorageError",
     "StrategyError",
+    "TransactionsCalibration",
+    "TuneResult",
     "UsageError",
+    "calibrate_demand",
+    "calibrate_transactions",
     "compare",
+    "conditional_expected_purchases",
+    "expected_repeat_purchases",
     "load_scenario",
     "load_variants",
     "make_executor",
     "rank_entry_options",
     "replicate",
     "simulate",
+    "tune",
     "write_report",
 ]
 
@@ -92,6 +108,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from experiments.calibration import (
+        DemandCalibration,
+        TransactionsCalibration,
+        calibrate_demand,
+        calibrate_transactions,
+        conditional_expected_purchases,
+        expected_repeat_purchases,
+    )
     from experiments.compare import Comparison, compare
     from experiments.entry import EntryRanking, rank_entry_options
     from experiments.executors import DaskExecutor, LocalExecutor, make_executor
@@ -99,6 +123,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from experiments.replicate import Replications, replicate
     from experiments.report import write_report
     from experiments.simulate import RunResult, simulate
+    from experiments.tuning import TuneResult, tune
     from sim.errors import (
         DataError,
         MarketsimError,
