@@ -1471,6 +1471,7 @@ def write_outputs(
     args: argparse.Namespace,
 ) -> int:
     """trials.csv, pareto.csv, importance.csv, best_strategies.yaml, summary.json; print."""
+    from optuna.distributions import distribution_to_json
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
@@ -1563,7 +1564,8 @@ def write_outputs(
         "pruner": f"MedianPruner(n_startup_trials={PRUNER_STARTUP_TRIALS})" if not multi else None,
         "trials_requested": args.trials,
         "n_trials": counts,
-        "search_space": space.describe(),
+        "metric_names": [o.kpi for o in objectives],
+        "search_space": {p.key: distribution_to_json(p.distribution()) for p in space.params},
         "best": best_info,
         "baseline": (
             {
