@@ -416,6 +416,7 @@ def read_table(
     out: str | Path,
     table: Table,
     columns: Sequence[str] | None = None,
+    families: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Read a declared table, checking its columns against the declaration.
 
@@ -423,13 +424,22 @@ def read_table(
         out: the output folder.
         table: the declaration (e.g. ``outputs_of("compare").table("ranking.csv")``).
         columns: the plain columns the caller uses (default: every plain column); each must
-            be present and hold its declared type. Family columns are not checked here.
+            be present and hold its declared type.
+        families: values of column families (e.g. ``{"metric": ["net_profit_base"]}``); every
+            family whose fields are all given is expanded and checked the same way.
 
     Raises:
         DataError: the file is missing, unreadable, lacks a column or holds the wrong type.
     """
     path = Path(out) / table.name
     wanted = [table.column(c) for c in columns] if columns is not None else table.fixed
+    families = families or {}
+    wanted = wanted + [
+        Column(name, c.dtype, c.unit, c.label)
+        for c in table.columns
+        if c.fields and all(f in families for f in c.fields)
+        for name in c.expand(families)
+    ]
     text = [c.name for c in table.fixed if c.dtype == "str"]
     try:
         if path.suffix == ".parquet":

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from experiments.calibration.commands import CalibrationInputError
 from experiments.cli.common import add_executor_args
+from experiments.cli.report import add_parser as add_report
 from experiments.compare import add_parser as add_compare
 from experiments.entry import add_parser as add_entry
-from experiments.report import add_parser as add_report
 from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
 from experiments.tuning import add_parser as add_tune
