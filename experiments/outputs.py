@@ -145,11 +145,22 @@ class CommandOutputs:
 
 # ----------------------------------------------------------------------------- KPI columns
 _KPI_UNITS = {"base": "currency"}
+# readable KPI names where dropping ``_base`` and underscores is not enough
+KPI_LABELS = {
+    "cac_base": "customer acquisition cost",
+    "units": "units sold",
+    "on_time_rate": "on-time rate",
+}
+
+
+def kpi_label(name: str) -> str:
+    """A readable KPI name: ``net_profit_base`` -> ``net profit``."""
+    return KPI_LABELS.get(name, name.removesuffix("_base").replace("_", " "))
 
 
 def kpi_column(kpi: Kpi) -> Column:
     """A KPI as a column (unit ``base`` becomes ``currency``)."""
-    return Column(kpi.name, "float", _KPI_UNITS.get(kpi.unit, kpi.unit), kpi.help)
+    return Column(kpi.name, "float", _KPI_UNITS.get(kpi.unit, kpi.unit), kpi_label(kpi.name))
 
 
 # the daily row: catalogue order; totals (results.totals): summed and last-day KPIs, then ratios
@@ -160,7 +171,7 @@ TOTAL_KPI_COLUMNS = tuple(
 )
 
 DAY = Column("day", "int", "day", "day of simulation")
-REGION = Column("region", "str", "", "region (ALL: every region)")
+REGION = Column("region", "str", "", "region")
 VARIANT = Column("variant", "str", "", "variant")
 OPTION = Column("option", "str", "", "entry option")
 REP = Column("rep", "int", "", "replication")

@@ -380,3 +380,19 @@ def test_optional_file_absent_leaves_its_section_out(tmp_path: Path) -> None:
     write_report(out)
     check_report(out, {"entry_risk_return", "npv_distribution"})
     assert not (out / REPORT_DIR / "timeseries_ALL.png").exists()
+
+
+def test_build_report_writes_nothing_and_bad_search_space_is_a_data_error(tmp_path: Path) -> None:
+    from experiments.report import build_report
+    from sim.errors import DataError
+
+    out = tmp_path / "tune"
+    _tune_folder(out, multi=False)
+    report = build_report(out)
+    assert not (out / REPORT_DIR).exists()
+    assert {c.name for c in report.charts} >= {"tuning_history", "tuning_slices"}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary["search_space"] = {"pricing.markup": 0.5}
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    with pytest.raises(DataError, match="search_space"):
+        build_report(out)

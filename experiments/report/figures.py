@@ -10,20 +10,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from experiments import outputs
 from sim.kpis import KPI_BY_NAME
 
 DPI = 110
-KPI_LABELS = {
-    "net_profit_base": "net profit",
-    "revenue_base": "revenue",
-    "gross_profit_base": "gross profit",
-    "cac_base": "customer acquisition cost",
-    "units": "units sold",
-    "market_share": "market share",
-    "active_customers": "active customers",
-    "aware_share": "aware share",
-    "on_time_rate": "on-time rate",
-}
 
 
 def palette() -> list[Any]:
@@ -64,8 +54,7 @@ def base_kpi(name: str) -> str:
 
 def kpi_label(name: str) -> str:
     """Readable KPI name for axes and titles."""
-    base = base_kpi(name)
-    label = KPI_LABELS.get(base, base.removesuffix("_base").replace("_", " "))
+    label = outputs.kpi_label(base_kpi(name))
     return f"cumulative {label}" if name.endswith("_cumulative") else label
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from experiments.outputs import objective_columns, trials_table
 from experiments.report.context import Context
-from experiments.report.figures import DPI, kpi_label, safe_name
+from experiments.report.figures import DPI, kpi_label, kpi_unit, safe_name
 from experiments.report.parts import Chart, Section
 from experiments.report.tables import html_table, meta_value
 from sim.errors import DataError
@@ -49,6 +49,20 @@ def _param_value(dist: Any, value: Any) -> Any:
     return float(value)
 
 
+def _search_space(ctx: Context, metric_names: list[str]) -> dict[str, str]:
+    """summary.json's ``search_space``, checked (its ``metric_names`` must match objectives)."""
+    where = f"{ctx.out}/summary.json"
+    if ctx.summary["metric_names"] != metric_names:
+        raise DataError(
+            f"{where}: metric_names {ctx.summary['metric_names']} differ from "
+            f"objectives {metric_names}"
+        )
+    space = ctx.summary.get("search_space")
+    if not isinstance(space, dict) or not all(isinstance(v, str) for v in space.values()):
+        raise DataError(f"{where}: search_space should map parameter -> distribution JSON")
+    return space
+
+
 def rebuild_study(
     trials: pd.DataFrame,
     search_space: Mapping[str, str],
@@ -64,7 +78,10 @@ def rebuild_study(
     from optuna.distributions import json_to_distribution
     from optuna.trial import TrialState, create_trial
 
-    dists = {k: json_to_distribution(v) for k, v in search_space.items()}
+    try:
+        dists = {k: json_to_distribution(v) for k, v in search_space.items()}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"summary.json: search_space: not an Optuna distribution ({exc})") from None
     from optuna.exceptions import ExperimentalWarning
 
     study = optuna.create_study(directions=list(directions))
@@ -129,7 +146,7 @@ def tuning_charts(ctx: Context, study: Any, metric_names: list[str]) -> list[Cha
     charts = []
     for i, name in enumerate(metric_names):
         stem = "tuning_history" if i == 0 else f"tuning_history_{safe_name(name)}"
-        label = f"{kpi_label(name)} ({ctx.currency if name.endswith('_base') else 'value'})"
+        label = f"{kpi_label(name)} ({kpi_unit(name, ctx.currency)})"
         png = _optuna_png(
             lambda i=i, label=label: _history(ctx, study, i, multi, label),
             f"Tuning history: {name} over {len(study.trials)} trials",
@@ -161,7 +178,8 @@ def tuning_charts(ctx: Context, study: Any, metric_names: list[str]) -> list[Cha
                 png,
             )
         )
-    charts.append(_slices(ctx, study, metric_names, imp))
+    if any(t.distributions for t in study.trials):
+        charts.append(_slices(study, metric_names, imp))
     if multi:
         charts.append(_pareto(study, metric_names))
     return charts
@@ -187,7 +205,7 @@ def _history(ctx: Context, study: Any, i: int, multi: bool, label: str) -> Any:
     return ax
 
 
-def _slices(ctx: Context, study: Any, metric_names: list[str], imp: pd.DataFrame | None) -> Chart:
+def _slices(study: Any, metric_names: list[str], imp: pd.DataFrame | None) -> Chart:
     from optuna.visualization import matplotlib as ov
 
     params = list(dict.fromkeys(p for t in study.trials for p in t.distributions))
@@ -256,18 +274,15 @@ def tune_sections(ctx: Context) -> list[Section]:
     table = trials_table(metric_names)
     trials = ctx.table("trials.csv", declared=table, families={"metric": metric_names})
     s = Section("Tuning")
-    space = ctx.summary.get("search_space")
-    has_keys = "metric_names" in ctx.summary and isinstance(space, dict)
     if trials is None:
         ctx.notes.append("trials.csv: not found, no tuning charts")
-    elif not has_keys or not all(isinstance(v, str) for v in space.values()):
+    elif "metric_names" not in ctx.summary:
         ctx.notes.append(
             "summary.json has no metric_names/search_space (written by an older marketsim): "
             "no tuning charts"
         )
     else:
-        if list(ctx.summary["metric_names"]) != metric_names:
-            raise DataError(f"{ctx.out}/summary.json: metric_names differ from objectives")
+        space = _search_space(ctx, metric_names)
         study = rebuild_study(trials, space, metric_names, [d or "maximize" for _, d in objs])
         if any(t.state.name == "COMPLETE" for t in study.trials):
             s.charts += tuning_charts(ctx, study, metric_names)
