@@ -84,7 +84,12 @@ def rebuild_study(
         raise DataError(f"summary.json: search_space: not an Optuna distribution ({exc})") from None
     from optuna.exceptions import ExperimentalWarning
 
-    study = optuna.create_study(directions=list(directions))
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "new study created" line
+    try:
+        study = optuna.create_study(directions=list(directions))
+    finally:
+        optuna.logging.set_verbosity(verbosity)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         study.set_metric_names(list(metric_names))
