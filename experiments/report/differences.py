@@ -20,6 +20,7 @@ from experiments.report.figures import (
     mpl_text,
     new_figure,
     numeric,
+    regions_all_first,
     tick,
     to_png,
 )
@@ -119,9 +120,8 @@ def _groups(
     names = ctx.order(reps[entity])
     if not regional:  # entry: one row per option and replication
         return [(n, reps[reps[entity] == n]) for n in names], [ctx.color(n) for n in names], entity
-    regions = list(dict.fromkeys(reps["region"]))
+    regions = regions_all_first(reps["region"])
     if len(names) == 1 and len(regions) > 1:
-        regions = (["ALL"] if "ALL" in regions else []) + [r for r in regions if r != "ALL"]
         groups = [(r, reps[reps["region"] == r]) for r in regions]
         return groups, [ctx.color(names[0])] * len(groups), "region"
     data = reps[reps["region"] == "ALL"]

@@ -96,6 +96,12 @@ def format_axis(axis: Any, kpi: str) -> None:
         axis.set_major_formatter(FuncFormatter(tick))
 
 
+def regions_all_first(regions: Any) -> list[str]:
+    """Distinct regions in order of appearance, ``ALL`` first."""
+    regions = list(dict.fromkeys(regions))
+    return (["ALL"] if "ALL" in regions else []) + [r for r in regions if r != "ALL"]
+
+
 def numeric(series: pd.Series) -> np.ndarray:
     """A numeric column as a float array."""
     return series.to_numpy(dtype=float)

@@ -19,6 +19,7 @@ from experiments.report.figures import (
     mpl_text,
     new_figure,
     numeric,
+    regions_all_first,
     safe_name,
     to_png,
 )
@@ -33,12 +34,6 @@ TS_PANELS = (
     ("active_customers", "Active customers"),
     ("aware_share", "Share of consumers aware of us"),
 )
-
-
-def regions_all_first(regions: Any) -> list[str]:
-    """Distinct regions in order of appearance, ``ALL`` first."""
-    regions = list(dict.fromkeys(regions))
-    return (["ALL"] if "ALL" in regions else []) + [r for r in regions if r != "ALL"]
 
 
 def timeseries_charts(
