@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from experiments.store import ResultStore
     from sim.model import MarketModel
 
-RUNS_DIR = "runs"
 TIMESERIES_KPIS = (
     "net_profit_base",
     "revenue_base",
@@ -79,10 +78,9 @@ class ReplicationTask:
     @property
     def relative_path(self) -> str:
         """Where the replication's KPI table is stored under ``OUT`` (Hive-style partitions)."""
-        return (
-            f"{RUNS_DIR}/scenario={self.scenario_sha256[:12]}/variant={self.variant}"
-            f"/rep={self.rep}/part-0.parquet"
-        )
+        from experiments.outputs import RUNS
+
+        return RUNS.path(scenario=self.scenario_sha256[:12], variant=self.variant, rep=self.rep)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from optuna.distributions import distribution_to_json
 
 from experiments.cli import main
-from experiments.report import REPORT_DIR, REPORT_FILE, add_parser, write_report
+from experiments.cli.report import add_parser
+from experiments.outputs import objective_columns, outputs_of, trials_table
+from experiments.report import REPORT_DIR, REPORT_FILE, write_report
 from tests.helpers import TINY_PATH
 
 VARIANTS = """\
@@ -110,12 +113,38 @@ def test_single_run_report(tmp_path: Path) -> None:
     check_report(out, {"timeseries_ALL"})
 
 
-def _tune_folder(out: Path, multi: bool) -> None:
-    """A small real Optuna study written in the two layouts the report reads.
+def _trial_rows(study: optuna.Study, metric_names: list[str]) -> pd.DataFrame:
+    """A study's trials in the declared trials.csv layout (scenario label ``tiny``)."""
+    params = list(study.trials[0].distributions)
+    value_cols = objective_columns(metric_names)
+    rows = []
+    for t in study.trials:
+        values = t.values or [None] * len(metric_names)
+        rows.append(
+            {
+                "number": t.number,
+                "state": t.state.name,
+                **dict(zip(value_cols, values, strict=True)),
+                **{k: t.params.get(k) for k in params},
+                **{f"{m}[tiny]": v for m, v in zip(metric_names, values, strict=True)},
+                "baseline": t.number == 0,
+                "infeasible": "",
+                "last_step": t.last_step,
+                "duration_s": 0.1,
+                "started": "2026-01-01T00:00:00",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    table = trials_table(metric_names)
+    assert list(frame.columns) == table.names(metric=metric_names, param=params, scenario=["tiny"])
+    return frame
 
-    Single objective: the `marketsim tune` layout (``value``, ``kind.param`` columns, a
-    baseline trial, objectives as dicts, importance per objective). Multi-objective: Optuna's
-    ``trials_dataframe()`` layout (``values_0``, ``params_*``) with a ``pareto.csv``.
+
+def _tune_folder(out: Path, multi: bool) -> None:
+    """A small real Optuna study written in the declared `marketsim tune` layout.
+
+    Single objective: a pruned trial, a categorical parameter, a baseline trial. Multi-objective:
+    ``value_<kpi>`` columns and a ``pareto.csv``.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.RandomSampler(seed=3)
@@ -136,65 +165,52 @@ def _tune_folder(out: Path, multi: bool) -> None:
         return 1000.0 * markup / (1 + markup**2) * spend, 20.0 * spend + 5 * markup
 
     out.mkdir(parents=True)
-    summary: dict = {"command": "tune", "reps": 2, "robust": "mean"}
     if multi:
+        metric_names = ["net_profit_base", "cac_base"]
         study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
         study.optimize(double, n_trials=10)
-        study.trials_dataframe().to_csv(out / "trials.csv", index=False)
-        pd.DataFrame(
-            [
-                {"number": t.number, "values_0": t.values[0], "values_1": t.values[1]}
-                for t in study.best_trials
-            ]
-        ).to_csv(out / "pareto.csv", index=False)
-        params = ["marketing.scale", "pricing.markup"]
-        importance = pd.DataFrame({"param": params, "importance": [0.7, 0.3]})
-        summary |= {"scenarios": ["tiny"], "objectives": ["net_profit_base", "cac_base"]}
+        front = {t.number for t in study.best_trials}
+        trials = _trial_rows(study, metric_names)
+        trials[trials["number"].isin(front)].to_csv(out / "pareto.csv", index=False)
+        importance = [0.7, 0.3]
     else:
+        metric_names = ["net_profit_base"]
         study = optuna.create_study(direction="maximize", sampler=sampler)
         study.enqueue_trial(
             {"pricing.markup": 0.6, "retention.offer_days": 30, "selection.name": "all_products"}
         )
         study.optimize(single, n_trials=8)
-        params = ["pricing.markup", "retention.offer_days", "selection.name"]
-        rows = [
-            {
-                "number": t.number,
-                "state": t.state.name,
-                "value": t.value,
-                **{k: t.params.get(k) for k in params},
-                "net_profit_base[tiny]": t.value,
-                "baseline": t.number == 0,
-                "infeasible": "",
-                "last_step": t.last_step,
-                "duration_s": 0.1,
-            }
-            for t in study.trials
-        ]
-        pd.DataFrame(rows).to_csv(out / "trials.csv", index=False)
-        importance = pd.DataFrame(
-            {"objective": "net_profit_base", "param": params, "importance": [0.6, 0.3, 0.1]}
-        )
-        best = study.best_trial
-        summary |= {
-            "scenarios": [{"index": 0, "file": str(TINY_PATH), "name": "tiny"}],
-            "objectives": [{"kpi": "net_profit_base", "direction": "maximize"}],
-            "objective": "net_profit_base",
-            "search_space": {
-                "strategies": {
-                    "pricing": {"name": "cost_plus", "tuned": {"markup": "float in [0.1, 2]"}},
-                    "retention": {"name": "x", "tuned": {"offer_days": "int in [7, 60]"}},
-                    "selection": {"name": "y", "tuned": {"name": "one of [...]"}},
-                }
-            },
-            "best": {
-                "number": best.number,
-                "values": {"net_profit_base": best.value},
-                "params": best.params,
-            },
-            "baseline": {"number": 0, "state": "COMPLETE", "values": [study.trials[0].value]},
-        }
-    importance.to_csv(out / "importance.csv", index=False)
+        trials = _trial_rows(study, metric_names)
+        importance = [0.6, 0.3, 0.1]
+    trials.to_csv(out / "trials.csv", index=False)
+    dists = study.trials[0].distributions
+    pd.DataFrame(
+        {"objective": metric_names[0], "param": list(dists), "importance": importance}
+    ).to_csv(out / "importance.csv", index=False)
+    directions = [d.name.lower() for d in study.directions]
+    best = study.best_trials[0]
+    summary = {
+        "command": "tune",
+        "reps": 2,
+        "robust": "mean",
+        "scenarios": [{"index": 0, "file": str(TINY_PATH), "name": "tiny", "label": "tiny"}],
+        "objectives": [
+            {"kpi": k, "direction": d} for k, d in zip(metric_names, directions, strict=True)
+        ],
+        "metric_names": metric_names,
+        "search_space": {k: distribution_to_json(d) for k, d in dists.items()},
+        "best": {
+            "number": best.number,
+            "values": dict(zip(metric_names, best.values, strict=True)),
+            "params": best.params,
+        },
+        "baseline": {
+            "number": 0,
+            "state": "COMPLETE",
+            "values": dict(zip(metric_names, study.trials[0].values, strict=True)),
+        },
+        "importance_skipped": None,
+    }
     (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
 
 
@@ -215,7 +231,7 @@ def test_multi_objective_tune_report(tmp_path: Path) -> None:
 
 
 def _entry_folder(out: Path) -> None:
-    """An `entry`-style folder: options table, replications and option time series."""
+    """An `entry` folder in the declared layout: options, replications and time series."""
     out.mkdir(parents=True)
     rng = np.random.default_rng(5)
     options = ["direct_air", "local_wh", "A<b>&x"]
@@ -223,7 +239,14 @@ def _entry_folder(out: Path) -> None:
     for i, opt in enumerate(options):
         npv = rng.normal(5000.0 * (i - 0.5), 2000.0 * (i + 1), size=12)
         reps += [
-            {"option": opt, "rep": k, "net_profit_base": v * 1.1, "npv": v}
+            {
+                "option": opt,
+                "rep": k,
+                "net_profit_base": v * 1.1,
+                "npv_base": v,
+                "payback_month": 7.0,
+                "market_share_end": 0.05,
+            }
             for k, v in enumerate(npv)
         ]
         days = np.arange(30)
@@ -245,25 +268,38 @@ def _entry_folder(out: Path) -> None:
     reps_df = pd.DataFrame(reps)
     rows = []
     for opt, g in reps_df.groupby("option", sort=False):
-        x = g["npv"].to_numpy()
+        x, profit = g["npv_base"].to_numpy(), g["net_profit_base"].to_numpy()
+        half = 2 * x.std() / np.sqrt(len(x))
         rows.append(
             {
                 "option": opt,
+                "regions": "XA@m0",
                 "npv_mean": x.mean(),
-                "npv_low": x.mean() - 2 * x.std() / np.sqrt(len(x)),
-                "npv_high": x.mean() + 2 * x.std() / np.sqrt(len(x)),
+                "npv_low": x.mean() - half,
+                "npv_high": x.mean() + half,
+                "npv_sd": x.std(),
+                "profit_mean": profit.mean(),
+                "profit_low": profit.mean() - half,
+                "profit_high": profit.mean() + half,
                 "payback_month": 7.0,
-                "p_loss": float((x < 0).mean()),
-                "cvar5_profit": float(np.sort(g["net_profit_base"].to_numpy())[0]),
+                "payback_month_median": 7.0,
+                "p_loss": float((profit < 0).mean()),
+                "cvar5_profit": float(np.sort(profit)[0]),
                 "market_share_mean": 0.05,
+                "reps": len(x),
             }
         )
-    table = pd.DataFrame(rows)
-    table["rank"] = table["npv_mean"].rank(ascending=False).astype(int)
-    table.to_csv(out / "options.csv", index=False)
-    reps_df.to_csv(out / "replications.csv", index=False)
-    pd.concat(ts).to_csv(out / "timeseries.csv", index=False)
-    summary = {"command": "entry", "scenario": "tiny", "reps": 12, "discount_rate": 0.1}
+    table = pd.DataFrame(rows).sort_values("npv_mean", ascending=False)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    declared = outputs_of("entry")
+    for name, frame in [
+        ("options.csv", table),
+        ("replications.csv", reps_df),
+        ("timeseries.csv", pd.concat(ts)),
+    ]:
+        assert list(frame.columns) == declared.table(name).names()
+        frame.to_csv(out / name, index=False)
+    summary = {"command": "entry", "scenario": "tiny", "reps": 12, "discount_rate_annual": 0.1}
     (out / "summary.json").write_text(json.dumps(summary | {"currency": "EUR"}), encoding="utf-8")
 
 
@@ -310,3 +346,53 @@ def test_not_an_output_folder_exits_2(
 def test_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _report_cli(["report", str(tmp_path / "nope")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_tune_folder_from_an_older_version_gets_a_note(tmp_path: Path) -> None:
+    out = tmp_path / "tune_old"
+    _tune_folder(out, multi=False)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    del summary["metric_names"], summary["search_space"]
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    text = write_report(out).read_text(encoding="utf-8")
+    assert "written by an older marketsim" in text
+    assert not list((out / REPORT_DIR).glob("*.png"))
+    assert "Trials (best first)" in text
+
+
+def test_malformed_table_exits_2_naming_file_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "entry"
+    _entry_folder(out)
+    options = pd.read_csv(out / "options.csv").drop(columns="npv_low")
+    options.to_csv(out / "options.csv", index=False)
+    assert _report_cli(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "options.csv: missing column(s) ['npv_low']" in err
+    assert not (out / REPORT_DIR).exists()
+
+
+def test_optional_file_absent_leaves_its_section_out(tmp_path: Path) -> None:
+    out = tmp_path / "entry"
+    _entry_folder(out)
+    (out / "timeseries.csv").unlink()
+    write_report(out)
+    check_report(out, {"entry_risk_return", "npv_distribution"})
+    assert not (out / REPORT_DIR / "timeseries_ALL.png").exists()
+
+
+def test_build_report_writes_nothing_and_bad_search_space_is_a_data_error(tmp_path: Path) -> None:
+    from experiments.report import build_report
+    from sim.errors import DataError
+
+    out = tmp_path / "tune"
+    _tune_folder(out, multi=False)
+    report = build_report(out)
+    assert not (out / REPORT_DIR).exists()
+    assert {c.name for c in report.charts} >= {"tuning_history", "tuning_slices"}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary["search_space"] = {"pricing.markup": 0.5}
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    with pytest.raises(DataError, match="search_space"):
+        build_report(out)

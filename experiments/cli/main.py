@@ -22,7 +22,7 @@ COMMAND_MODULES = (
     "experiments.cli.compare",
     "experiments.cli.entry",
     "experiments.cli.tune",
-    "experiments.report",
+    "experiments.cli.report",
     "experiments.cli.calibrate",
 )
 LIMITS = {
