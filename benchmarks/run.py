@@ -48,8 +48,10 @@ import yaml
 
 from sim.model import MarketModel
 from sim.rng import SeedLike
-from sim.scenario import Scenario, parse_scenario
+from sim.scenario import Scenario
+from sim.validation import parse_scenario
 from strategies import registry
+from strategies.registry import build_strategies
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -312,7 +314,8 @@ def _measure_model(task: Mapping[str, Any]) -> dict[str, Any]:
         cls = TimedMarketModel
     else:
         cls = MarketModel
-    warm = MarketModel(bench_scenario(2000, 20))
+    warm_scenario = bench_scenario(2000, 20)
+    warm = MarketModel(warm_scenario, strategies=build_strategies(warm_scenario.strategies))
     warm.run()
     del warm
     scenario = bench_scenario(n, days)
@@ -328,7 +331,7 @@ def _measure_model(task: Mapping[str, Any]) -> dict[str, Any]:
     builds, runs, cpu_builds, cpu_runs = [], [], [], []
     for rep in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
-        model = cls(scenario)
+        model = cls(scenario, strategies=build_strategies(scenario.strategies))
         t1, c1 = time.perf_counter(), time.process_time()
         if isinstance(model, TimedMarketModel):
             with model.sampling_timed():
@@ -478,7 +481,9 @@ def _tuning_job(args: tuple[float, int, int, int, int]) -> tuple[float, float]:
     c0 = time.process_time()
     markup, variant, rep, n, days = args
     scenario = bench_scenario(n, days, variant=variant, markup=markup)
-    model = MarketModel(scenario, seed=10_000 * variant + rep)
+    model = MarketModel(
+        scenario, strategies=build_strategies(scenario.strategies), seed=10_000 * variant + rep
+    )
     df = model.run()
     profit = float(df.loc[df["region"] == "ALL", "net_profit_base"].sum())
     return profit, time.process_time() - c0

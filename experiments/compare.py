@@ -31,8 +31,9 @@ from experiments.stats import (
     summarize,
 )
 from experiments.variants import load_variants
+from sim.errors import Problem, ScenarioError
 from sim.kpis import KPI_BY_NAME, KPIS
-from sim.scenario import Problem, Scenario, ScenarioError
+from sim.scenario import Scenario
 
 TIMESERIES_KPIS = (
     "net_profit_base",

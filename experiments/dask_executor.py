@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sim.scenario import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError
 
 DEFAULT_RETRIES = 2
 WAIT_FOR_WORKERS_S = 120  # a running scheduler may get its first worker a little later

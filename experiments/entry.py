@@ -23,17 +23,11 @@ from experiments.runner import (
 )
 from experiments.scenario_io import file_sha256, load_scenario, load_yaml_model
 from experiments.stats import cvar, mean_ci, monthly_series, npv, payback_month
-from sim.firm import DAYS_PER_MONTH
-from sim.scenario import (
-    Identifier,
-    Problem,
-    Scenario,
-    ScenarioError,
-    StrategyChoice,
-    strategy_problems,
-)
-from strategies.base import KINDS, StrategyError
-from strategies.registry import validate_choice
+from sim.calendar import DAYS_PER_MONTH
+from sim.contract import KINDS
+from sim.errors import Problem, ScenarioError, StrategyError
+from sim.scenario import Identifier, Scenario, StrategyChoice
+from strategies.registry import strategy_problems, validate_choice
 
 NEVER = 100_000  # entry day meaning "not entered"
 

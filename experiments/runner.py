@@ -30,9 +30,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.results import atomic_write, safe_path, write_json
-from sim.scenario import Problem, Scenario, ScenarioError, StrategyChoice
-
-KINDS = ("pricing", "selection", "retention", "localization")
+from sim.errors import Problem, ScenarioError
+from sim.scenario import Scenario, StrategyChoice
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -106,10 +105,14 @@ def with_strategies(scenario: Scenario, strategies: Mapping[str, Mapping[str, An
 def run_task(task: ReplicationTask) -> ReplicationResult:
     """Run one replication (called in a worker process)."""
     from sim.model import MarketModel
+    from strategies.registry import build_strategies
 
     started = time.time()
     model = MarketModel(
-        task.scenario, seed=np.random.SeedSequence(task.seed_entropy), days=task.days
+        task.scenario,
+        strategies=build_strategies(task.scenario.strategies),
+        seed=np.random.SeedSequence(task.seed_entropy),
+        days=task.days,
     )
     kpis = model.run()
     return ReplicationResult(task.key, kpis, model.order_status_counts(), started, time.time())

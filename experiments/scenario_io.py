@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario import Problem, Scenario, ScenarioError, parse_scenario, validation_problems
+from sim.errors import Problem, ScenarioError
+from sim.scenario import Scenario
+from sim.validation import parse_scenario, validation_problems
+from strategies.registry import scenario_strategy_problems
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -75,4 +78,5 @@ def file_sha256(path: str | Path) -> str:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate one scenario file."""
-    return parse_scenario(read_yaml(path, "scenario file"), str(path))
+    data = read_yaml(path, "scenario file")
+    return parse_scenario(data, str(path), check_strategies=scenario_strategy_problems)

@@ -128,9 +128,12 @@ from experiments.runner import (
 )
 from experiments.scenario_io import file_sha256, load_scenario, load_yaml_model
 from experiments.stats import cvar, replication_totals
+from sim.contract import KINDS
+from sim.errors import Problem, ScenarioError, StrategyError
 from sim.kpis import KPI_BY_NAME
-from sim.scenario import Identifier, Problem, Scenario, ScenarioError, validation_problems
-from strategies.base import KINDS, Param, StrategyError
+from sim.scenario import Identifier, Scenario
+from sim.validation import validation_problems
+from strategies.params import Param
 from strategies.registry import get as get_strategy
 from strategies.registry import validate_choice
 

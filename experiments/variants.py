@@ -8,14 +8,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from experiments.scenario_io import load_yaml_model
-from sim.scenario import (
-    Identifier,
-    Problem,
-    ScenarioError,
-    StrategyChoice,
-    strategy_problems,
-)
-from strategies.base import KINDS
+from sim.contract import KINDS
+from sim.errors import Problem, ScenarioError
+from sim.scenario import Identifier, StrategyChoice
+from strategies.registry import strategy_problems
 
 
 class Variant(BaseModel):

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from sim.contract import PAYMENT_METHODS, LocalizationChoice
 from sim.kpis import FLOW_KPIS
 from sim.orders import OrderBook
-from sim.scenario import PAYMENT_METHODS, Lane, Scenario, local_lane, outbound_lane
-from strategies.base import LocalizationChoice
-
-DAYS_PER_MONTH = 365.0 / 12.0
+from sim.scenario import Lane, Scenario, local_lane, outbound_lane
 
 
 @dataclass

@@ -10,10 +10,10 @@ import mesa
 import numpy as np
 import simpy
 
+from sim.calendar import HOURS_PER_DAY
 from sim.scenario import Deterministic, Disruption, Duration, Exponential, Lane, LogNormal
 
 #: Hours in one simulated day; day ``d`` spans hours ``[24 d, 24 d + 24)``.
-HOURS_PER_DAY = 24.0
 #: Request priority of shipments (disruptions use 0, i.e. they queue ahead of shipments).
 SHIPMENT_PRIORITY = 1
 DISRUPTION_PRIORITY = 0

@@ -22,7 +22,7 @@ Order of phases within day ``d`` (all regions in scenario order, agents in creat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import mesa
 import numpy as np
@@ -30,18 +30,14 @@ import pandas as pd
 import simpy
 
 from sim import keyed
+from sim.calendar import DAYS_PER_MONTH, HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
 from sim.competitors import CompetitorAgent, logit_best_response_price
 from sim.consumers import CategoryOffers, OccasionResult, RegionalConsumers
-from sim.firm import DAYS_PER_MONTH, FirmAgent, Transfer
-from sim.kpis import ALL_REGIONS, COST_KPIS, FLOW_KPIS, KPIS, RATIO_KPIS, ratio
-from sim.lanes import LaneAgent
-from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_RETURNED
-from sim.rng import RandomStreams, SeedLike
-from sim.scenario import PAYMENT_METHODS, Scenario
-from strategies import registry
-from strategies.base import (
+from sim.contract import (
     KINDS,
+    PAYMENT_METHODS,
     CustomerView,
+    Decider,
     LocalizationChoice,
     LocalizationDecision,
     MarketView,
@@ -49,10 +45,15 @@ from strategies.base import (
     RegionView,
     RetentionDecision,
     SelectionDecision,
-    Strategy,
-    StrategyError,
     frozen_array,
 )
+from sim.errors import StrategyError, UsageError
+from sim.firm import FirmAgent, Transfer
+from sim.kpis import ALL_REGIONS, COST_KPIS, FLOW_KPIS, KPIS, RATIO_KPIS, ratio
+from sim.lanes import LaneAgent
+from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_RETURNED
+from sim.rng import RandomStreams, SeedLike
+from sim.scenario import Scenario
 
 KPI_COLUMNS = ["day", "region", *[k.name for k in KPIS]]
 
@@ -67,9 +68,26 @@ def _segment_utility(seg, quality, eco, price_ref, delivery_days) -> np.ndarray:
     )
 
 
-def month_of_day(day: np.ndarray | int) -> np.ndarray:
-    """Calendar month index (0-11) of a simulation day (day 0 = 1 January, 365-day years)."""
-    return (np.asarray(day) % 365) * 12 // 365
+def _resolve_strategies(
+    given: Mapping[str, Decider | Callable[[], Decider]],
+) -> dict[str, Decider]:
+    """One strategy per kind: instances as given, zero-argument callables called once."""
+    missing = [kind for kind in KINDS if kind not in given]
+    unknown = sorted(set(given) - set(KINDS))
+    if missing or unknown:
+        raise StrategyError(
+            f"strategies must name each kind {list(KINDS)} once; missing {missing}, "
+            f"unknown {unknown}"
+        )
+    out: dict[str, Decider] = {}
+    for kind in KINDS:
+        strat = given[kind]
+        if not hasattr(strat, "decide"):
+            strat = strat()  # a factory: fresh (possibly stateful) strategies per model
+        if strat.kind != kind:
+            raise StrategyError(f"strategy for {kind!r} is a {strat.kind!r} strategy")
+        out[kind] = strat
+    return out
 
 
 class MarketModel(mesa.Model):
@@ -77,25 +95,31 @@ class MarketModel(mesa.Model):
 
     Args:
         scenario: a validated scenario.
+        strategies: one strategy per kind (``sim.contract.KINDS``): an instance, or a
+            zero-argument callable returning a fresh one (so ``mesa.batch_run`` can give each
+            run its own stateful strategies); ``strategies.registry.build_strategies`` makes
+            them from the scenario's choices.
         seed: an int or a ``SeedSequence`` (the run's only source of randomness); defaults
             to ``scenario.seed``.
         days: horizon override (at most the scenario's horizon is not required).
-        strategies: strategy instances by kind, replacing the scenario's choices.
     """
 
     def __init__(
         self,
         scenario: Scenario,
+        *,
+        strategies: Mapping[str, Decider | Callable[[], Decider]],
         seed: SeedLike | None = None,
         days: int | None = None,
-        strategies: Mapping[str, Strategy] | None = None,
     ):
         self.streams = RandomStreams(scenario.seed if seed is None else seed)
         super().__init__(rng=self.streams.get("mesa"))
         self.scenario = scenario
         self.horizon_days = int(days if days is not None else scenario.horizon_days)
-        if not 1 <= self.horizon_days <= 3650:
-            raise ValueError(f"days must be between 1 and 3650, got {self.horizon_days}")
+        if not 1 <= self.horizon_days <= MAX_HORIZON_DAYS:
+            raise UsageError(
+                f"`1 <= days <= {MAX_HORIZON_DAYS}` must hold, got days={self.horizon_days}"
+            )
         self.day = 0
         self.env = simpy.Environment()
         sc = scenario
@@ -145,17 +169,7 @@ class MarketModel(mesa.Model):
             self.streams.get("returns").integers(0, 2**63, dtype=np.int64)
         )
 
-        chosen = strategies or {}
-        self.strategies: dict[str, Strategy] = {}
-        for kind in KINDS:
-            if kind in chosen:
-                strat = chosen[kind]
-                if strat.kind != kind:
-                    raise StrategyError(f"strategy for {kind!r} is a {strat.kind!r} strategy")
-            else:
-                spec = getattr(sc.strategies, kind)
-                strat = registry.create(kind, spec.name, spec.params)
-            self.strategies[kind] = strat
+        self.strategies = _resolve_strategies(strategies)
         self.rng_strategy = {k: self.streams.get("strategy", i) for i, k in enumerate(KINDS)}
 
         nr, npd = len(sc.regions), self.firm.n_products
@@ -228,7 +242,7 @@ class MarketModel(mesa.Model):
             self._occasion.append(pop.run_occasions(d, offers, firm.payment_supported(r), fulfil))
         self._dispatch(d)
         self._reorder(d)
-        self.env.run(until=24.0 * (d + 1))
+        self.env.run(until=HOURS_PER_DAY * (d + 1))
         self._collect_shipments(d)
         for transfer in firm.supplier_arrivals.pop(d, []):
             firm.on_hand[transfer.warehouse, transfer.product] += transfer.units
@@ -689,7 +703,9 @@ class MarketModel(mesa.Model):
                 firm.on_order[w, p] += q
                 tid = firm.new_transfer_id()
                 firm.lane_transfers[tid] = Transfer(w, int(p), q)
-                lane.submit_shipment(24.0 * d + lane_spec.departure_hour, np.array([tid]), q)
+                lane.submit_shipment(
+                    HOURS_PER_DAY * d + lane_spec.departure_hour, np.array([tid]), q
+                )
                 r = self.region_ids.index(wh.region)
                 firm.book("freight_base", r, lane.freight_cost_base(q, 1))
                 duty = self.scenario.regions[r].tax.duty_rate * q * firm.unit_cost_base[p]
@@ -715,7 +731,7 @@ class MarketModel(mesa.Model):
             return
         ids_a, hours_a = np.concatenate(ids), np.concatenate(hours)
         lost_a, promised_a = np.concatenate(lost), np.concatenate(promised)
-        days = np.maximum(np.floor(hours_a / 24.0).astype(np.int64), d)
+        days = np.maximum(np.floor(hours_a / HOURS_PER_DAY).astype(np.int64), d)
         order = np.argsort(days, kind="stable")
         days = days[order]
         starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
@@ -741,7 +757,7 @@ class MarketModel(mesa.Model):
         products = book.take("product", oid).astype(np.int64)
         consumers = book.take("consumer", oid).astype(np.int64)
         placed = book.take("day", oid).astype(float)
-        days = (hours - (24.0 * placed + 12.0)) / 24.0
+        days = (hours - (HOURS_PER_DAY * placed + 12.0)) / HOURS_PER_DAY
         delivered = ~lost
         late = delivered & (days > promised)
         u = keyed.uniforms(

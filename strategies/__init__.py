@@ -1,23 +1,25 @@
 """Pluggable strategy modules: pricing, selection, retention and localization."""
 
-from strategies.base import (
+from sim.contract import (
     CustomerView,
     LocalizationChoice,
     LocalizationDecision,
-    LocalizationStrategy,
     MarketView,
-    Param,
     PricingDecision,
-    PricingStrategy,
     RegionView,
     RetentionAction,
     RetentionDecision,
-    RetentionStrategy,
     SelectionDecision,
+)
+from sim.errors import StrategyError
+from strategies.base import (
+    LocalizationStrategy,
+    PricingStrategy,
+    RetentionStrategy,
     SelectionStrategy,
     Strategy,
-    StrategyError,
 )
+from strategies.params import Param
 from strategies.registry import create, get, names, register
 
 __all__ = [

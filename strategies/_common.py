@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from strategies.base import MarketView, Param, RegionView
+from sim.contract import MarketView, RegionView
+from strategies.params import Param
 
 FX_PASS_THROUGH = Param(
     "fx_pass_through",

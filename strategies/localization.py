@@ -12,14 +12,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sim.scenario import PAYMENT_METHODS, local_lane
-from strategies.base import (
-    LocalizationChoice,
-    LocalizationDecision,
-    LocalizationStrategy,
-    MarketView,
-    Param,
-)
+from sim.contract import PAYMENT_METHODS, LocalizationChoice, LocalizationDecision, MarketView
+from sim.scenario import local_lane
+from strategies.base import LocalizationStrategy
+from strategies.params import Param
 from strategies.registry import register
 
 

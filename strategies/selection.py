@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sim.contract import MarketView, RegionView, SelectionDecision
+from sim.errors import StrategyError
 from strategies._common import (
     RunState,
     category_of,
@@ -15,14 +17,8 @@ from strategies._common import (
     list_price_for,
     taboo_mask,
 )
-from strategies.base import (
-    MarketView,
-    Param,
-    RegionView,
-    SelectionDecision,
-    SelectionStrategy,
-    StrategyError,
-)
+from strategies.base import SelectionStrategy
+from strategies.params import Param
 from strategies.registry import create, get, register
 
 _EPS = 1e-3

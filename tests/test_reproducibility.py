@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from helpers import ROOT, TINY_PATH, make_scenario
 
-from sim.model import MarketModel
+from tests.helpers import new_model
 
 DAYS = 30
 
 
 def run(seed: int | np.random.SeedSequence | None = None, days: int = DAYS) -> pd.DataFrame:
-    return MarketModel(make_scenario(), seed=seed, days=days).run()
+    return new_model(make_scenario(), seed=seed, days=days).run()
 
 
 def csv_sha256(frame: pd.DataFrame) -> str:
@@ -62,7 +62,7 @@ def test_seed_sequence_seeds_work_and_differ_by_key() -> None:
 
 
 def test_stepping_equals_running() -> None:
-    model = MarketModel(make_scenario(), seed=9, days=DAYS)
+    model = new_model(make_scenario(), seed=9, days=DAYS)
     while model.day < DAYS:
         model.step()
     pd.testing.assert_frame_equal(model.kpi_frame(), run(seed=9), check_exact=True)
@@ -74,8 +74,8 @@ def test_subprocess_run_matches_in_process() -> None:
     code = (
         "import hashlib, sys\n"
         "from experiments.scenario_io import load_scenario\n"
-        "from sim.model import MarketModel\n"
-        f"frame = MarketModel(load_scenario({str(TINY_PATH)!r}), seed=42, days={DAYS}).run()\n"
+        "from tests.helpers import new_model\n"
+        f"frame = new_model(load_scenario({str(TINY_PATH)!r}), seed=42, days={DAYS}).run()\n"
         "sys.stdout.write(hashlib.sha256(frame.to_csv(index=False).encode('utf-8')).hexdigest())\n"
     )
     out = subprocess.run(

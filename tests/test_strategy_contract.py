@@ -23,22 +23,24 @@ import numpy as np
 import pytest
 
 from experiments.scenario_io import load_scenario
-from sim.model import MarketModel
-from sim.scenario import PAYMENT_METHODS, Scenario, ScenarioError, parse_scenario
-from strategies import registry
-from strategies.base import (
-    BASE_BY_KIND,
+from sim.contract import (
+    PAYMENT_METHODS,
     LocalizationChoice,
     LocalizationDecision,
     MarketView,
-    Param,
     PricingDecision,
     RetentionAction,
     RetentionDecision,
     SelectionDecision,
-    Strategy,
-    StrategyError,
 )
+from sim.errors import ScenarioError, StrategyError
+from sim.scenario import Scenario
+from sim.validation import parse_scenario
+from strategies import registry
+from strategies.base import BASE_BY_KIND, Strategy
+from strategies.params import Param
+from strategies.registry import scenario_strategy_problems
+from tests.helpers import new_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -71,7 +73,7 @@ def views() -> dict[str, MarketView]:
     world run localized, with a local warehouse, so every view field is exercised)."""
     out = {}
     for key, path in (("tiny", TINY), ("world", WORLD)):
-        model = MarketModel(scenario(path), seed=3, days=60)
+        model = new_model(scenario(path), seed=3, days=60)
         out[f"{key}@0"] = model.build_view()
         model.run(days=30)
         out[f"{key}@30"] = model.build_view()
@@ -80,7 +82,7 @@ def views() -> dict[str, MarketView]:
         "invest",
         {"local_warehouse": True, "local_service": True, "pay_instalments": True},
     )
-    model = MarketModel(scenario(WORLD), seed=4, days=60, strategies={"localization": invest})
+    model = new_model(scenario(WORLD), seed=4, days=60, strategies={"localization": invest})
     model.run(days=30)
     out["world-localized@30"] = model.build_view()
     return out
@@ -206,7 +208,7 @@ def test_decisions_valid_deterministic_and_view_untouched(
 @pytest.mark.parametrize(("kind", "name", "cls"), ALL, ids=IDS)
 @pytest.mark.parametrize("path", [TINY, WORLD], ids=["tiny", "world"])
 def test_fresh_scenario_runs_60_days(kind: str, name: str, cls: type[Strategy], path: Path) -> None:
-    model = MarketModel(scenario(path), seed=5, days=60, strategies={kind: cls()})
+    model = new_model(scenario(path), seed=5, days=60, strategies={kind: cls()})
     frame = model.run()
     assert model.day == 60
     assert len(frame) == 60 * (len(model.region_ids) + 1)
@@ -221,9 +223,9 @@ def test_a_reused_instance_starts_each_run_afresh() -> None:
         reused = cls()
         results = []
         for _ in range(2):
-            model = MarketModel(scenario(WORLD), seed=6, days=36, strategies={kind: reused})
+            model = new_model(scenario(WORLD), seed=6, days=36, strategies={kind: reused})
             results.append(model.run()["net_profit_base"].to_numpy())
-        fresh = MarketModel(scenario(WORLD), seed=6, days=36, strategies={kind: cls()}).run()
+        fresh = new_model(scenario(WORLD), seed=6, days=36, strategies={kind: cls()}).run()
         assert np.allclose(results[0], results[1]), f"{kind}:{name} leaks state between runs"
         assert np.allclose(results[0], fresh["net_profit_base"]), f"{kind}:{name}"
 
@@ -254,7 +256,11 @@ def test_unknown_name_lists_valid_names() -> None:
     with pytest.raises(StrategyError, match="valid kinds"):
         registry.names("marketing")
     with pytest.raises(ScenarioError) as serr:
-        parse_scenario(_tiny_with({"selection": {"name": "best_guess"}}), "t.yaml")
+        parse_scenario(
+            _tiny_with({"selection": {"name": "best_guess"}}),
+            "t.yaml",
+            check_strategies=scenario_strategy_problems,
+        )
     paths = [p.path for p in serr.value.problems]
     assert paths == ["strategies.selection.name"]
     assert "three_factor" in str(serr.value)
@@ -297,7 +303,11 @@ def test_bad_parameters_name_the_field(
     assert path in [p for p, _ in err.value.problems], err.value.problems
     # the scenario schema reports the same problem under the strategy's path
     with pytest.raises(ScenarioError) as serr:
-        parse_scenario(_tiny_with({kind: {"name": name, "params": params}}), "t.yaml")
+        parse_scenario(
+            _tiny_with({kind: {"name": name, "params": params}}),
+            "t.yaml",
+            check_strategies=scenario_strategy_problems,
+        )
     assert f"strategies.{kind}.{path}" in [p.path for p in serr.value.problems]
 
 
@@ -311,7 +321,9 @@ def test_scenario_cross_checks_of_invest() -> None:
         },
     }
     with pytest.raises(ScenarioError) as err:
-        parse_scenario(_tiny_with({"localization": bad}), "t.yaml")
+        parse_scenario(
+            _tiny_with({"localization": bad}), "t.yaml", check_strategies=scenario_strategy_problems
+        )
     got = {p.path: p.message for p in err.value.problems}
     base = "strategies.localization.params"
     assert set(got) == {
@@ -323,7 +335,7 @@ def test_scenario_cross_checks_of_invest() -> None:
     ok = {"name": "invest", "params": {"per_region": {"BR": {"local_warehouse": True}}}}
     data = _world_data()
     data["strategies"]["localization"] = ok
-    parse_scenario(data, "world.yaml")
+    parse_scenario(data, "world.yaml", check_strategies=scenario_strategy_problems)
 
 
 def test_mapping_param_describes_and_is_not_tunable() -> None:
@@ -366,7 +378,7 @@ def test_entry_point_plugin_is_discovered(tmp_path: Path, monkeypatch: pytest.Mo
         assert cls.__module__ == "marketsim_example_plugin"
         run_contract("pricing", cls)
         strategy = registry.create("pricing", "my_pricing", {"markup": 0.8, "ending": 0.49})
-        model = MarketModel(scenario(TINY), seed=1, days=60, strategies={"pricing": strategy})
+        model = new_model(scenario(TINY), seed=1, days=60, strategies={"pricing": strategy})
         model.run(days=15)
         cents = np.round(model.firm.price_local % 1.0, 6)
         assert np.all(cents == 0.49), cents

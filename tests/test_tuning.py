@@ -20,7 +20,9 @@ from scipy.special import lambertw
 from experiments import tuning
 from experiments.cli.main import main
 from experiments.variants import load_variants
-from sim.scenario import Scenario, ScenarioError, Strategies, parse_scenario
+from sim.errors import ScenarioError
+from sim.scenario import Scenario, Strategies
+from sim.validation import parse_scenario
 from strategies.registry import validate_choice
 
 

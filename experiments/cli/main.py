@@ -15,12 +15,12 @@ from experiments.report import add_parser as add_report
 from experiments.results import OutputPathError, atomic_write, totals, write_csv, write_json
 from experiments.scenario_io import file_sha256, load_scenario
 from experiments.tuning import add_parser as add_tune
-from sim.scenario import ScenarioError
-from strategies.base import StrategyError
+from sim.calendar import MAX_HORIZON_DAYS
+from sim.errors import ScenarioError, StrategyError
 
 EXIT_BAD_INPUT = 2
 LIMITS = {
-    "days": 3650,
+    "days": MAX_HORIZON_DAYS,
     "reps": 100_000,
     "workers": 1024,
     "min_reps": 100_000,
@@ -66,6 +66,7 @@ def format_summary(table: dict[str, dict[str, float]], title: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.model import MarketModel
+    from strategies.registry import build_strategies
 
     if args.reps is not None:
         from experiments.compare import cmd_run_reps
@@ -75,7 +76,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     seed = scenario.seed if args.seed is None else args.seed
     days = scenario.horizon_days if args.days is None else args.days
-    model = MarketModel(scenario, seed=seed, days=days)
+    model = MarketModel(
+        scenario, strategies=build_strategies(scenario.strategies), seed=seed, days=days
+    )
     frame = model.run()
     table = totals(frame)
     out = Path(args.out)
