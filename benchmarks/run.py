@@ -184,18 +184,18 @@ class PhaseTimer:
 PHASES: list[tuple[str, str, str]] = [
     ("awareness", "awareness", "RegionalConsumers.diffuse_awareness (Bass step)"),
     ("calendar", "occasions", "run_occasions loop, _due, _schedule (occasion calendar)"),
-    ("offers", "occasions", "MarketModel._offers (offer arrays per category)"),
+    ("offers", "occasions", "Observer.offers (offer arrays per category)"),
     ("utilities", "choice", "_occasion_round: utilities, bookkeeping, dropout"),
     ("gumbel", "choice", "sim.choice.sample_choices (Gumbel-max draw)"),
     ("fulfil", "firm", "fulfilment callback: stock, ledger, order book, RFM"),
-    ("reorder", "firm", "MarketModel._reorder"),
-    ("deliveries", "firm", "MarketModel._process_deliveries (returns, satisfaction)"),
-    ("dispatch", "logistics", "MarketModel._dispatch (consolidation, SimPy processes)"),
+    ("reorder", "firm", "Logistics.reorder"),
+    ("deliveries", "firm", "Deliveries.process (returns, satisfaction)"),
+    ("dispatch", "logistics", "Logistics.dispatch (consolidation, SimPy processes)"),
     ("simpy", "logistics", "env.run (SimPy events of the day)"),
-    ("collect", "logistics", "MarketModel._collect_shipments"),
-    ("strategies", "strategies", "MarketModel._run_strategies (views, decisions, apply)"),
+    ("collect", "logistics", "Logistics.collect_shipments"),
+    ("strategies", "strategies", "Decisions.run (views, decisions, apply)"),
     ("competitors", "competitors", "CompetitorAgent.reprice (incl. best responses)"),
-    ("record", "KPI collection", "MarketModel._record (daily KPI rows)"),
+    ("record", "KPI collection", "DailyKpis.record (daily KPI rows)"),
     ("kpi_frame", "KPI collection", "MarketModel.kpi_frame (table at the end of the run)"),
     ("other", "other", "step remainder: FX, running costs, retention expiry, arrivals"),
 ]
@@ -208,17 +208,19 @@ class TimedMarketModel(MarketModel):
         super().__init__(scenario, seed=seed, **kwargs)
         t = self.timer = PhaseTimer()
         self.step = t.wrap("other", self.step)
-        for name, phase in (
-            ("_run_strategies", "strategies"),
-            ("_dispatch", "dispatch"),
-            ("_reorder", "reorder"),
-            ("_collect_shipments", "collect"),
-            ("_process_deliveries", "deliveries"),
-            ("_record", "record"),
-            ("kpi_frame", "kpi_frame"),
+        for owner, name, phase in (
+            (self.decisions, "run", "strategies"),
+            (self.logistics, "dispatch", "dispatch"),
+            (self.logistics, "reorder", "reorder"),
+            (self.logistics, "collect_shipments", "collect"),
+            (self.deliveries, "process", "deliveries"),
+            (self.kpis, "record", "record"),
+            (self, "kpi_frame", "kpi_frame"),
         ):
-            setattr(self, name, t.wrap(phase, getattr(self, name)))
-        self._offers = t.wrap("offers", self._offers, inherit=True)
+            setattr(owner, name, t.wrap(phase, getattr(owner, name)))
+        self.observer.offers = t.wrap("offers", self.observer.offers, inherit=True)
+        fulfiller = self.fulfilment.fulfiller
+        self.fulfilment.fulfiller = lambda r, d: t.wrap("fulfil", fulfiller(r, d))
         self.env.run = t.wrap("simpy", self.env.run)
         for comp in self.competitors:
             comp.reprice = t.wrap("competitors", comp.reprice)
@@ -230,9 +232,6 @@ class TimedMarketModel(MarketModel):
                     setattr(pop, name, t.wrap("calendar", getattr(pop, name)))
             if hasattr(pop, "_occasion_round"):
                 pop._occasion_round = t.wrap("utilities", pop._occasion_round)
-
-    def _fulfiller(self, r: int, d: int):
-        return self.timer.wrap("fulfil", super()._fulfiller(r, d))
 
     @contextmanager
     def sampling_timed(self) -> Iterator[None]:

@@ -9,7 +9,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 from helpers import ROOT, TINY_PATH, make_scenario
 
 from tests.helpers import new_model
@@ -66,8 +65,11 @@ def test_stepping_equals_running() -> None:
     while model.day < DAYS:
         model.step()
     pd.testing.assert_frame_equal(model.kpi_frame(), run(seed=9), check_exact=True)
-    with pytest.raises(RuntimeError):
-        model.step()
+    # Mesa's convention: at the horizon the model stops running; a further step does nothing
+    assert model.running is False
+    model.step()
+    assert model.day == DAYS
+    pd.testing.assert_frame_equal(model.kpi_frame(), run(seed=9), check_exact=True)
 
 
 def test_subprocess_run_matches_in_process() -> None:
