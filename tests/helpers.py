@@ -13,8 +13,9 @@ import yaml
 from sim.model import MarketModel
 from sim.scenario import Scenario
 from sim.validation import parse_scenario
+from strategies import testing
 from strategies.base import Strategy
-from strategies.registry import build_strategies, scenario_strategy_problems
+from strategies.registry import scenario_strategy_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_PATH = ROOT / "scenarios" / "tiny.yaml"
@@ -43,13 +44,6 @@ def make_scenario(modify: Callable[[dict[str, Any]], Any] | None = None) -> Scen
     return parse_scenario(data, "tiny.yaml (modified)", check_strategies=scenario_strategy_problems)
 
 
-def strategies_for(
-    scenario: Scenario, overrides: Mapping[str, Strategy] | None = None
-) -> dict[str, Strategy]:
-    """Fresh strategies from the scenario's choices, with ``overrides`` by kind."""
-    return {**build_strategies(scenario.strategies), **(overrides or {})}
-
-
 def new_model(
     scenario: Scenario,
     *,
@@ -59,4 +53,4 @@ def new_model(
 ) -> MarketModel:
     """A ``model_cls`` for ``scenario`` with its chosen strategies (``strategies`` override
     some kinds); ``kwargs`` (seed, days, ...) go to the model."""
-    return model_cls(scenario, strategies=strategies_for(scenario, strategies), **kwargs)
+    return testing.new_model(scenario, strategies, model_cls=model_cls, **kwargs)
