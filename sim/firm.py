@@ -54,17 +54,7 @@ class FirmAgent(mesa.Agent):
         self.on_order = np.zeros((nw, self.n_products), dtype=np.int64)
         for w, wh in enumerate(self.warehouses):
             self.on_hand[w, :] = wh.initial_units  # a local warehouse may start pre-stocked
-        self.reorder_point = np.full((nw, self.n_products), -1, dtype=np.int64)
-        self.order_quantity = np.zeros((nw, self.n_products), dtype=np.int64)
-        for rule in sorted(sc.firm.inventory_policy, key=lambda r: r.product is not None):
-            w = self.warehouse_index[rule.warehouse]
-            cols = (
-                slice(None)
-                if rule.product is None
-                else [p.id for p in sc.products].index(rule.product)
-            )
-            self.reorder_point[w, cols] = rule.reorder_point
-            self.order_quantity[w, cols] = rule.order_quantity
+        self.reorder_point, self.order_quantity = self._inventory_policy()
         self.outbound: list[Lane] = [outbound_lane(sc, r.id) for r in sc.regions]  # type: ignore[misc]
         self.local: list[Lane | None] = [local_lane(sc, r.id) for r in sc.regions]
 
@@ -81,20 +71,41 @@ class FirmAgent(mesa.Agent):
         self.payment_fee = np.array(
             [sc.firm.payment_fee_rate.get(m, np.nan) for m in PAYMENT_METHODS]
         )
-        budgets = []
-        for r in sc.regions:
-            b = sc.firm.marketing_budget_monthly_base.get(r.id, 0.0)
-            budgets.append(b if isinstance(b, list) else [b] * 12)
-        self.marketing_monthly_base = np.array(budgets, dtype=float)
+        self.marketing_monthly_base = self._marketing_budgets()
 
         # ledger: today's flows per region and firm level
         self.today = {k: np.zeros(self.n_regions) for k in FLOW_KPIS}
         self.firm_today = {k: 0.0 for k in FLOW_KPIS}
         self.orders = OrderBook()
-        self.pending_dispatch: dict[str, list[np.ndarray]] = {}
         self.supplier_arrivals: dict[int, list[Transfer]] = {}
         self.lane_transfers: dict[int, Transfer] = {}
         self._next_transfer_id = 0
+
+    def _inventory_policy(self) -> tuple[np.ndarray, np.ndarray]:
+        """Reorder point and order quantity per warehouse and product (-1: never reorder);
+        rules for one product override a warehouse's rule for all products."""
+        sc = self.scenario
+        shape = (len(self.warehouses), self.n_products)
+        reorder_point = np.full(shape, -1, dtype=np.int64)
+        order_quantity = np.zeros(shape, dtype=np.int64)
+        for rule in sorted(sc.firm.inventory_policy, key=lambda r: r.product is not None):
+            w = self.warehouse_index[rule.warehouse]
+            cols = (
+                slice(None)
+                if rule.product is None
+                else [p.id for p in sc.products].index(rule.product)
+            )
+            reorder_point[w, cols] = rule.reorder_point
+            order_quantity[w, cols] = rule.order_quantity
+        return reorder_point, order_quantity
+
+    def _marketing_budgets(self) -> np.ndarray:
+        """Monthly marketing budget per region and calendar month (base currency)."""
+        budgets = []
+        for r in self.scenario.regions:
+            b = self.scenario.firm.marketing_budget_monthly_base.get(r.id, 0.0)
+            budgets.append(b if isinstance(b, list) else [b] * 12)
+        return np.array(budgets, dtype=float)
 
     # ------------------------------------------------------------------ helpers
     def serving_warehouse(self, r: int) -> int:

@@ -162,53 +162,84 @@ def _message(error: Mapping[str, Any]) -> str:
 
 def check_references(scenario: Scenario, source: str) -> list[Problem]:
     """Cross-field checks: ids unique and every reference pointing at something that exists."""
-    problems: list[Problem] = []
+    return _References(scenario, source).check()
 
-    def bad(path: str, message: str) -> None:
-        problems.append(Problem(source, path, message))
 
-    def dupes(items: list[str], path: str, what: str) -> None:
+class _References:
+    """The cross-field checks of one scenario, section by section (problems in file order)."""
+
+    def __init__(self, scenario: Scenario, source: str):
+        self.sc = scenario
+        self.source = source
+        self.problems: list[Problem] = []
+        self.region_ids = [r.id for r in scenario.regions]
+        self.product_ids = [p.id for p in scenario.products]
+        self.warehouse_ids = [w.id for w in scenario.firm.warehouses]
+        self.lane_ids = [lane.id for lane in scenario.lanes]
+        self.categories = scenario.categories
+
+    def check(self) -> list[Problem]:
+        self._unique_ids()
+        self._regions_and_competitors()
+        self._warehouses()
+        self._lanes()
+        self._firm()
+        if not self.problems:
+            self._outbound_lanes()
+        return self.problems
+
+    def bad(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.source, path, message))
+
+    def _dupes(self, items: list[str], path: str, what: str) -> None:
         seen: set[str] = set()
         for i, v in enumerate(items):
             if v in seen:
-                bad(f"{path}[{i}].id", f"duplicate {what} id {v!r}")
+                self.bad(f"{path}[{i}].id", f"duplicate {what} id {v!r}")
             seen.add(v)
 
-    region_ids = [r.id for r in scenario.regions]
-    product_ids = [p.id for p in scenario.products]
-    warehouse_ids = [w.id for w in scenario.firm.warehouses]
-    lane_ids = [lane.id for lane in scenario.lanes]
-    categories = scenario.categories
-    dupes(region_ids, "regions", "region")
-    dupes(product_ids, "products", "product")
-    dupes([c.id for c in scenario.competitors], "competitors", "competitor")
-    dupes(lane_ids, "lanes", "lane")
-    dupes(warehouse_ids, "firm.warehouses", "warehouse")
+    def _unique_ids(self) -> None:
+        self._dupes(self.region_ids, "regions", "region")
+        self._dupes(self.product_ids, "products", "product")
+        self._dupes([c.id for c in self.sc.competitors], "competitors", "competitor")
+        self._dupes(self.lane_ids, "lanes", "lane")
+        self._dupes(self.warehouse_ids, "firm.warehouses", "warehouse")
 
-    for i, region in enumerate(scenario.regions):
-        for cat in region.category_shares or {}:
-            if cat not in categories:
-                bad(f"regions[{i}].category_shares.{cat}", f"unknown category; known: {categories}")
-    for ci, comp in enumerate(scenario.competitors):
-        for oi, offer in enumerate(comp.offers):
-            path = f"competitors[{ci}].offers[{oi}]"
-            if offer.region not in region_ids:
-                bad(f"{path}.region", f"unknown region {offer.region!r}; known: {region_ids}")
-            if offer.category not in categories:
-                bad(f"{path}.category", f"unknown category {offer.category!r}; known: {categories}")
-            if comp.behaviour.kind == "best_response" and offer.cost_local <= 0:
-                bad(f"{path}.cost_local", "best_response pricing needs a positive cost_local")
+    def _regions_and_competitors(self) -> None:
+        region_ids, categories, bad = self.region_ids, self.categories, self.bad
+        for i, region in enumerate(self.sc.regions):
+            for cat in region.category_shares or {}:
+                if cat not in categories:
+                    bad(
+                        f"regions[{i}].category_shares.{cat}",
+                        f"unknown category; known: {categories}",
+                    )
+        for ci, comp in enumerate(self.sc.competitors):
+            for oi, offer in enumerate(comp.offers):
+                path = f"competitors[{ci}].offers[{oi}]"
+                if offer.region not in region_ids:
+                    bad(f"{path}.region", f"unknown region {offer.region!r}; known: {region_ids}")
+                if offer.category not in categories:
+                    bad(
+                        f"{path}.category",
+                        f"unknown category {offer.category!r}; known: {categories}",
+                    )
+                if comp.behaviour.kind == "best_response" and offer.cost_local <= 0:
+                    bad(f"{path}.cost_local", "best_response pricing needs a positive cost_local")
 
-    home = [w.id for w in scenario.firm.warehouses if w.region is None]
-    if not home:
-        bad("firm.warehouses", "at least one home warehouse (no `region`) is required")
-    for wi, wh in enumerate(scenario.firm.warehouses):
-        if wh.region is not None and wh.region not in region_ids:
-            bad(
-                f"firm.warehouses[{wi}].region",
-                f"unknown region {wh.region!r}; known: {region_ids}",
-            )
-        if wh.replenish_from != "supplier":
+    def _warehouses(self) -> None:
+        sc, region_ids, warehouse_ids, bad = self.sc, self.region_ids, self.warehouse_ids, self.bad
+        home = [w.id for w in sc.firm.warehouses if w.region is None]
+        if not home:
+            bad("firm.warehouses", "at least one home warehouse (no `region`) is required")
+        for wi, wh in enumerate(sc.firm.warehouses):
+            if wh.region is not None and wh.region not in region_ids:
+                bad(
+                    f"firm.warehouses[{wi}].region",
+                    f"unknown region {wh.region!r}; known: {region_ids}",
+                )
+            if wh.replenish_from == "supplier":
+                continue
             if wh.replenish_from not in warehouse_ids or wh.replenish_from == wh.id:
                 bad(
                     f"firm.warehouses[{wi}].replenish_from",
@@ -219,62 +250,73 @@ def check_references(scenario: Scenario, source: str) -> list[Problem]:
                 lane.origin == wh.replenish_from
                 and lane.destination == wh.region
                 and lane.carries == "stock"
-                for lane in scenario.lanes
+                for lane in sc.lanes
             ):
                 bad(
                     f"firm.warehouses[{wi}].replenish_from",
                     f"no lane carrying stock from {wh.replenish_from!r} to region {wh.region!r}",
                 )
-    for li, lane in enumerate(scenario.lanes):
-        if lane.origin not in warehouse_ids:
-            bad(f"lanes[{li}].origin", f"unknown warehouse {lane.origin!r}; known: {warehouse_ids}")
-        if lane.destination not in region_ids:
-            bad(
-                f"lanes[{li}].destination",
-                f"unknown region {lane.destination!r}; known: {region_ids}",
-            )
-        for di, d in enumerate(lane.disruptions):
-            if d.start_day >= scenario.horizon_days:
-                bad(f"lanes[{li}].disruptions[{di}].start_day", "starts after the horizon")
-    for ri, rule in enumerate(scenario.firm.inventory_policy):
-        if rule.warehouse not in warehouse_ids:
-            bad(
-                f"firm.inventory_policy[{ri}].warehouse",
-                f"unknown warehouse {rule.warehouse!r}; known: {warehouse_ids}",
-            )
-        if rule.product is not None and rule.product not in product_ids:
-            bad(f"firm.inventory_policy[{ri}].product", f"unknown product {rule.product!r}")
-    for region_id, budget in scenario.firm.marketing_budget_monthly_base.items():
-        path = f"firm.marketing_budget_monthly_base.{region_id}"
-        if region_id not in region_ids:
-            bad(path, f"unknown region; known: {region_ids}")
-        if isinstance(budget, list) and len(budget) != 12:
-            bad(path, f"expected one number or 12 monthly numbers, got {len(budget)}")
-    lanes_by_id = {lane.id: lane for lane in scenario.lanes}
-    for region_id in scenario.firm.entry_day_by_region:
-        if region_id not in region_ids:
-            bad(f"firm.entry_day_by_region.{region_id}", f"unknown region; known: {region_ids}")
-    for region_id, lane_id in scenario.firm.fulfilment.items():
-        path = f"firm.fulfilment.{region_id}"
-        if region_id not in region_ids:
-            bad(path, f"unknown region; known: {region_ids}")
-        elif lane_id not in lanes_by_id:
-            bad(path, f"unknown lane {lane_id!r}; known: {lane_ids}")
-        elif (
-            lanes_by_id[lane_id].destination != region_id
-            or lanes_by_id[lane_id].carries != "orders"
-        ):
-            bad(path, f"lane {lane_id!r} does not carry orders to region {region_id!r}")
-    for method in scenario.firm.supported_payment_methods:
-        if method not in scenario.firm.payment_fee_rate:
-            bad("firm.supported_payment_methods", f"no payment_fee_rate for {method!r}")
-    if not problems:
-        for region in scenario.regions:
-            if outbound_lane(scenario, region.id) is None:
-                ri = region_ids.index(region.id)
+
+    def _lanes(self) -> None:
+        region_ids, warehouse_ids, bad = self.region_ids, self.warehouse_ids, self.bad
+        for li, lane in enumerate(self.sc.lanes):
+            if lane.origin not in warehouse_ids:
                 bad(
+                    f"lanes[{li}].origin",
+                    f"unknown warehouse {lane.origin!r}; known: {warehouse_ids}",
+                )
+            if lane.destination not in region_ids:
+                bad(
+                    f"lanes[{li}].destination",
+                    f"unknown region {lane.destination!r}; known: {region_ids}",
+                )
+            for di, d in enumerate(lane.disruptions):
+                if d.start_day >= self.sc.horizon_days:
+                    bad(f"lanes[{li}].disruptions[{di}].start_day", "starts after the horizon")
+
+    def _firm(self) -> None:
+        firm, region_ids, bad = self.sc.firm, self.region_ids, self.bad
+        for ri, rule in enumerate(firm.inventory_policy):
+            if rule.warehouse not in self.warehouse_ids:
+                bad(
+                    f"firm.inventory_policy[{ri}].warehouse",
+                    f"unknown warehouse {rule.warehouse!r}; known: {self.warehouse_ids}",
+                )
+            if rule.product is not None and rule.product not in self.product_ids:
+                bad(f"firm.inventory_policy[{ri}].product", f"unknown product {rule.product!r}")
+        for region_id, budget in firm.marketing_budget_monthly_base.items():
+            path = f"firm.marketing_budget_monthly_base.{region_id}"
+            if region_id not in region_ids:
+                bad(path, f"unknown region; known: {region_ids}")
+            if isinstance(budget, list) and len(budget) != 12:
+                bad(path, f"expected one number or 12 monthly numbers, got {len(budget)}")
+        for region_id in firm.entry_day_by_region:
+            if region_id not in region_ids:
+                bad(f"firm.entry_day_by_region.{region_id}", f"unknown region; known: {region_ids}")
+        self._fulfilment()
+        for method in firm.supported_payment_methods:
+            if method not in firm.payment_fee_rate:
+                bad("firm.supported_payment_methods", f"no payment_fee_rate for {method!r}")
+
+    def _fulfilment(self) -> None:
+        lanes_by_id = {lane.id: lane for lane in self.sc.lanes}
+        for region_id, lane_id in self.sc.firm.fulfilment.items():
+            path = f"firm.fulfilment.{region_id}"
+            if region_id not in self.region_ids:
+                self.bad(path, f"unknown region; known: {self.region_ids}")
+            elif lane_id not in lanes_by_id:
+                self.bad(path, f"unknown lane {lane_id!r}; known: {self.lane_ids}")
+            elif (
+                lanes_by_id[lane_id].destination != region_id
+                or lanes_by_id[lane_id].carries != "orders"
+            ):
+                self.bad(path, f"lane {lane_id!r} does not carry orders to region {region_id!r}")
+
+    def _outbound_lanes(self) -> None:
+        for ri, region in enumerate(self.sc.regions):
+            if outbound_lane(self.sc, region.id) is None:
+                self.bad(
                     f"regions[{ri}]",
                     f"no lane carries orders from a home warehouse to {region.id!r} "
                     f"(add one, or name it in firm.fulfilment.{region.id})",
                 )
-    return problems
