@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # `benchmarks` is not an installed package
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.naive import NaiveMarketModel, poisson  # noqa: E402
-from benchmarks.run import bench_data, bench_scenario  # noqa: E402
+from benchmarks.scenario import bench_data, bench_scenario  # noqa: E402
 from sim.contract import MarketView, RetentionAction, RetentionDecision  # noqa: E402
 from sim.model import MarketModel  # noqa: E402
 from sim.validation import parse_scenario  # noqa: E402
