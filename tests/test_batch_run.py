@@ -7,6 +7,7 @@ from functools import partial
 import numpy as np
 from mesa.batchrunner import batch_run
 
+from sim.contract import KINDS
 from sim.kpis import ALL_REGIONS, KPIS
 from sim.model import MarketModel
 from strategies import registry
@@ -20,7 +21,7 @@ def _factories(scenario):
     """Zero-argument callables, so every run gets fresh (possibly stateful) strategies."""
     return {
         kind: partial(registry.create, kind, choice.name, choice.params)
-        for kind in ("pricing", "selection", "retention", "localization")
+        for kind in KINDS
         for choice in [getattr(scenario.strategies, kind)]
     }
 
