@@ -1,4 +1,10 @@
-"""Pluggable strategy modules: pricing, selection, retention and localization."""
+"""Pluggable strategy modules: pricing, selection, retention and localization.
+
+The public face of the package: the strategy bases and registry, plus the contract types
+(`sim.contract`) a strategy decides from and returns.
+"""
+
+from __future__ import annotations
 
 from sim.contract import (
     CustomerView,
@@ -20,7 +26,7 @@ from strategies.base import (
     Strategy,
 )
 from strategies.params import Param
-from strategies.registry import create, get, names, register
+from strategies.registry import build_strategies, create, get, names, register
 
 __all__ = [
     "CustomerView",
@@ -39,6 +45,7 @@ __all__ = [
     "SelectionStrategy",
     "Strategy",
     "StrategyError",
+    "build_strategies",
     "create",
     "get",
     "names",
