@@ -154,6 +154,16 @@ class LocalizationDecision:
     choices: Mapping[str, LocalizationChoice]
 
 
+# ----------------------------------------------------------------------------- checks
+@dataclass(frozen=True)
+class StrategyContext:
+    """Scenario facts a strategy's ``check`` may validate its parameters against."""
+
+    region_ids: tuple[str, ...]
+    #: regions with a warehouse abroad whose lane carries orders to the region's consumers
+    local_warehouse_regions: frozenset[str] = frozenset()
+
+
 # ----------------------------------------------------------------------------- deciders
 class Decider(Protocol):
     """What the model needs of a strategy: its kind, its name and ``decide``."""

@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
+from sim.contract import StrategyContext
 from sim.errors import Problem, ScenarioError
-from sim.scenario import Scenario, outbound_lane
+from sim.scenario import Scenario, local_lane, outbound_lane
 
 #: Bytes held per consumer by the vectorized population (see ``sim.consumers``), with headroom
 #: for the per-day temporaries. Used to refuse absurd populations before allocating anything.
@@ -158,6 +159,13 @@ def _message(error: Mapping[str, Any]) -> str:
             shown = shown[:57] + "..."
         return f"{msg}; got {shown}"
     return msg
+
+
+def strategy_context(scenario: Scenario) -> StrategyContext:
+    """The scenario facts strategies check their parameters against."""
+    ids = tuple(r.id for r in scenario.regions)
+    local = frozenset(rid for rid in ids if local_lane(scenario, rid) is not None)
+    return StrategyContext(region_ids=ids, local_warehouse_regions=local)
 
 
 def check_references(scenario: Scenario, source: str) -> list[Problem]:

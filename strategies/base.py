@@ -21,6 +21,7 @@ from sim.contract import (
     PricingDecision,
     RetentionDecision,
     SelectionDecision,
+    StrategyContext,
 )
 from strategies.params import Param, resolve_params
 
@@ -42,8 +43,8 @@ class Strategy(ABC):
         raise AttributeError(item)
 
     @classmethod
-    def check(cls, values: Mapping[str, Any], context: Any) -> list[tuple[str, str]]:
-        """Cross-checks against the scenario (``context``); override where needed."""
+    def check(cls, values: Mapping[str, Any], context: StrategyContext) -> list[tuple[str, str]]:
+        """Cross-checks against the scenario's facts (``context``); override where needed."""
         return []
 
     @classmethod

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sim.contract import KINDS
 from sim.errors import Problem, StrategyError
 from sim.scenario import Scenario, Strategies
+from sim.validation import strategy_context
 from strategies.base import BASE_BY_KIND, Strategy
 from strategies.params import resolve_params
 
@@ -74,11 +75,17 @@ def create(kind: str, name: str, params: Mapping[str, Any] | None = None) -> Str
     return get(kind, name)(**dict(params or {}))
 
 
-def validate_choice(kind: str, name: str, params: Mapping[str, Any], context: Any = None) -> None:
-    """Check a scenario's strategy entry; raise ``StrategyError`` with field paths."""
+def validate_choice(
+    kind: str, name: str, params: Mapping[str, Any], context: Scenario | None = None
+) -> None:
+    """Check a scenario's strategy entry; raise ``StrategyError`` with field paths.
+
+    With a scenario (``context``), the strategy's ``check`` also runs against its facts
+    (:func:`sim.validation.strategy_context`).
+    """
     cls = get(kind, name)
     values = resolve_params(cls, params)
-    problems = cls.check(values, context) if context is not None else []
+    problems = cls.check(values, strategy_context(context)) if context is not None else []
     if problems:
         raise StrategyError(problems)
 

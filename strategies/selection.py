@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sim.contract import MarketView, RegionView, SelectionDecision
+from sim.contract import MarketView, RegionView, SelectionDecision, StrategyContext
 from sim.errors import StrategyError
 from strategies._common import (
     RunState,
@@ -199,7 +199,7 @@ class StopLoss(SelectionStrategy):
         return []
 
     @classmethod
-    def check(cls, values: Mapping[str, Any], context: Any) -> list[tuple[str, str]]:
+    def check(cls, values: Mapping[str, Any], context: StrategyContext) -> list[tuple[str, str]]:
         inner = get("selection", values["choice"])
         inner_values = dict(inner(**dict(values["inner_params"])).values)
         return [(_inner_path(p), m) for p, m in inner.check(inner_values, context)]
