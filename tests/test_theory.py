@@ -94,7 +94,7 @@ def test_model_choice_counts_match_logit_shares() -> None:
     """Full model, one segment (cv = 0), everyone aware, one fixed competitor, infinite stock,
     no loyalty term: counts of (our mug, our lamp, competitor, outside) over ~300k occasions
     each within 3 SE of the closed-form logit shares computed from the scenario (utilities as
-    in ``MarketModel._offers`` + ``RegionalConsumers._occasion_round``: landed price with duty
+    in ``Observer.offers`` + ``RegionalConsumers._occasion_round``: landed price with duty
     above de minimis and VAT, over the reference FX; machine-translation constant; promised
     delivery days)."""
     sc = make_scenario(_logit_world)
