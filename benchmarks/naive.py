@@ -48,10 +48,11 @@ import numpy as np
 
 import sim.model as sim_model
 from sim.consumers import CategoryOffers, Fulfil, OccasionResult
+from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
 from sim.model import MarketModel
 from sim.rng import SeedLike
-from sim.scenario import PAYMENT_METHODS, Region, Scenario
+from sim.scenario import Region, Scenario
 from strategies.base import Strategy
 
 SCHEDULERS = ("loop", "shuffle_do")
@@ -568,9 +569,10 @@ class NaiveMarketModel(MarketModel):
     def __init__(
         self,
         scenario: Scenario,
+        *,
+        strategies: Mapping[str, Strategy],
         seed: SeedLike | None = None,
         days: int | None = None,
-        strategies: Mapping[str, Strategy] | None = None,
         scheduler: str = "loop",
     ):
         # MarketModel builds its populations by the module-level name; swap it for the

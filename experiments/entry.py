@@ -29,10 +29,10 @@ from experiments.replications import (
 from experiments.results import write_csv, write_json
 from experiments.stats import cvar, mean_ci, monthly_series, npv, payback_month
 from sim.calendar import DAYS_PER_MONTH
+from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError, StrategyError, UsageError
-from sim.scenario import Scenario, strategy_problems
-from strategies.base import KINDS
-from strategies.registry import validate_choice
+from sim.scenario import Scenario
+from strategies.registry import strategy_problems, validate_choice
 
 NEVER = 100_000  # entry day meaning "not entered"
 

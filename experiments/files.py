@@ -15,16 +15,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.calendar import MAX_HORIZON_DAYS
+from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError
-from sim.scenario import (
-    Identifier,
-    Scenario,
-    StrategyChoice,
-    parse_scenario,
-    strategy_problems,
-    validation_problems,
-)
-from strategies.base import KINDS
+from sim.scenario import Identifier, Scenario, StrategyChoice
+from sim.validation import parse_scenario, validation_problems
+from strategies.registry import scenario_strategy_problems, strategy_problems
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -95,8 +90,10 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
         ScenarioError: every problem, each with the file (or ``<dict>``) and field path.
     """
     if isinstance(source, Mapping):
-        return parse_scenario(dict(source), "<dict>")
-    return parse_scenario(read_yaml(source, "scenario file"), str(source))
+        data, name = dict(source), "<dict>"
+    else:
+        data, name = read_yaml(source, "scenario file"), str(source)
+    return parse_scenario(data, name, check_strategies=scenario_strategy_problems)
 
 
 # ------------------------------------------------------------------ variants (compare)

@@ -114,8 +114,10 @@ def with_strategies(scenario: Scenario, strategies: Mapping[str, Mapping[str, An
 def build_model(scenario: Scenario, seed: int | np.random.SeedSequence, days: int) -> MarketModel:
     """The model of one run: the scenario with its strategies, one seed, a horizon."""
     from sim.model import MarketModel
+    from strategies.registry import build_strategies
 
-    return MarketModel(scenario, seed=seed, days=days)
+    strategies = build_strategies(scenario.strategies)
+    return MarketModel(scenario, strategies=strategies, seed=seed, days=days)
 
 
 def run_task(task: ReplicationTask) -> ReplicationResult:

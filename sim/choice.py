@@ -1,8 +1,13 @@
-"""Multinomial-logit choice: closed-form shares and a vectorized Gumbel-max sampler."""
+"""Multinomial-logit choice: segment utility, closed-form shares and a Gumbel-max sampler."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario import Segment
 
 
 def logit_shares(utilities: np.ndarray, outside_utility: float | np.ndarray = 0.0) -> np.ndarray:
@@ -53,3 +58,20 @@ def sample_choices(
     noise[:, j] += np.asarray(outside_utility, dtype=utilities.dtype)
     choice = np.argmax(noise, axis=1)
     return np.where(choice == j, -1, choice)
+
+
+def segment_mean_utility(
+    seg: Segment,
+    quality: np.ndarray,
+    eco: np.ndarray,
+    price_ref: np.ndarray,
+    delivery_days: np.ndarray,
+) -> np.ndarray:
+    """Mean non-random utility of offers for a segment's average consumer (prices in
+    reference-base units; the segment's mean price sensitivity)."""
+    return (
+        seg.quality_weight * quality
+        + seg.eco_weight * eco
+        - seg.price_sensitivity.mean * price_ref
+        - seg.delivery_weight_per_day * delivery_days
+    )

@@ -1,14 +1,49 @@
-"""Competitor agents: offers per region and category that reprice by a declared behaviour."""
+"""Competitor agents: offers per region and category, repriced from what the rival observes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 import mesa
 import numpy as np
 from scipy.optimize import brentq
 
-from sim.scenario import Competitor
+from sim.choice import segment_mean_utility
+from sim.consumers import CategoryOffers
+from sim.contract import PAYMENT_METHODS
+from sim.scenario import ChoiceParams, Competitor, Segment
+
+
+class MarketObservation(Protocol):
+    """What a competitor can observe of a region (``r``) and category (``c``) today."""
+
+    def offers(self, r: int) -> list[CategoryOffers]:
+        """The offers consumers see, per category (prices in reference-base units)."""
+        ...
+
+    def our_min_price(self, r: int, c: int) -> float | None:
+        """Our lowest landed consumer price (local), None when we do not sell there."""
+        ...
+
+    def segments(self, r: int) -> list[Segment]:
+        """The region's consumer segments."""
+        ...
+
+    def choice_params(self, r: int) -> ChoiceParams:
+        """The region's choice parameters."""
+        ...
+
+    def fx_reference(self, r: int) -> float:
+        """The region's reference exchange rate (local per base)."""
+        ...
+
+    def aware_share(self, r: int) -> float:
+        """Share of the region's consumers aware of our firm."""
+        ...
+
+    def payment_supported(self, r: int) -> np.ndarray:
+        """Per payment method code: whether our firm accepts it in the region."""
+        ...
 
 
 class CompetitorAgent(mesa.Agent):
@@ -20,9 +55,13 @@ class CompetitorAgent(mesa.Agent):
         spec: Competitor,
         region_index: dict[str, int],
         category_index: dict[str, int],
+        offer_offset: int = 0,
     ):
         super().__init__(model)
         self.spec = spec
+        #: global index of this competitor's first offer (offers are numbered across
+        #: competitors in scenario order; ``CategoryOffers.comp_ids`` uses these numbers)
+        self.offer_offset = offer_offset
         self.behaviour = spec.behaviour
         offers = spec.offers
         self.region = np.array([region_index[o.region] for o in offers], dtype=np.int64)
@@ -39,19 +78,13 @@ class CompetitorAgent(mesa.Agent):
         """Lowest price the competitor will charge."""
         return self.cost_local * (1.0 + self.behaviour.floor_markup)
 
-    def reprice(
-        self,
-        day: int,
-        our_min_price: Callable[[int, int], float | None],
-        best_response: Callable[[int, int, int], float],
-    ) -> None:
+    def reprice(self, day: int, market: MarketObservation) -> None:
         """Reprice every offer if a repricing day (``day % reprice_every_days == 0``, day > 0).
 
-        Args:
-            day: current day.
-            our_min_price: lowest landed consumer price (local) of our listings in
-                (region, category), or None when we do not sell there.
-            best_response: profit-maximizing price for (self id, offer position, region).
+        ``match`` and ``undercut`` follow our lowest landed price in the offer's region and
+        category (back to the initial price where we do not sell); ``best_response`` maximizes
+        the offer's expected profit against the offers consumers see
+        (:meth:`best_response_price`).
         """
         b = self.behaviour
         if b.kind == "fixed" or day == 0 or day % b.reprice_every_days:
@@ -59,9 +92,9 @@ class CompetitorAgent(mesa.Agent):
         new = self.price_local.copy()
         for k in range(len(new)):
             if b.kind == "best_response":
-                new[k] = best_response(self.unique_id, k, int(self.region[k]))
+                new[k] = self.best_response_price(k, market)
                 continue
-            ours = our_min_price(int(self.region[k]), int(self.category[k]))
+            ours = market.our_min_price(int(self.region[k]), int(self.category[k]))
             if ours is None:
                 new[k] = self.initial_price_local[k]
             elif b.kind == "match":
@@ -72,6 +105,63 @@ class CompetitorAgent(mesa.Agent):
         new = np.clip(new, self.floor_price(), np.maximum(cap, self.floor_price()))
         self.last_change_local = new - self.price_local
         self.price_local = new
+
+    def best_response_price(self, k: int, market: MarketObservation) -> float:
+        """Logit profit-maximizing price (local) of offer ``k`` against today's offers."""
+        r, c = int(self.region[k]), int(self.category[k])
+        fx_ref = market.fx_reference(r)
+        offers = market.offers(r)[c]
+        aware_frac = market.aware_share(r)
+        supported = market.payment_supported(r)
+        choice = market.choice_params(r)
+        # this offer's position among the category's competitor offers
+        pos = int(np.flatnonzero(offers.comp_ids == self.offer_offset + k)[0])
+        weights, coefs, own, rivals = [], [], [], []
+        for seg in market.segments(r):
+            alpha = seg.price_sensitivity.mean  # per reference-base unit of price
+            unsupported = sum(
+                v
+                for m, v in seg.payment_preferences.items()
+                if not supported[PAYMENT_METHODS.index(m)]
+            )
+            comp_v = segment_mean_utility(
+                seg,
+                offers.comp_quality,
+                offers.comp_eco,
+                offers.comp_price_ref,
+                offers.comp_delivery_days,
+            )
+            other = np.delete(comp_v, pos)
+            base_sum = np.exp(choice.outside_utility) + np.exp(other).sum()
+            own_v = comp_v[pos] + alpha * offers.comp_price_ref[pos]  # utility without price
+            ours_v = offers.our_constant + segment_mean_utility(
+                seg,
+                offers.our_quality,
+                offers.our_eco,
+                offers.our_price_ref,
+                offers.our_delivery_days,
+            )
+            ours_sum = (
+                (1 - unsupported) * np.exp(ours_v)
+                + unsupported * np.exp(ours_v - choice.unsupported_payment_penalty)
+            ).sum()
+            # aware consumers also see our offers; unaware ones only competitors and outside
+            for aware_w, extra in ((aware_frac, ours_sum), (1 - aware_frac, 0.0)):
+                if aware_w <= 0:
+                    continue
+                weights.append(seg.share * aware_w)
+                coefs.append(alpha / fx_ref)  # per local-currency unit
+                own.append(own_v)
+                rivals.append(base_sum + extra)
+        cap = self.initial_price_local[k] * self.behaviour.max_price_multiple
+        return logit_best_response_price(
+            float(self.cost_local[k]),
+            np.array(weights),
+            np.array(coefs),
+            np.array(own),
+            np.array(rivals),
+            float(cap),
+        )
 
 
 def logit_best_response_price(

@@ -28,9 +28,11 @@ import numpy as np
 from scipy.stats import binom
 
 from sim import keyed
+from sim.calendar import DAYS_PER_YEAR
 from sim.choice import sample_choices
+from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
-from sim.scenario import PAYMENT_METHODS, Region, max_entrants
+from sim.scenario import Region, max_entrants
 
 NO_OCCASION = np.iinfo(np.int16).max  # next_day of consumers with no occasion left
 
@@ -252,7 +254,9 @@ class RegionalConsumers(mesa.Agent):
         share = self.spec.entrants_yearly_share
         if share <= 0:
             return 0
-        target = min(self.capacity, self.n_initial + int(self.n_initial * share * (day + 1) / 365))
+        target = min(
+            self.capacity, self.n_initial + int(self.n_initial * share * (day + 1) / DAYS_PER_YEAR)
+        )
         if target <= self.n:
             return 0
         new = np.arange(self.n, target, dtype=np.int32)

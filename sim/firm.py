@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from sim.calendar import DAYS_PER_MONTH, month_of_day
+from sim.contract import PAYMENT_METHODS, LocalizationChoice
 from sim.kpis import FLOW_KPIS
 from sim.orders import OrderBook
-from sim.scenario import PAYMENT_METHODS, Lane, Scenario, local_lane, outbound_lane
-from strategies.base import LocalizationChoice
-
-DAYS_PER_MONTH = 365.0 / 12.0
+from sim.prices import landed_price_local
+from sim.scenario import Lane, Scenario, local_lane, outbound_lane
 
 
 @dataclass
@@ -54,17 +54,7 @@ class FirmAgent(mesa.Agent):
         self.on_order = np.zeros((nw, self.n_products), dtype=np.int64)
         for w, wh in enumerate(self.warehouses):
             self.on_hand[w, :] = wh.initial_units  # a local warehouse may start pre-stocked
-        self.reorder_point = np.full((nw, self.n_products), -1, dtype=np.int64)
-        self.order_quantity = np.zeros((nw, self.n_products), dtype=np.int64)
-        for rule in sorted(sc.firm.inventory_policy, key=lambda r: r.product is not None):
-            w = self.warehouse_index[rule.warehouse]
-            cols = (
-                slice(None)
-                if rule.product is None
-                else [p.id for p in sc.products].index(rule.product)
-            )
-            self.reorder_point[w, cols] = rule.reorder_point
-            self.order_quantity[w, cols] = rule.order_quantity
+        self.reorder_point, self.order_quantity = self._inventory_policy()
         self.outbound: list[Lane] = [outbound_lane(sc, r.id) for r in sc.regions]  # type: ignore[misc]
         self.local: list[Lane | None] = [local_lane(sc, r.id) for r in sc.regions]
 
@@ -81,20 +71,41 @@ class FirmAgent(mesa.Agent):
         self.payment_fee = np.array(
             [sc.firm.payment_fee_rate.get(m, np.nan) for m in PAYMENT_METHODS]
         )
-        budgets = []
-        for r in sc.regions:
-            b = sc.firm.marketing_budget_monthly_base.get(r.id, 0.0)
-            budgets.append(b if isinstance(b, list) else [b] * 12)
-        self.marketing_monthly_base = np.array(budgets, dtype=float)
+        self.marketing_monthly_base = self._marketing_budgets()
 
         # ledger: today's flows per region and firm level
         self.today = {k: np.zeros(self.n_regions) for k in FLOW_KPIS}
         self.firm_today = {k: 0.0 for k in FLOW_KPIS}
         self.orders = OrderBook()
-        self.pending_dispatch: dict[str, list[np.ndarray]] = {}
         self.supplier_arrivals: dict[int, list[Transfer]] = {}
         self.lane_transfers: dict[int, Transfer] = {}
         self._next_transfer_id = 0
+
+    def _inventory_policy(self) -> tuple[np.ndarray, np.ndarray]:
+        """Reorder point and order quantity per warehouse and product (-1: never reorder);
+        rules for one product override a warehouse's rule for all products."""
+        sc = self.scenario
+        shape = (len(self.warehouses), self.n_products)
+        reorder_point = np.full(shape, -1, dtype=np.int64)
+        order_quantity = np.zeros(shape, dtype=np.int64)
+        for rule in sorted(sc.firm.inventory_policy, key=lambda r: r.product is not None):
+            w = self.warehouse_index[rule.warehouse]
+            cols = (
+                slice(None)
+                if rule.product is None
+                else [p.id for p in sc.products].index(rule.product)
+            )
+            reorder_point[w, cols] = rule.reorder_point
+            order_quantity[w, cols] = rule.order_quantity
+        return reorder_point, order_quantity
+
+    def _marketing_budgets(self) -> np.ndarray:
+        """Monthly marketing budget per region and calendar month (base currency)."""
+        budgets = []
+        for r in self.scenario.regions:
+            b = self.scenario.firm.marketing_budget_monthly_base.get(r.id, 0.0)
+            budgets.append(b if isinstance(b, list) else [b] * 12)
+        return np.array(budgets, dtype=float)
 
     # ------------------------------------------------------------------ helpers
     def serving_warehouse(self, r: int) -> int:
@@ -114,12 +125,15 @@ class FirmAgent(mesa.Agent):
         return self.serving_lane(r) is self.outbound[r]
 
     def consumer_price_local(self, r: int, price_local: np.ndarray) -> np.ndarray:
-        """Landed consumer price: list price plus duty above de minimis (cross-border) and VAT."""
+        """Landed consumer price in region ``r`` (see :func:`sim.prices.landed_price_local`)."""
         tax = self.regions[r].tax
-        duty = 0.0
-        if self.is_cross_border(r):
-            duty = np.where(price_local > tax.de_minimis_local, tax.duty_rate, 0.0)
-        return price_local * (1.0 + duty) * (1.0 + tax.vat_rate)
+        return landed_price_local(
+            price_local,
+            vat_rate=tax.vat_rate,
+            duty_rate=tax.duty_rate,
+            de_minimis_local=tax.de_minimis_local,
+            cross_border=self.is_cross_border(r),
+        )
 
     def landed_cost_base(self, r: int) -> np.ndarray:
         """Unit cost plus freight (and import duty on stock held locally) per unit."""
@@ -140,6 +154,45 @@ class FirmAgent(mesa.Agent):
             if lane.carries == "stock" and lane.origin == origin and lane.destination == region_id:
                 return lane
         return None
+
+    def book_running_costs(self, d: int, entered: np.ndarray) -> np.ndarray:
+        """Book day ``d``'s share of the monthly running costs; return marketing per region.
+
+        Marketing, compliance and localization (translation, local service, extra payment
+        methods, a local warehouse in use) are booked for the regions ``entered``; fixed
+        costs and home warehouses at firm level.
+        """
+        sc = self.scenario
+        month = int(month_of_day(d))
+        spend = np.where(entered, self.marketing_monthly_base[:, month] / DAYS_PER_MONTH, 0.0)
+        for r, region in enumerate(sc.regions):
+            if not entered[r]:
+                continue
+            self.book("marketing_base", r, spend[r])
+            self.book(
+                "fixed_base", r, region.regulation.compliance_cost_monthly_base / DAYS_PER_MONTH
+            )
+            self.book("localization_base", r, self._localization_monthly(r) / DAYS_PER_MONTH)
+        home_fixed = sum(w.monthly_fixed_cost_base for w in sc.firm.warehouses if w.region is None)
+        self.book(
+            "fixed_base", None, (sc.firm.fixed_costs_monthly_base + home_fixed) / DAYS_PER_MONTH
+        )
+        return spend
+
+    def _localization_monthly(self, r: int) -> float:
+        lc = self.scenario.firm.localization_costs
+        loc = self.localization[r]
+        monthly = 0.0
+        if loc.human_translation:
+            monthly += lc.human_translation_monthly_base
+        if loc.local_service:
+            monthly += lc.local_service_monthly_base
+        monthly += lc.payment_method_monthly_base * len(loc.payment_methods - self.default_methods)
+        local = self.local[r]
+        if loc.local_warehouse and local is not None:
+            wh = self.warehouses[self.warehouse_index[local.origin]]
+            monthly += wh.monthly_fixed_cost_base
+        return monthly
 
     def book(self, name: str, r: int | None, amount: float) -> None:
         """Add ``amount`` to today's flow ``name`` for region ``r`` (None = firm level)."""

@@ -1,9 +1,14 @@
-"""KPI catalogue: names, units, how each aggregates over days, and the direction that is better."""
+"""KPIs: the catalogue (units, aggregation, direction) and the daily row per region and ALL."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
 
 Aggregation = Literal["sum", "mean", "last", "ratio"]
 
@@ -138,8 +143,121 @@ COST_KPIS = (
     "fixed_base",
 )
 ALL_REGIONS = "ALL"
+KPI_COLUMNS = ["day", "region", *[k.name for k in KPIS]]
 
 
 def ratio(numerator: float, denominator: float) -> float:
     """``numerator / denominator``, NaN when the denominator is zero."""
     return float(numerator) / float(denominator) if denominator else float("nan")
+
+
+def finish_flows(flows: dict[str, float]) -> None:
+    """Add the derived flows (gross and net profit) to a row of flows."""
+    flows["gross_profit_base"] = (
+        flows["revenue_base"]
+        - flows["refunds_base"]
+        - flows["duties_vat_base"]
+        - flows["cogs_base"]
+        - flows["freight_base"]
+    )
+    flows["net_profit_base"] = flows["revenue_base"] - sum(flows[k] for k in COST_KPIS)
+
+
+def ratios(flows: Mapping[str, float]) -> dict[str, float]:
+    """The ratio KPIs of a row of flows."""
+    return {k.name: ratio(flows[k.numerator], flows[k.denominator]) for k in RATIO_KPIS}
+
+
+class DailyKpis:
+    """Records the day's KPI rows (one per region plus ``ALL``) into the model's DataCollector.
+
+    The ``kpis`` table holds every row; :attr:`total` is today's ``ALL`` row, which the
+    model reporters read (so ``mesa.batch_run`` returns one row of firm totals per day).
+    """
+
+    def __init__(self, model: MarketModel):
+        self.model = model
+        self.total: dict[str, Any] = {}
+
+    @staticmethod
+    def reporters() -> dict[str, Any]:
+        """Mesa model reporters: every KPI of the day's ``ALL`` row."""
+        return {k.name: partial(_all_row_kpi, name=k.name) for k in KPIS}
+
+    def record(self, d: int) -> None:
+        """Build day ``d``'s rows, remember what the firm observed, book the cash flow."""
+        m = self.model
+        firm = m.firm
+        rows = []
+        totals = {k: 0.0 for k in FLOW_KPIS}
+        for r, region_id in enumerate(m.region_ids):
+            occ = m.fulfilment.occasions[r]
+            flows = {k: float(firm.today[k][r]) for k in FLOW_KPIS}
+            flows["occasions"] = occ.occasions
+            flows["market_units"] = occ.market_units
+            flows["demanded_units"] = occ.demanded_units
+            flows["stockouts"] = occ.stockouts
+            flows["churned_customers"] = occ.churned_customers
+            flows["views"] = float(occ.views.sum())
+            finish_flows(flows)
+            for k in FLOW_KPIS:
+                totals[k] += flows[k]
+            row = {"day": d, "region": region_id, **flows}
+            row.update(ratios(flows))
+            row.update(self._region_stocks(d, r))
+            rows.append(row)
+            m.observer.history.remember(
+                d,
+                r,
+                m.fulfilment.units_today[r],
+                occ.views,
+                m.fulfilment.revenue_today[r],
+                firm.price_local[r],
+                (flows["deliveries"], flows["delivery_days_total"], flows["on_time_deliveries"]),
+            )
+        for k in FLOW_KPIS:
+            totals[k] += firm.firm_today[k]
+        finish_flows(totals)
+        firm.cash_base += totals["revenue_base"] - sum(
+            totals[k] for k in COST_KPIS if k != "cogs_base"
+        )
+        all_row = {"day": d, "region": ALL_REGIONS, **totals, **ratios(totals)}
+        all_row.update(self._all_stocks(rows))
+        rows.append(all_row)
+        for row in rows:
+            m.datacollector.add_table_row("kpis", row)
+        self.total = all_row
+
+    def _region_stocks(self, d: int, r: int) -> dict[str, float]:
+        m = self.model
+        pop, firm = m.consumers[r], m.firm
+        return {
+            "active_customers": pop.active_customers(d, m.scenario.settings.active_window_days),
+            "customers": pop.n_customers,
+            "aware_share": pop.n_aware / pop.n,
+            "satisfaction": pop.mean_satisfaction(),
+            "in_transit": int(m.fulfilment.placed[r] - m.deliveries.completed[r]),
+            "inventory_units": int(firm.on_hand[firm.serving_warehouse(r)].sum()),
+            "fx_local_per_base": float(m.fx_local_per_base[r]),
+            "cash_base": float("nan"),
+        }
+
+    def _all_stocks(self, rows: list[dict[str, Any]]) -> dict[str, float]:
+        m = self.model
+        pops = m.consumers
+        alive_customers = sum(p.n_alive_customers for p in pops)
+        sat_sum = sum(p.satisfaction_sum for p in pops)
+        return {
+            "active_customers": sum(row["active_customers"] for row in rows),
+            "customers": sum(p.n_customers for p in pops),
+            "aware_share": sum(p.n_aware for p in pops) / sum(p.n for p in pops),
+            "satisfaction": ratio(sat_sum, alive_customers),
+            "in_transit": int(sum(row["in_transit"] for row in rows)),
+            "inventory_units": int(m.firm.on_hand.sum()),
+            "fx_local_per_base": float("nan"),
+            "cash_base": m.firm.cash_base,
+        }
+
+
+def _all_row_kpi(model: MarketModel, name: str) -> Any:
+    return model.kpis.total[name]

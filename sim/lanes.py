@@ -10,10 +10,10 @@ import mesa
 import numpy as np
 import simpy
 
+from sim.calendar import HOURS_PER_DAY
 from sim.scenario import Deterministic, Disruption, Duration, Exponential, Lane, LogNormal
 
 #: Hours in one simulated day; day ``d`` spans hours ``[24 d, 24 d + 24)``.
-HOURS_PER_DAY = 24.0
 #: Request priority of shipments (disruptions use 0, i.e. they queue ahead of shipments).
 SHIPMENT_PRIORITY = 1
 DISRUPTION_PRIORITY = 0
@@ -99,8 +99,10 @@ class LaneAgent(mesa.Agent):
     """One logistics lane: shipments queue through its stages on a shared SimPy clock (hours).
 
     Every stage is a :class:`simpy.PriorityResource` with ``stage.servers`` servers; shipments
-    request with priority 1, disruptions with priority 0 (non-preemptive). The owning model
-    advances the shared environment; this agent's :meth:`step` does nothing.
+    request with priority 1, disruptions with priority 0 (non-preemptive). A lane has no
+    daily ``step`` of its own (nothing calls agents' steps): the model's logistics phase
+    (``sim.logistics``) hands it the day's orders (:meth:`ship_orders`) and stock
+    (:meth:`submit_shipment`), and advances the shared clock that moves its shipments.
 
     Attributes:
         lane: The lane's scenario description.
@@ -169,8 +171,10 @@ class LaneAgent(mesa.Agent):
         out, self.completed = self.completed, []
         return out
 
-    def step(self) -> None:
-        """Do nothing: the model advances the shared SimPy clock and drives lanes."""
+    def ship_orders(self, day: int, order_ids: np.ndarray, units: np.ndarray) -> float:
+        """Dispatch a day's orders (see :meth:`dispatch`); return their freight cost (base)."""
+        shipments = self.dispatch(day, order_ids, units)
+        return self.freight_cost_base(int(units.sum()), shipments)
 
     # ------------------------------------------------------------------ shipments
     def submit_shipment(

@@ -2,32 +2,24 @@
 
 Units are part of every name: ``*_base`` is the scenario's base currency, ``*_local`` the
 region's own currency, ``*_days`` / ``*_hours`` time. File reading lives in ``experiments``;
-this module only turns already-parsed data into a :class:`Scenario` or a :class:`ScenarioError`
-that lists every problem with its field path.
+parsing and cross-field checks live in :mod:`sim.validation`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.errors import Problem, ScenarioError
+from sim.calendar import DAYS_PER_YEAR, HOURS_PER_DAY, MAX_HORIZON_DAYS
+from sim.contract import PaymentMethod
 
-PAYMENT_METHODS = ("card", "ewallet", "cod", "instalments", "mobile_money", "bank_transfer")
-PaymentMethod = Literal["card", "ewallet", "cod", "instalments", "mobile_money", "bank_transfer"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-
-#: Bytes held per consumer by the vectorized population (see ``sim.consumers``), with headroom
-#: for the per-day temporaries. Used to refuse absurd populations before allocating anything.
-BYTES_PER_CONSUMER = 96
-MAX_POPULATION_PER_REGION = 200_000_000
 
 
 class _Strict(BaseModel):
@@ -221,7 +213,7 @@ class CompetitorBehaviour(_Strict):
     """How a competitor reprices."""
 
     kind: Literal["fixed", "match", "undercut", "best_response"] = "fixed"
-    reprice_every_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    reprice_every_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 7
     undercut_share: Annotated[float, Field(ge=0.0, le=0.9)] = 0.05
     floor_markup: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     max_price_multiple: Annotated[float, Field(gt=1.0, le=100.0)] = 5.0
@@ -281,7 +273,7 @@ class Lane(_Strict):
     customs: Customs | None = None
     last_mile_days: Duration = Deterministic(dist="deterministic", value=0.0)
     promised_days: Positive
-    departure_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = 18.0
+    departure_hour: Annotated[float, Field(ge=0.0, lt=HOURS_PER_DAY)] = 18.0
     max_units_per_shipment: Annotated[int, Field(ge=1)] = 1_000_000
     cost_per_unit_base: NonNegative = 0.0
     cost_per_shipment_base: NonNegative = 0.0
@@ -386,7 +378,7 @@ class Strategies(_Strict):
 class Settings(_Strict):
     """KPI definitions."""
 
-    active_window_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    active_window_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 90
     recent_window_days: Annotated[int, Field(ge=1, le=365)] = 28
 
 
@@ -396,7 +388,7 @@ class Scenario(_Strict):
 
     name: Identifier
     description: str = ""
-    horizon_days: Annotated[int, Field(ge=1, le=3650)]
+    horizon_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)]
     seed: Annotated[int, Field(ge=0, lt=2**63)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     regions: Annotated[list[Region], Field(min_length=1, max_length=64)]
@@ -422,136 +414,11 @@ class Scenario(_Strict):
         return sum(r.population for r in self.regions)
 
 
-def format_path(loc: Iterable[int | str]) -> str:
-    """Turn a pydantic location tuple into ``regions[2].fx.daily_volatility``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("exponential", "lognormal", "deterministic"):
-            continue  # discriminated-union tag, not a field the user wrote
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def memory_limit_bytes() -> int:
-    """Half the physical memory of this machine: the most a run may plan to hold."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 * 2**30
-
-
 def max_entrants(region: Region, horizon_days: int) -> int:
     """Slots needed for the market entrants of ``region`` over ``horizon_days``."""
-    return math.ceil(region.population * region.entrants_yearly_share * horizon_days / 365)
-
-
-def estimate_memory_bytes(data: Mapping[str, Any]) -> int:
-    """Estimate the memory a run needs from raw (unvalidated) scenario data."""
-    total = 0
-    horizon = data.get("horizon_days") if isinstance(data, Mapping) else None
-    years = horizon / 365 if isinstance(horizon, int) and 0 < horizon <= 3650 else 10.0
-    regions = data.get("regions") if isinstance(data, Mapping) else None
-    for region in regions if isinstance(regions, list) else []:
-        if not isinstance(region, Mapping):
-            continue
-        pop, growth = region.get("population"), region.get("entrants_yearly_share", 0.0)
-        if not isinstance(growth, int | float) or not 0 <= growth <= 5:
-            growth = 0.0
-        if isinstance(pop, int | float) and math.isfinite(pop) and pop > 0:
-            total += int(pop * (1 + growth * years)) * BYTES_PER_CONSUMER
-    return total
-
-
-def parse_scenario(
-    data: Any, source: str = "<scenario>", *, memory_limit: int | None = None
-) -> Scenario:
-    """Validate parsed YAML data into a :class:`Scenario`.
-
-    Problems are reported all at once: first every schema problem; when the schema holds,
-    every cross-reference and strategy-parameter problem. Sizes that cannot fit in memory are
-    refused from the raw numbers, before anything is allocated.
-
-    Raises:
-        ScenarioError: listing each problem with ``source``, field path and expectation.
-    """
-    if not isinstance(data, Mapping):
-        raise ScenarioError(
-            [Problem(source, "", f"expected a mapping at the top level, got {type(data).__name__}")]
-        )
-    problems: list[Problem] = []
-    limit = memory_limit_bytes() if memory_limit is None else memory_limit
-    need = estimate_memory_bytes(data)
-    if need > limit:
-        problems.append(
-            Problem(
-                source,
-                "regions[*].population",
-                f"the populations need about {need / 2**30:.1f} GiB "
-                f"({BYTES_PER_CONSUMER} bytes per consumer), more than the "
-                f"{limit / 2**30:.1f} GiB allowed on this machine",
-            )
-        )
-    for i, region in enumerate(data.get("regions") or []):
-        pop = region.get("population") if isinstance(region, Mapping) else None
-        if isinstance(pop, int) and pop > MAX_POPULATION_PER_REGION:
-            problems.append(
-                Problem(
-                    source,
-                    f"regions[{i}].population",
-                    f"at most {MAX_POPULATION_PER_REGION:,} consumers per region, got {pop:,}",
-                )
-            )
-    if problems:
-        raise ScenarioError(problems)
-    try:
-        scenario = Scenario.model_validate(dict(data))
-    except ValidationError as exc:
-        raise ScenarioError(validation_problems(source, exc)) from None
-    problems = check_references(scenario, source)
-    if problems:
-        raise ScenarioError(problems)
-    return scenario
-
-
-def validation_problems(source: str, exc: ValidationError, prefix: str = "") -> list[Problem]:
-    """Every pydantic error of ``exc`` as a :class:`Problem` with its field path."""
-    out = []
-    for e in exc.errors():
-        sub = format_path(_split_field(e)[0])
-        path = f"{prefix}.{sub}" if prefix and sub else prefix or sub
-        out.append(Problem(source, path, _message(e)))
-    return out
-
-
-def _split_field(error: Mapping[str, Any]) -> tuple[tuple[Any, ...], str]:
-    """Location and message; an object-level check names its field as ``@field: message``."""
-    loc = tuple(error["loc"])
-    msg = str(error["msg"])
-    if error.get("type") == "value_error":
-        msg = msg.removeprefix("Value error, ")
-        if msg.startswith("@") and ": " in msg:
-            field, msg = msg[1:].split(": ", 1)
-            loc = (*loc, *field.split("."))
-    return loc, msg
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    msg = _split_field(error)[1]
-    if error.get("type") == "value_error" and isinstance(error.get("input"), Mapping | list):
-        return msg  # the whole object would only repeat the file
-    if error.get("type") == "extra_forbidden":
-        return "unknown field (not part of the scenario format)"
-    if error.get("type") == "missing":
-        return "required field is missing"
-    if "input" in error and error.get("type") not in ("missing",):
-        shown = repr(error["input"])
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return f"{msg}; got {shown}"
-    return msg
+    return math.ceil(
+        region.population * region.entrants_yearly_share * horizon_days / DAYS_PER_YEAR
+    )
 
 
 def _unique(values: Iterable[str], what: str) -> None:
@@ -560,127 +427,6 @@ def _unique(values: Iterable[str], what: str) -> None:
         if v in seen:
             raise ValueError(f"duplicate {what} {v!r}")
         seen.add(v)
-
-
-def check_references(scenario: Scenario, source: str) -> list[Problem]:
-    """Cross-field checks: ids unique and every reference pointing at something that exists."""
-    problems: list[Problem] = []
-
-    def bad(path: str, message: str) -> None:
-        problems.append(Problem(source, path, message))
-
-    def dupes(items: list[str], path: str, what: str) -> None:
-        seen: set[str] = set()
-        for i, v in enumerate(items):
-            if v in seen:
-                bad(f"{path}[{i}].id", f"duplicate {what} id {v!r}")
-            seen.add(v)
-
-    region_ids = [r.id for r in scenario.regions]
-    product_ids = [p.id for p in scenario.products]
-    warehouse_ids = [w.id for w in scenario.firm.warehouses]
-    lane_ids = [lane.id for lane in scenario.lanes]
-    categories = scenario.categories
-    dupes(region_ids, "regions", "region")
-    dupes(product_ids, "products", "product")
-    dupes([c.id for c in scenario.competitors], "competitors", "competitor")
-    dupes(lane_ids, "lanes", "lane")
-    dupes(warehouse_ids, "firm.warehouses", "warehouse")
-
-    for i, region in enumerate(scenario.regions):
-        for cat in region.category_shares or {}:
-            if cat not in categories:
-                bad(f"regions[{i}].category_shares.{cat}", f"unknown category; known: {categories}")
-    for ci, comp in enumerate(scenario.competitors):
-        for oi, offer in enumerate(comp.offers):
-            path = f"competitors[{ci}].offers[{oi}]"
-            if offer.region not in region_ids:
-                bad(f"{path}.region", f"unknown region {offer.region!r}; known: {region_ids}")
-            if offer.category not in categories:
-                bad(f"{path}.category", f"unknown category {offer.category!r}; known: {categories}")
-            if comp.behaviour.kind == "best_response" and offer.cost_local <= 0:
-                bad(f"{path}.cost_local", "best_response pricing needs a positive cost_local")
-
-    home = [w.id for w in scenario.firm.warehouses if w.region is None]
-    if not home:
-        bad("firm.warehouses", "at least one home warehouse (no `region`) is required")
-    for wi, wh in enumerate(scenario.firm.warehouses):
-        if wh.region is not None and wh.region not in region_ids:
-            bad(
-                f"firm.warehouses[{wi}].region",
-                f"unknown region {wh.region!r}; known: {region_ids}",
-            )
-        if wh.replenish_from != "supplier":
-            if wh.replenish_from not in warehouse_ids or wh.replenish_from == wh.id:
-                bad(
-                    f"firm.warehouses[{wi}].replenish_from",
-                    f"expected 'supplier' or another warehouse id {warehouse_ids}, "
-                    f"got {wh.replenish_from!r}",
-                )
-            elif not any(
-                lane.origin == wh.replenish_from
-                and lane.destination == wh.region
-                and lane.carries == "stock"
-                for lane in scenario.lanes
-            ):
-                bad(
-                    f"firm.warehouses[{wi}].replenish_from",
-                    f"no lane carrying stock from {wh.replenish_from!r} to region {wh.region!r}",
-                )
-    for li, lane in enumerate(scenario.lanes):
-        if lane.origin not in warehouse_ids:
-            bad(f"lanes[{li}].origin", f"unknown warehouse {lane.origin!r}; known: {warehouse_ids}")
-        if lane.destination not in region_ids:
-            bad(
-                f"lanes[{li}].destination",
-                f"unknown region {lane.destination!r}; known: {region_ids}",
-            )
-        for di, d in enumerate(lane.disruptions):
-            if d.start_day >= scenario.horizon_days:
-                bad(f"lanes[{li}].disruptions[{di}].start_day", "starts after the horizon")
-    for ri, rule in enumerate(scenario.firm.inventory_policy):
-        if rule.warehouse not in warehouse_ids:
-            bad(
-                f"firm.inventory_policy[{ri}].warehouse",
-                f"unknown warehouse {rule.warehouse!r}; known: {warehouse_ids}",
-            )
-        if rule.product is not None and rule.product not in product_ids:
-            bad(f"firm.inventory_policy[{ri}].product", f"unknown product {rule.product!r}")
-    for region_id, budget in scenario.firm.marketing_budget_monthly_base.items():
-        path = f"firm.marketing_budget_monthly_base.{region_id}"
-        if region_id not in region_ids:
-            bad(path, f"unknown region; known: {region_ids}")
-        if isinstance(budget, list) and len(budget) != 12:
-            bad(path, f"expected one number or 12 monthly numbers, got {len(budget)}")
-    lanes_by_id = {lane.id: lane for lane in scenario.lanes}
-    for region_id in scenario.firm.entry_day_by_region:
-        if region_id not in region_ids:
-            bad(f"firm.entry_day_by_region.{region_id}", f"unknown region; known: {region_ids}")
-    for region_id, lane_id in scenario.firm.fulfilment.items():
-        path = f"firm.fulfilment.{region_id}"
-        if region_id not in region_ids:
-            bad(path, f"unknown region; known: {region_ids}")
-        elif lane_id not in lanes_by_id:
-            bad(path, f"unknown lane {lane_id!r}; known: {lane_ids}")
-        elif (
-            lanes_by_id[lane_id].destination != region_id
-            or lanes_by_id[lane_id].carries != "orders"
-        ):
-            bad(path, f"lane {lane_id!r} does not carry orders to region {region_id!r}")
-    for method in scenario.firm.supported_payment_methods:
-        if method not in scenario.firm.payment_fee_rate:
-            bad("firm.supported_payment_methods", f"no payment_fee_rate for {method!r}")
-    if not problems:
-        for region in scenario.regions:
-            if outbound_lane(scenario, region.id) is None:
-                ri = region_ids.index(region.id)
-                bad(
-                    f"regions[{ri}]",
-                    f"no lane carries orders from a home warehouse to {region.id!r} "
-                    f"(add one, or name it in firm.fulfilment.{region.id})",
-                )
-    problems.extend(_check_strategies(scenario, source))
-    return problems
 
 
 def outbound_lane(scenario: Scenario, region_id: str) -> Lane | None:
@@ -714,26 +460,3 @@ def local_lane(scenario: Scenario, region_id: str) -> Lane | None:
             ):
                 return lane
     return None
-
-
-def strategy_problems(source: str, prefix: str, holder: Any, context: Any) -> list[Problem]:
-    """Check the strategy choices an object holds per kind (``holder.pricing`` ...; ``None``
-    means "not set") against the registry; paths are ``{prefix}.{kind}.params.x``."""
-    from strategies.registry import StrategyError, validate_choice
-
-    problems: list[Problem] = []
-    for kind in ("pricing", "selection", "retention", "localization"):
-        choice: StrategyChoice | None = getattr(holder, kind)
-        if choice is None:
-            continue
-        try:
-            validate_choice(kind, choice.name, choice.params, context)
-        except StrategyError as exc:
-            for path, message in exc.problems:
-                full = f"{prefix}.{kind}" + (f".{path}" if path else "")
-                problems.append(Problem(source, full, message))
-    return problems
-
-
-def _check_strategies(scenario: Scenario, source: str) -> list[Problem]:
-    return strategy_problems(source, "strategies", scenario.strategies, scenario)

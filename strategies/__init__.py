@@ -1,24 +1,32 @@
-"""Pluggable strategy modules: pricing, selection, retention and localization."""
+"""Pluggable strategy modules: pricing, selection, retention and localization.
 
-from strategies.base import (
+The public face of the package: the strategy bases and registry, plus the contract types
+(`sim.contract`) a strategy decides from and returns.
+"""
+
+from __future__ import annotations
+
+from sim.contract import (
     CustomerView,
     LocalizationChoice,
     LocalizationDecision,
-    LocalizationStrategy,
     MarketView,
-    Param,
     PricingDecision,
-    PricingStrategy,
     RegionView,
     RetentionAction,
     RetentionDecision,
-    RetentionStrategy,
     SelectionDecision,
+)
+from sim.errors import StrategyError
+from strategies.base import (
+    LocalizationStrategy,
+    PricingStrategy,
+    RetentionStrategy,
     SelectionStrategy,
     Strategy,
-    StrategyError,
 )
-from strategies.registry import create, get, names, register
+from strategies.params import Param
+from strategies.registry import build_strategies, create, get, names, register
 
 __all__ = [
     "CustomerView",
@@ -37,6 +45,7 @@ __all__ = [
     "SelectionStrategy",
     "Strategy",
     "StrategyError",
+    "build_strategies",
     "create",
     "get",
     "names",

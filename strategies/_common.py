@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from strategies.base import MarketView, Param, RegionView
+from sim.contract import MarketView, RegionView
+from sim.prices import landed_price_local, list_price_local
+from strategies.params import Param
 
 FX_PASS_THROUGH = Param(
     "fx_pass_through",
@@ -40,28 +42,24 @@ def is_cross_border(region: RegionView) -> bool:
     return not (region.localization.local_warehouse and region.has_local_warehouse_option)
 
 
+def _tax(region: RegionView) -> dict[str, Any]:
+    return {
+        "vat_rate": region.vat_rate,
+        "duty_rate": region.duty_rate,
+        "de_minimis_local": region.de_minimis_local,
+        "cross_border": is_cross_border(region),
+    }
+
+
 def consumer_price(region: RegionView, list_local: np.ndarray) -> np.ndarray:
-    """Landed consumer price of our list prices: duty above de minimis (cross-border) and VAT."""
-    p = np.asarray(list_local, dtype=float)
-    duty = 0.0
-    if is_cross_border(region):
-        duty = np.where(p > region.de_minimis_local, region.duty_rate, 0.0)
-    return p * (1.0 + duty) * (1.0 + region.vat_rate)
+    """Landed consumer price of our list prices (see :func:`sim.prices.landed_price_local`)."""
+    return landed_price_local(list_local, **_tax(region))
 
 
 def list_price_for(region: RegionView, consumer_local: np.ndarray) -> np.ndarray:
-    """The list price whose landed consumer price is ``consumer_local`` (inverse of
-    :func:`consumer_price`; in the gap the de-minimis jump creates, the threshold itself)."""
-    c = np.asarray(consumer_local, dtype=float)
-    no_duty = c / (1.0 + region.vat_rate)
-    if not is_cross_border(region) or region.duty_rate == 0.0:
-        return no_duty
-    with_duty = no_duty / (1.0 + region.duty_rate)
-    return np.where(
-        no_duty <= region.de_minimis_local,
-        no_duty,
-        np.maximum(with_duty, np.minimum(no_duty, region.de_minimis_local)),
-    )
+    """The list price whose landed consumer price is ``consumer_local`` (see
+    :func:`sim.prices.list_price_local`)."""
+    return list_price_local(consumer_local, **_tax(region))
 
 
 # ----------------------------------------------------------------------------- products

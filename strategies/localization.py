@@ -12,14 +12,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sim.scenario import PAYMENT_METHODS, local_lane
-from strategies.base import (
+from sim.contract import (
+    PAYMENT_METHODS,
     LocalizationChoice,
     LocalizationDecision,
-    LocalizationStrategy,
     MarketView,
-    Param,
+    StrategyContext,
 )
+from strategies.base import LocalizationStrategy
+from strategies.params import Param
 from strategies.registry import register
 
 
@@ -89,9 +90,9 @@ class Invest(LocalizationStrategy):
     )
 
     @classmethod
-    def check(cls, values: Mapping[str, Any], context: Any) -> list[tuple[str, str]]:
+    def check(cls, values: Mapping[str, Any], context: StrategyContext) -> list[tuple[str, str]]:
         """Regions must exist; an explicit local warehouse needs a local lane in the region."""
-        ids = [r.id for r in context.regions]
+        ids = list(context.region_ids)
         problems = []
         for i, rid in enumerate(values["regions"]):
             if rid not in ids:
@@ -99,7 +100,7 @@ class Invest(LocalizationStrategy):
         for rid, levers in values["per_region"].items():
             if rid not in ids:
                 problems.append((f"params.per_region.{rid}", f"unknown region; known: {ids}"))
-            elif levers.get("local_warehouse") and local_lane(context, rid) is None:
+            elif levers.get("local_warehouse") and rid not in context.local_warehouse_regions:
                 problems.append(
                     (
                         f"params.per_region.{rid}.local_warehouse",

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sim.contract import MarketView, PricingDecision, RegionView
 from strategies._common import (
     FX_PASS_THROUGH,
     RunState,
@@ -21,7 +22,8 @@ from strategies._common import (
     is_cross_border,
     list_price_for,
 )
-from strategies.base import MarketView, Param, PricingDecision, PricingStrategy, RegionView
+from strategies.base import PricingStrategy
+from strategies.params import Param
 from strategies.registry import register
 
 

@@ -7,7 +7,12 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-from strategies.base import BASE_BY_KIND, KINDS, Strategy, StrategyError, resolve_params
+from sim.contract import KINDS
+from sim.errors import Problem, StrategyError
+from sim.scenario import Scenario, Strategies
+from sim.validation import strategy_context
+from strategies.base import BASE_BY_KIND, Strategy
+from strategies.params import resolve_params
 
 ENTRY_POINT_GROUP = "marketsim.strategies"
 _BUILTIN_MODULES = (
@@ -70,11 +75,17 @@ def create(kind: str, name: str, params: Mapping[str, Any] | None = None) -> Str
     return get(kind, name)(**dict(params or {}))
 
 
-def validate_choice(kind: str, name: str, params: Mapping[str, Any], context: Any = None) -> None:
-    """Check a scenario's strategy entry; raise ``StrategyError`` with field paths."""
+def validate_choice(
+    kind: str, name: str, params: Mapping[str, Any], context: Scenario | None = None
+) -> None:
+    """Check a scenario's strategy entry; raise ``StrategyError`` with field paths.
+
+    With a scenario (``context``), the strategy's ``check`` also runs against its facts
+    (:func:`sim.validation.strategy_context`).
+    """
     cls = get(kind, name)
     values = resolve_params(cls, params)
-    problems = cls.check(values, context) if context is not None else []
+    problems = cls.check(values, strategy_context(context)) if context is not None else []
     if problems:
         raise StrategyError(problems)
 
@@ -83,3 +94,33 @@ def all_strategies() -> dict[str, dict[str, type[Strategy]]]:
     """Every registered strategy, by kind then name (sorted)."""
     _load()
     return {kind: dict(sorted(_REGISTRY[kind].items())) for kind in KINDS}
+
+
+def strategy_problems(source: str, prefix: str, holder: Any, context: Any) -> list[Problem]:
+    """Check the strategy choices an object holds per kind (``holder.pricing`` ...; ``None``
+    means "not set") against the registry; paths are ``{prefix}.{kind}.params.x``."""
+    problems: list[Problem] = []
+    for kind in KINDS:
+        choice = getattr(holder, kind)
+        if choice is None:
+            continue
+        try:
+            validate_choice(kind, choice.name, choice.params, context)
+        except StrategyError as exc:
+            for path, message in exc.problems:
+                full = f"{prefix}.{kind}" + (f".{path}" if path else "")
+                problems.append(Problem(source, full, message))
+    return problems
+
+
+def scenario_strategy_problems(scenario: Scenario, source: str) -> list[Problem]:
+    """The strategy checker handed to :func:`sim.validation.parse_scenario`."""
+    return strategy_problems(source, "strategies", scenario.strategies, scenario)
+
+
+def build_strategies(choices: Strategies) -> dict[str, Strategy]:
+    """Fresh strategy instances, one per kind, from a scenario's strategy choices."""
+    return {
+        kind: create(kind, getattr(choices, kind).name, getattr(choices, kind).params)
+        for kind in KINDS
+    }

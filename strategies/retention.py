@@ -13,15 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sim.contract import CustomerView, MarketView, RetentionAction, RetentionDecision
 from strategies._common import RunState
-from strategies.base import (
-    CustomerView,
-    MarketView,
-    Param,
-    RetentionAction,
-    RetentionDecision,
-    RetentionStrategy,
-)
+from strategies.base import RetentionStrategy
+from strategies.params import Param
 from strategies.registry import register
 
 

@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sim.contract import MarketView, RegionView, SelectionDecision, StrategyContext
+from sim.errors import StrategyError
 from strategies._common import (
     RunState,
     category_of,
@@ -15,14 +17,8 @@ from strategies._common import (
     list_price_for,
     taboo_mask,
 )
-from strategies.base import (
-    MarketView,
-    Param,
-    RegionView,
-    SelectionDecision,
-    SelectionStrategy,
-    StrategyError,
-)
+from strategies.base import SelectionStrategy
+from strategies.params import Param
 from strategies.registry import create, get, register
 
 _EPS = 1e-3
@@ -203,7 +199,7 @@ class StopLoss(SelectionStrategy):
         return []
 
     @classmethod
-    def check(cls, values: Mapping[str, Any], context: Any) -> list[tuple[str, str]]:
+    def check(cls, values: Mapping[str, Any], context: StrategyContext) -> list[tuple[str, str]]:
         inner = get("selection", values["choice"])
         inner_values = dict(inner(**dict(values["inner_params"])).values)
         return [(_inner_path(p), m) for p, m in inner.check(inner_values, context)]

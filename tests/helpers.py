@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sim.scenario import Scenario, parse_scenario
+from sim.model import MarketModel
+from sim.scenario import Scenario
+from sim.validation import parse_scenario
+from strategies import testing
+from strategies.base import Strategy
+from strategies.registry import scenario_strategy_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_PATH = ROOT / "scenarios" / "tiny.yaml"
@@ -36,4 +41,16 @@ def make_scenario(modify: Callable[[dict[str, Any]], Any] | None = None) -> Scen
         out = modify(data)
         if isinstance(out, dict):
             data = out
-    return parse_scenario(data, "tiny.yaml (modified)")
+    return parse_scenario(data, "tiny.yaml (modified)", check_strategies=scenario_strategy_problems)
+
+
+def new_model(
+    scenario: Scenario,
+    *,
+    strategies: Mapping[str, Strategy] | None = None,
+    model_cls: type[MarketModel] = MarketModel,
+    **kwargs: Any,
+) -> MarketModel:
+    """A ``model_cls`` for ``scenario`` with its chosen strategies (``strategies`` override
+    some kinds); ``kwargs`` (seed, days, ...) go to the model."""
+    return testing.new_model(scenario, strategies, model_cls=model_cls, **kwargs)

@@ -17,10 +17,11 @@ from helpers import make_scenario
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.firm import DAYS_PER_MONTH
+from sim.calendar import DAYS_PER_MONTH
 from sim.kpis import ALL_REGIONS, COST_KPIS, FLOW_KPIS
 from sim.model import MarketModel
 from sim.orders import STATUS_LOST, STATUS_RETURNED
+from tests.helpers import new_model
 
 REL = 1e-6
 PROPERTY = settings(
@@ -93,7 +94,7 @@ class Run:
 
 
 def simulate(w: World) -> Run:
-    model = MarketModel(build(w), seed=w.seed)
+    model = new_model(build(w), seed=w.seed)
     min_on_hand = min_on_order = 0
     while model.day < model.horizon_days:
         model.step()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from helpers import make_scenario
 
-from sim.model import MarketModel
-from sim.scenario import BYTES_PER_CONSUMER, ScenarioError, estimate_memory_bytes, parse_scenario
+from sim.errors import ScenarioError
+from sim.validation import BYTES_PER_CONSUMER, estimate_memory_bytes, parse_scenario
+from tests.helpers import new_model
 
 
 def _with_entrants(share: float, days: int = 120):
@@ -19,7 +20,7 @@ def _with_entrants(share: float, days: int = 120):
 
 def test_entrants_arrive_at_the_declared_rate_and_unaware() -> None:
     sc = _with_entrants(0.73)  # 5000 x 0.73 x 120/365 = 1,200 entrants
-    model = MarketModel(sc)
+    model = new_model(sc)
     pop = model.consumers[0]
     assert pop.n == 5000 and pop.capacity == 5000 + 1200
     for _ in range(60):
@@ -34,8 +35,8 @@ def test_entrants_arrive_at_the_declared_rate_and_unaware() -> None:
 
 
 def test_entrants_raise_occasions_against_no_entrants() -> None:
-    base = MarketModel(_with_entrants(0.0)).run()
-    grown = MarketModel(_with_entrants(1.0)).run()
+    base = new_model(_with_entrants(0.0)).run()
+    grown = new_model(_with_entrants(1.0)).run()
     late = lambda f: f[(f["region"] == "XA") & (f["day"] >= 60)]["occasions"].sum()  # noqa: E731
     assert late(grown) > 1.1 * late(base)
 

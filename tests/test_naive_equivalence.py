@@ -24,16 +24,13 @@ if str(ROOT) not in sys.path:  # `benchmarks` is not an installed package
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.naive import NaiveMarketModel, poisson  # noqa: E402
-from benchmarks.run import bench_data, bench_scenario  # noqa: E402
+from benchmarks.scenario import bench_data, bench_scenario  # noqa: E402
+from sim.contract import MarketView, RetentionAction, RetentionDecision  # noqa: E402
 from sim.model import MarketModel  # noqa: E402
-from sim.scenario import parse_scenario  # noqa: E402
-from strategies.base import (  # noqa: E402
-    MarketView,
-    Param,
-    RetentionAction,
-    RetentionDecision,
-    RetentionStrategy,
-)
+from sim.validation import parse_scenario  # noqa: E402
+from strategies.base import RetentionStrategy  # noqa: E402
+from strategies.params import Param  # noqa: E402
+from tests.helpers import new_model  # noqa: E402
 
 N = 4_000
 DAYS = 90
@@ -105,11 +102,16 @@ def replications() -> dict[str, list[dict[str, float]]]:
     out: dict[str, list[dict[str, float]]] = {"vectorized": [], "naive": []}
     for seed in range(REPLICATIONS):
         out["vectorized"].append(
-            _totals(MarketModel(scenario, seed=seed, strategies={"retention": WinBack()}))
+            _totals(new_model(scenario, seed=seed, strategies={"retention": WinBack()}))
         )
         out["naive"].append(
             _totals(
-                NaiveMarketModel(scenario, seed=1000 + seed, strategies={"retention": WinBack()})
+                new_model(
+                    scenario,
+                    model_cls=NaiveMarketModel,
+                    seed=1000 + seed,
+                    strategies={"retention": WinBack()},
+                )
             )
         )
     return out
@@ -170,7 +172,7 @@ def test_poisson_by_inversion(lam: float) -> None:
 
 def test_naive_model_has_one_mesa_agent_per_consumer() -> None:
     scenario = bench_scenario(500, 10)
-    model = NaiveMarketModel(scenario, seed=1)
+    model = new_model(scenario, seed=1, model_cls=NaiveMarketModel)
     pop = model.consumers[0]
     assert len(pop.agents) == 500
     assert len(model.agents) >= 500  # consumers + firm + competitors + lanes

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from sim.model import MarketModel
-from sim.scenario import local_lane, parse_scenario
+from sim.scenario import local_lane
+from sim.validation import parse_scenario
 from strategies import create
+from tests.helpers import new_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +77,7 @@ def test_regional_warehouse_serves_the_neighbour_faster() -> None:
                 "per_region": {"XB": {"local_warehouse": on}},
             },
         )
-        model = MarketModel(sc, strategies={"localization": invest})
+        model = new_model(sc, strategies={"localization": invest})
         f = model.run()
         xb = f[f["region"] == "XB"]
         delivery[on] = xb["delivery_days_total"].sum() / xb["deliveries"].sum()

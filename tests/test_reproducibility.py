@@ -9,16 +9,15 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 from helpers import ROOT, TINY_PATH, make_scenario
 
-from sim.model import MarketModel
+from tests.helpers import new_model
 
 DAYS = 30
 
 
 def run(seed: int | np.random.SeedSequence | None = None, days: int = DAYS) -> pd.DataFrame:
-    return MarketModel(make_scenario(), seed=seed, days=days).run()
+    return new_model(make_scenario(), seed=seed, days=days).run()
 
 
 def csv_sha256(frame: pd.DataFrame) -> str:
@@ -62,20 +61,23 @@ def test_seed_sequence_seeds_work_and_differ_by_key() -> None:
 
 
 def test_stepping_equals_running() -> None:
-    model = MarketModel(make_scenario(), seed=9, days=DAYS)
+    model = new_model(make_scenario(), seed=9, days=DAYS)
     while model.day < DAYS:
         model.step()
     pd.testing.assert_frame_equal(model.kpi_frame(), run(seed=9), check_exact=True)
-    with pytest.raises(RuntimeError):
-        model.step()
+    # Mesa's convention: at the horizon the model stops running; a further step does nothing
+    assert model.running is False
+    model.step()
+    assert model.day == DAYS
+    pd.testing.assert_frame_equal(model.kpi_frame(), run(seed=9), check_exact=True)
 
 
 def test_subprocess_run_matches_in_process() -> None:
     code = (
         "import hashlib, sys\n"
         "from experiments.files import load_scenario\n"
-        "from sim.model import MarketModel\n"
-        f"frame = MarketModel(load_scenario({str(TINY_PATH)!r}), seed=42, days={DAYS}).run()\n"
+        "from tests.helpers import new_model\n"
+        f"frame = new_model(load_scenario({str(TINY_PATH)!r}), seed=42, days={DAYS}).run()\n"
         "sys.stdout.write(hashlib.sha256(frame.to_csv(index=False).encode('utf-8')).hexdigest())\n"
     )
     out = subprocess.run(

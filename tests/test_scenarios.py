@@ -16,8 +16,8 @@ from experiments.cli.main import EXIT_BAD_INPUT, main
 from experiments.files import load_scenario
 from experiments.results import totals
 from sim.kpis import ALL_REGIONS
-from sim.model import MarketModel
 from sim.scenario import Scenario, local_lane
+from tests.helpers import new_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"
@@ -124,7 +124,7 @@ def test_shipped_scenario_validates(path: Path, capsys: pytest.CaptureFixture[st
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_shipped_scenario_runs_30_days(path: Path) -> None:
-    frame = MarketModel(load_scenario(path), days=30).run()
+    frame = new_model(load_scenario(path), days=30).run()
     total = frame[frame["region"] == ALL_REGIONS]
     assert len(total) == 30
     revenue = float(total["revenue_base"].sum())
@@ -136,7 +136,7 @@ def test_shipped_scenario_runs_30_days(path: Path) -> None:
 @pytest.mark.slow
 def test_default_year_is_sensible() -> None:
     """`make demo`: a year of the default scenario gives plausible first-year numbers."""
-    frame = MarketModel(load_scenario(SCENARIO_DIR / "default.yaml")).run()
+    frame = new_model(load_scenario(SCENARIO_DIR / "default.yaml")).run()
     table = totals(frame)
     overall = table[ALL_REGIONS]
     assert overall["revenue_base"] > 0

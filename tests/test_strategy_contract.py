@@ -10,11 +10,8 @@ paths, and real entry-point discovery of a plug-in.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,22 +20,20 @@ import numpy as np
 import pytest
 
 from experiments.files import load_scenario
-from sim.model import MarketModel
-from sim.scenario import PAYMENT_METHODS, Scenario, ScenarioError, parse_scenario
-from strategies import registry
-from strategies.base import (
-    BASE_BY_KIND,
-    LocalizationChoice,
+from sim.contract import (
     LocalizationDecision,
     MarketView,
-    Param,
     PricingDecision,
-    RetentionAction,
     RetentionDecision,
     SelectionDecision,
-    Strategy,
-    StrategyError,
 )
+from sim.errors import ScenarioError, StrategyError
+from sim.scenario import Scenario
+from sim.validation import parse_scenario
+from strategies import registry, testing
+from strategies.base import BASE_BY_KIND, Strategy
+from strategies.registry import scenario_strategy_problems
+from tests.helpers import new_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -71,129 +66,27 @@ def views() -> dict[str, MarketView]:
     world run localized, with a local warehouse, so every view field is exercised)."""
     out = {}
     for key, path in (("tiny", TINY), ("world", WORLD)):
-        model = MarketModel(scenario(path), seed=3, days=60)
-        out[f"{key}@0"] = model.build_view()
-        model.run(days=30)
-        out[f"{key}@30"] = model.build_view()
+        for view in testing.views_of(scenario(path), seed=3):
+            out[f"{key}@{view.day}"] = view
     invest = registry.create(
         "localization",
         "invest",
         {"local_warehouse": True, "local_service": True, "pay_instalments": True},
     )
-    model = MarketModel(scenario(WORLD), seed=4, days=60, strategies={"localization": invest})
-    model.run(days=30)
-    out["world-localized@30"] = model.build_view()
+    (localized,) = testing.views_of(
+        scenario(WORLD), seed=4, days=(30,), overrides={"localization": invest}
+    )
+    out["world-localized@30"] = localized
     return out
 
 
-VIEW_KEYS = ["tiny@0", "tiny@30", "world@0", "world@30", "world-localized@30"]
-
-
-def iter_arrays(obj: Any, path: str = "view") -> Iterator[tuple[str, np.ndarray]]:
-    """Every numpy array reachable from a view (dataclass fields, mappings, tuples)."""
-    if isinstance(obj, np.ndarray):
-        yield path, obj
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            yield from iter_arrays(getattr(obj, f.name), f"{path}.{f.name}")
-    elif isinstance(obj, Mapping):
-        for k, v in obj.items():
-            yield from iter_arrays(v, f"{path}[{k!r}]")
-    elif isinstance(obj, tuple | list):
-        for i, v in enumerate(obj):
-            yield from iter_arrays(v, f"{path}[{i}]")
-
-
-def snapshot(view: MarketView) -> dict[str, Any]:
-    """Deep copies of every array and of the non-array fields of a view."""
-    arrays = {p: a.copy() for p, a in iter_arrays(view)}
-    scalars = {}
-    for rid, r in view.regions.items():
-        for f in dataclasses.fields(r):
-            v = getattr(r, f.name)
-            if not isinstance(v, np.ndarray) and f.name != "customers":
-                scalars[f"{rid}.{f.name}"] = copy.deepcopy(v)
-    return {"arrays": arrays, "scalars": scalars, "day": view.day}
+def run_contract(kind: str, cls: type[Strategy]) -> None:
+    """The per-view contract (``strategies.testing.check_decisions``) on the shared views."""
+    assert cls.kind == kind
+    testing.check_decisions(cls, views())
 
 
 # --------------------------------------------------------------------------- contract
-def assert_valid(kind: str, decision: Any, view: MarketView, who: str) -> None:
-    """The decision is of the right type, shape and range for every region of ``view``."""
-    assert isinstance(decision, DECISION_TYPE[kind]), f"{who}: got {type(decision).__name__}"
-    n = len(view.product_ids)
-    regions = set(view.regions)
-    if kind == "pricing":
-        assert set(decision.prices_local) == regions, f"{who}: prices for {decision.prices_local}"
-        for rid, prices in decision.prices_local.items():
-            arr = np.asarray(prices)
-            assert arr.shape == (n,), f"{who}: {rid} prices shape {arr.shape}"
-            assert np.issubdtype(arr.dtype, np.number), f"{who}: {rid} prices dtype {arr.dtype}"
-            assert np.all(np.isfinite(arr)) and np.all(arr > 0), f"{who}: {rid} prices {arr}"
-    elif kind == "selection":
-        assert set(decision.listed) == regions, f"{who}: listings for {set(decision.listed)}"
-        for rid, listed in decision.listed.items():
-            arr = np.asarray(listed)
-            assert arr.shape == (n,), f"{who}: {rid} listing shape {arr.shape}"
-            assert arr.dtype == np.bool_, f"{who}: {rid} listing dtype {arr.dtype} is not bool"
-    elif kind == "retention":
-        assert isinstance(decision.actions, tuple), f"{who}: actions must be a tuple"
-        for action in decision.actions:
-            assert isinstance(action, RetentionAction), f"{who}: {action!r}"
-            assert action.region_id in regions, f"{who}: unknown region {action.region_id}"
-            ids = np.asarray(action.customer_ids)
-            assert ids.ndim == 1 and np.issubdtype(ids.dtype, np.integer), f"{who}: ids {ids}"
-            known = np.asarray(view.regions[action.region_id].customers.customer_ids)
-            assert np.isin(ids, known).all(), f"{who}: {action.action} targets non-customers"
-            assert np.isfinite(action.cost_per_customer_base)
-            assert action.cost_per_customer_base >= 0, f"{who}: negative cost"
-            assert 0 <= action.dropout_multiplier < np.inf, f"{who}: dropout multiplier"
-            assert 0 < action.rate_multiplier < np.inf, f"{who}: rate multiplier"
-            assert np.isfinite(action.utility_bonus), f"{who}: utility bonus"
-            assert 0 <= action.rebate_share < 1, f"{who}: rebate share"
-            assert int(action.duration_days) >= 1, f"{who}: duration"
-    else:
-        assert set(decision.choices) <= regions, f"{who}: choices for {set(decision.choices)}"
-        for rid, choice in decision.choices.items():
-            assert isinstance(choice, LocalizationChoice), f"{who}: {rid} {choice!r}"
-            assert set(choice.payment_methods) <= set(PAYMENT_METHODS), f"{who}: {choice}"
-            assert choice.payment_methods, f"{who}: {rid} accepts no payment method"
-            if choice.local_warehouse:
-                assert view.regions[rid].has_local_warehouse_option, f"{who}: {rid} warehouse"
-
-
-def comparable(decision: Any) -> Any:
-    """A decision as nested plain Python data, for equality checks."""
-    if isinstance(decision, np.ndarray):
-        return decision.tolist()
-    if dataclasses.is_dataclass(decision) and not isinstance(decision, type):
-        return {f.name: comparable(getattr(decision, f.name)) for f in dataclasses.fields(decision)}
-    if isinstance(decision, Mapping):
-        return {k: comparable(v) for k, v in sorted(decision.items())}
-    if isinstance(decision, tuple | list):
-        return [comparable(v) for v in decision]
-    if isinstance(decision, frozenset | set):
-        return sorted(decision)
-    return decision
-
-
-def run_contract(kind: str, cls: type[Strategy]) -> None:
-    """The whole per-view contract for one strategy class (also used for plug-ins)."""
-    for key in VIEW_KEYS:
-        view = views()[key]
-        who = f"{kind}:{cls.name} on {key}"
-        before = snapshot(view)
-        for path, arr in iter_arrays(view):
-            assert not arr.flags.writeable, f"{path} of the view is writeable"
-        first = cls().decide(view, np.random.default_rng(2024))
-        second = cls().decide(view, np.random.default_rng(2024))
-        assert_valid(kind, first, view, who)
-        assert comparable(first) == comparable(second), f"{who}: not deterministic"
-        after = snapshot(view)
-        assert after["day"] == before["day"] and after["scalars"] == before["scalars"], who
-        for path, arr in before["arrays"].items():
-            assert np.array_equal(arr, after["arrays"][path], equal_nan=True), f"{who}: {path}"
-
-
 @pytest.mark.parametrize(("kind", "name", "cls"), ALL, ids=IDS)
 def test_decisions_valid_deterministic_and_view_untouched(
     kind: str, name: str, cls: type[Strategy]
@@ -206,43 +99,19 @@ def test_decisions_valid_deterministic_and_view_untouched(
 @pytest.mark.parametrize(("kind", "name", "cls"), ALL, ids=IDS)
 @pytest.mark.parametrize("path", [TINY, WORLD], ids=["tiny", "world"])
 def test_fresh_scenario_runs_60_days(kind: str, name: str, cls: type[Strategy], path: Path) -> None:
-    model = MarketModel(scenario(path), seed=5, days=60, strategies={kind: cls()})
-    frame = model.run()
-    assert model.day == 60
-    assert len(frame) == 60 * (len(model.region_ids) + 1)
-    total = frame[frame.region == "ALL"]
-    assert np.isfinite(total["revenue_base"]).all() and total["units"].sum() > 0
-    assert (total["retention_base"] >= 0).all() and (total["localization_base"] >= 0).all()
+    testing.check_runs(cls, scenario(path), days=60, seed=5)
 
 
 def test_a_reused_instance_starts_each_run_afresh() -> None:
     """Stateful strategies reset when a new run starts (same result as a fresh instance)."""
-    for kind, name, cls in ALL:
-        reused = cls()
-        results = []
-        for _ in range(2):
-            model = MarketModel(scenario(WORLD), seed=6, days=36, strategies={kind: reused})
-            results.append(model.run()["net_profit_base"].to_numpy())
-        fresh = MarketModel(scenario(WORLD), seed=6, days=36, strategies={kind: cls()}).run()
-        assert np.allclose(results[0], results[1]), f"{kind}:{name} leaks state between runs"
-        assert np.allclose(results[0], fresh["net_profit_base"]), f"{kind}:{name}"
+    for _, _, cls in ALL:
+        testing.check_fresh_each_run(cls, scenario(WORLD), days=36, seed=6)
 
 
 # --------------------------------------------------------------------------- declarations
 @pytest.mark.parametrize(("kind", "name", "cls"), ALL, ids=IDS)
 def test_param_declarations(kind: str, name: str, cls: type[Strategy]) -> None:
-    assert (cls.__doc__ or "").strip(), f"{kind}:{name} needs a docstring stating its rule"
-    names = [p.name for p in cls.params]
-    assert len(names) == len(set(names)), f"duplicate parameters in {kind}:{name}"
-    for p in cls.params:
-        assert isinstance(p, Param)
-        assert p.validate(p.default) == p.validate(p.default)  # default is valid
-        if p.type in ("float", "int"):
-            assert p.low <= p.default <= p.high, f"{name}.{p.name} default out of bounds"
-            assert np.isfinite([p.low, p.high]).all(), f"{name}.{p.name} needs finite bounds"
-            assert p.tunable
-        assert p.describe()
-    cls()  # defaults construct
+    testing.check_declarations(cls)
 
 
 def test_unknown_name_lists_valid_names() -> None:
@@ -254,7 +123,11 @@ def test_unknown_name_lists_valid_names() -> None:
     with pytest.raises(StrategyError, match="valid kinds"):
         registry.names("marketing")
     with pytest.raises(ScenarioError) as serr:
-        parse_scenario(_tiny_with({"selection": {"name": "best_guess"}}), "t.yaml")
+        parse_scenario(
+            _tiny_with({"selection": {"name": "best_guess"}}),
+            "t.yaml",
+            check_strategies=scenario_strategy_problems,
+        )
     paths = [p.path for p in serr.value.problems]
     assert paths == ["strategies.selection.name"]
     assert "three_factor" in str(serr.value)
@@ -297,7 +170,11 @@ def test_bad_parameters_name_the_field(
     assert path in [p for p, _ in err.value.problems], err.value.problems
     # the scenario schema reports the same problem under the strategy's path
     with pytest.raises(ScenarioError) as serr:
-        parse_scenario(_tiny_with({kind: {"name": name, "params": params}}), "t.yaml")
+        parse_scenario(
+            _tiny_with({kind: {"name": name, "params": params}}),
+            "t.yaml",
+            check_strategies=scenario_strategy_problems,
+        )
     assert f"strategies.{kind}.{path}" in [p.path for p in serr.value.problems]
 
 
@@ -311,7 +188,9 @@ def test_scenario_cross_checks_of_invest() -> None:
         },
     }
     with pytest.raises(ScenarioError) as err:
-        parse_scenario(_tiny_with({"localization": bad}), "t.yaml")
+        parse_scenario(
+            _tiny_with({"localization": bad}), "t.yaml", check_strategies=scenario_strategy_problems
+        )
     got = {p.path: p.message for p in err.value.problems}
     base = "strategies.localization.params"
     assert set(got) == {
@@ -323,7 +202,7 @@ def test_scenario_cross_checks_of_invest() -> None:
     ok = {"name": "invest", "params": {"per_region": {"BR": {"local_warehouse": True}}}}
     data = _world_data()
     data["strategies"]["localization"] = ok
-    parse_scenario(data, "world.yaml")
+    parse_scenario(data, "world.yaml", check_strategies=scenario_strategy_problems)
 
 
 def test_mapping_param_describes_and_is_not_tunable() -> None:
@@ -366,7 +245,7 @@ def test_entry_point_plugin_is_discovered(tmp_path: Path, monkeypatch: pytest.Mo
         assert cls.__module__ == "marketsim_example_plugin"
         run_contract("pricing", cls)
         strategy = registry.create("pricing", "my_pricing", {"markup": 0.8, "ending": 0.49})
-        model = MarketModel(scenario(TINY), seed=1, days=60, strategies={"pricing": strategy})
+        model = new_model(scenario(TINY), seed=1, days=60, strategies={"pricing": strategy})
         model.run(days=15)
         cents = np.round(model.firm.price_local % 1.0, 6)
         assert np.all(cents == 0.49), cents

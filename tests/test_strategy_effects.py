@@ -21,11 +21,11 @@ from scipy import stats
 
 from experiments.files import load_scenario
 from experiments.results import totals
-from sim.model import MarketModel
+from sim.contract import MarketView, SelectionDecision
 from sim.scenario import Scenario
 from strategies import registry
-from strategies.base import MarketView, SelectionDecision
 from strategies.selection import StopLoss, ThreeFactor
+from tests.helpers import new_model
 
 ROOT = Path(__file__).resolve().parent.parent
 PATHS = {
@@ -54,7 +54,7 @@ def arm(**choices: tuple[str, dict[str, Any]]) -> Arm:
 def run(key: str, strategies: Arm, seed: int, k: int, days: int) -> dict[str, dict[str, float]]:
     """KPI totals per region (and ALL) of replication ``k`` of one arm."""
     chosen = {kind: registry.create(kind, name, json.loads(p)) for kind, name, p in strategies}
-    model = MarketModel(
+    model = new_model(
         scenario(key),
         seed=np.random.SeedSequence([seed, 0, k]),
         days=days,
@@ -195,7 +195,7 @@ def test_three_factor_never_lists_a_taboo_product(params: dict[str, Any]) -> Non
     assert any(tags[p] & taboo["AE"] for p in tags), "the world needs a taboo product in AE"
     for k in range(3):
         strategy = RecordingThreeFactor(**params)
-        model = MarketModel(
+        model = new_model(
             sc,
             seed=np.random.SeedSequence([104, 0, k]),
             days=60,
@@ -222,7 +222,7 @@ def test_stop_loss_delists_a_product_that_does_not_sell() -> None:
         strategy = RecordingStopLoss(
             choice="top_margin", inner_params={"k": 2}, review_days=review, min_views=50
         )
-        model = MarketModel(
+        model = new_model(
             sc,
             seed=np.random.SeedSequence([105, 0, k]),
             days=70,

@@ -16,7 +16,7 @@ from scipy.special import hyp2f1
 
 from sim.choice import logit_shares, sample_choices
 from sim.diffusion import bass_cdf
-from sim.model import MarketModel
+from tests.helpers import new_model
 
 
 def region_rows(frame, region: str = "XA"):
@@ -94,11 +94,11 @@ def test_model_choice_counts_match_logit_shares() -> None:
     """Full model, one segment (cv = 0), everyone aware, one fixed competitor, infinite stock,
     no loyalty term: counts of (our mug, our lamp, competitor, outside) over ~300k occasions
     each within 3 SE of the closed-form logit shares computed from the scenario (utilities as
-    in ``MarketModel._offers`` + ``RegionalConsumers._occasion_round``: landed price with duty
+    in ``Observer.offers`` + ``RegionalConsumers._occasion_round``: landed price with duty
     above de minimis and VAT, over the reference FX; machine-translation constant; promised
     delivery days)."""
     sc = make_scenario(_logit_world)
-    model = MarketModel(sc, seed=11)
+    model = new_model(sc, seed=11)
     prices = []
     while model.day < model.horizon_days:
         model.step()
@@ -182,7 +182,7 @@ def test_awareness_follows_bass_closed_form() -> None:
         d["horizon_days"] = 121
 
     sc = make_scenario(world)
-    model = MarketModel(sc, seed=3)
+    model = new_model(sc, seed=3)
     frame = region_rows(model.run())
     assert frame["customers"].max() == 0 and frame["marketing_base"].sum() == 0
     t = frame["day"].to_numpy() + 1.0
@@ -240,7 +240,7 @@ def test_occasions_follow_bgnbd_expected_purchases() -> None:
         d["horizon_days"] = 365
 
     sc = make_scenario(world)
-    model = MarketModel(sc, seed=5)
+    model = new_model(sc, seed=5)
     frame = region_rows(model.run())
     assert frame["customers"].max() == 0
     cum = np.cumsum(frame["occasions"].to_numpy()) / sc.regions[0].population
@@ -300,7 +300,7 @@ def test_best_response_competitors_reach_bertrand_nash() -> None:
         d["horizon_days"] = 60
 
     sc = make_scenario(world)
-    model = MarketModel(sc, seed=2)
+    model = new_model(sc, seed=2)
     frame = region_rows(model.run())
     assert frame["units"].sum() == 0 and frame["market_units"].sum() > 0
     prices = np.array([c.price_local[0] for c in model.competitors])

@@ -22,8 +22,9 @@ from experiments import tuning
 from experiments.cli.main import build_parser, main
 from experiments.executors import LocalExecutor
 from experiments.files import load_variants
-from sim.errors import StorageError, UsageError
-from sim.scenario import Scenario, ScenarioError, Strategies, parse_scenario
+from sim.errors import ScenarioError, StorageError, UsageError
+from sim.scenario import Scenario, Strategies
+from sim.validation import parse_scenario
 from strategies.registry import validate_choice
 
 

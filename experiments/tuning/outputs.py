@@ -28,7 +28,7 @@ from experiments.tuning.objectives import Objective
 from experiments.tuning.plan import TunePlan
 from experiments.tuning.storage import StorageInfo, redact
 from experiments.tuning.trials import PRUNER_STARTUP_TRIALS
-from strategies.base import KINDS
+from sim.contract import KINDS
 
 IMPORTANCE_COLUMNS = ["objective", "param", "importance"]
 MAX_PARETO_VARIANTS = 200

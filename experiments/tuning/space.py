@@ -19,9 +19,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from experiments.tuning.tunefile import TuneChoices, TuneFile, TuneKind, TuneRange
+from sim.contract import KINDS
 from sim.errors import MarketsimError, Problem, ScenarioError, StrategyError, UsageError
-from sim.scenario import Scenario, StrategyChoice, validation_problems
-from strategies.base import KINDS, Param
+from sim.scenario import Scenario, StrategyChoice
+from sim.validation import validation_problems
+from strategies.params import Param
 from strategies.registry import get as get_strategy
 from strategies.registry import validate_choice
 

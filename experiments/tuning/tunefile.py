@@ -24,9 +24,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from experiments.files import load_yaml_model
+from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Identifier
-from strategies.base import KINDS
 
 
 class _Strict(BaseModel):

@@ -6,7 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from strategies.base import MarketView, Param, PricingDecision, PricingStrategy
+from sim.contract import MarketView, PricingDecision
+from strategies.base import PricingStrategy
+from strategies.params import Param
 
 __all__ = ["MyPricing"]
 

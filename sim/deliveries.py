@@ -1,0 +1,133 @@
+"""Deliveries: orders arriving (on time or late), returned or lost; satisfaction and refunds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import keyed
+from sim.calendar import HOURS_PER_DAY
+from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_RETURNED
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+#: hour of day at which an order counts as placed (delivery times run from noon)
+ORDER_HOUR = 12.0
+
+
+class Deliveries:
+    """Orders due per day, and what happens when they arrive.
+
+    Returns are keyed by (consumer, order number) with a counter-based draw: the same order
+    of the same consumer is returned or kept in every strategy variant (see ``sim.keyed``).
+    """
+
+    def __init__(self, model: MarketModel):
+        self.model = model
+        self.return_probability = self._return_table()
+        self.returns_key = np.uint64(
+            model.streams.get("returns").integers(0, 2**63, dtype=np.int64)
+        )
+        self.completed = np.zeros(len(model.region_ids), dtype=np.int64)  # per region
+        self._due: dict[int, list[tuple[np.ndarray, ...]]] = {}
+
+    def _return_table(self) -> np.ndarray:
+        """Return probability per region and product (product rate x region tag multipliers)."""
+        sc, firm = self.model.scenario, self.model.firm
+        base = np.array([p.return_probability for p in sc.products])
+        table = np.tile(base, (len(sc.regions), 1))
+        for r, region in enumerate(sc.regions):
+            for tag, mult in region.return_multiplier_by_tag.items():
+                has = np.array([tag in tags for tags in firm.product_tags], dtype=bool)
+                table[r, has] *= mult
+        return np.minimum(table, 1.0)
+
+    def schedule(
+        self,
+        d: int,
+        ids: np.ndarray,
+        hours: np.ndarray,
+        lost: np.ndarray,
+        promised: np.ndarray,
+    ) -> None:
+        """File orders that finished travelling on day ``d`` under their delivery day."""
+        days = np.maximum(np.floor(hours / HOURS_PER_DAY).astype(np.int64), d)
+        order = np.argsort(days, kind="stable")
+        days = days[order]
+        starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+        ends = np.r_[starts[1:], len(days)]
+        for s, e in zip(starts, ends, strict=True):
+            sel = order[s:e]
+            self._due.setdefault(int(days[s]), []).append(
+                (ids[sel], hours[sel], lost[sel], promised[sel])
+            )
+
+    def process(self, d: int) -> None:
+        """Deliveries, losses and returns due today, all regions in one vectorized pass."""
+        parts = self._due.pop(d, [])
+        if not parts:
+            return
+        m = self.model
+        firm, book = m.firm, m.firm.orders
+        oid = np.concatenate([p[0] for p in parts])
+        hours = np.concatenate([p[1] for p in parts])
+        lost = np.concatenate([p[2] for p in parts])
+        promised = np.concatenate([p[3] for p in parts])
+        region = book.take("region", oid).astype(np.int64)
+        products = book.take("product", oid).astype(np.int64)
+        consumers = book.take("consumer", oid).astype(np.int64)
+        placed = book.take("day", oid).astype(float)
+        days = (hours - (HOURS_PER_DAY * placed + ORDER_HOUR)) / HOURS_PER_DAY
+        delivered = ~lost
+        late = delivered & (days > promised)
+        u = keyed.uniforms(
+            keyed.occasion_keys(self.returns_key, consumers, book.take("seq", oid)),
+            keyed.SALT_RETURN,
+        )
+        returned = delivered & (u < self.return_probability[region, products])
+        book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)
+        book.set("status", oid[returned], STATUS_RETURNED)
+        book.set("status", oid[lost], STATUS_LOST)
+        book.set("delivered_day", oid[delivered], d)
+        nr = len(m.region_ids)
+        paid = book.take("paid_base", oid).astype(float)
+
+        def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+            w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
+            return np.bincount(region, weights=w, minlength=nr)
+
+        totals = {
+            "refunds_base": per_region(returned | lost, paid),
+            "deliveries": per_region(delivered),
+            "delivery_days_total": per_region(delivered, days),
+            "on_time_deliveries": per_region(delivered & ~late),
+            "returns": per_region(returned),
+            "lost_orders": per_region(lost),
+        }
+        for name, values in totals.items():
+            firm.today[name] += values
+        self.completed += np.bincount(region, minlength=nr)
+        self._update_consumers(region, consumers, late, returned, lost)
+
+    def _update_consumers(
+        self,
+        region: np.ndarray,
+        consumers: np.ndarray,
+        late: np.ndarray,
+        returned: np.ndarray,
+        lost: np.ndarray,
+    ) -> None:
+        """Satisfaction and loyalty of the consumers whose orders completed today."""
+        m = self.model
+        lc = m.scenario.firm.localization_costs
+        for r in np.unique(region):
+            r = int(r)
+            sel = region == r
+            softening = (
+                lc.local_service_late_softening if m.firm.localization[r].local_service else 0.0
+            )
+            m.consumers[r].record_deliveries(
+                consumers[sel], late[sel], returned[sel], lost[sel], softening
+            )

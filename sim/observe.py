@@ -1,0 +1,239 @@
+"""Observation: the offers consumers see, what competitors observe and our strategies' view."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.consumers import CategoryOffers
+from sim.contract import CustomerView, MarketView, RegionView, frozen_array
+from sim.kpis import ratio
+from sim.prices import to_reference
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+    from sim.scenario import ChoiceParams, Segment
+
+
+class RecentHistory:
+    """What our firm saw over the last ``window_days`` days, per region (ring buffers)."""
+
+    def __init__(self, n_regions: int, n_products: int, window_days: int):
+        w = window_days
+        self.window_days = w
+        self.units = np.zeros((n_regions, w, n_products), dtype=np.int64)
+        self.views = np.zeros((n_regions, w, n_products), dtype=np.int64)
+        self.revenue = np.zeros((n_regions, w, n_products))
+        self.price = np.zeros((n_regions, w, n_products))
+        self.delivery = np.zeros((n_regions, w, 3))  # deliveries, days total, on time
+        self.marketing_total = np.zeros(n_regions)
+
+    def remember(
+        self,
+        day: int,
+        r: int,
+        units: np.ndarray,
+        views: np.ndarray,
+        revenue: np.ndarray,
+        price: np.ndarray,
+        delivery: tuple[float, float, float],
+    ) -> None:
+        """Store day ``day``'s observations of region ``r`` (overwriting the oldest day)."""
+        w = day % self.window_days
+        self.units[r, w] = units
+        self.views[r, w] = views
+        self.revenue[r, w] = revenue
+        self.price[r, w] = price
+        self.delivery[r, w] = delivery
+
+
+class Observer:
+    """Builds read-only observations of the model's state (nothing here changes it).
+
+    * :meth:`offers`: the offers consumers of a region see, per category;
+    * :meth:`our_min_price` ... : what a competitor can observe (see
+      :class:`sim.competitors.MarketObservation`);
+    * :meth:`market_view`: the :class:`~sim.contract.MarketView` our strategies decide from.
+    """
+
+    def __init__(self, model: MarketModel):
+        self.model = model
+        sc = model.scenario
+        self.history = RecentHistory(
+            len(sc.regions), model.firm.n_products, sc.settings.recent_window_days
+        )
+        self._customer_views: dict[tuple[int, int], CustomerView] = {}
+
+    # ------------------------------------------------------------------ consumers' offers
+    def our_offer_mask(self, r: int) -> np.ndarray:
+        """Our products on offer in region ``r``: listed and not taboo there."""
+        firm = self.model.firm
+        taboo = set(self.model.scenario.regions[r].taboo_tags)
+        ok = np.array([not (tags & taboo) for tags in firm.product_tags], dtype=bool)
+        return firm.listed[r] & ok
+
+    def offers(self, r: int) -> list[CategoryOffers]:
+        """Today's offers per category in region ``r`` (prices in reference-base units)."""
+        m = self.model
+        firm, region = m.firm, m.scenario.regions[r]
+        fx_ref = m.fx_reference[r]
+        lane = firm.serving_lane(r)
+        loc = firm.localization[r]
+        constant = region.regulation.consent_penalty
+        if region.language != m.scenario.firm.source_language and not loc.human_translation:
+            constant += region.choice.machine_translation_penalty
+        mask = self.our_offer_mask(r)
+        consumer_price = firm.consumer_price_local(r, firm.price_local[r])
+        out = []
+        for c in range(len(m.categories)):
+            ours = np.flatnonzero(mask & (firm.product_category == c))
+            cq, ce, cp, cd, cid = [], [], [], [], []
+            offset = 0
+            for comp in m.competitors:
+                sel = (comp.region == r) & (comp.category == c)
+                cid.append(offset + np.flatnonzero(sel))
+                offset += len(sel)
+                cq.append(comp.quality[sel])
+                ce.append(comp.eco_score[sel])
+                cp.append(to_reference(comp.price_local[sel], fx_ref))
+                cd.append(comp.delivery_days[sel])
+            out.append(
+                CategoryOffers(
+                    our_products=ours,
+                    our_quality=firm.quality[ours],
+                    our_eco=firm.eco_score[ours],
+                    our_price_ref=to_reference(consumer_price[ours], fx_ref),
+                    our_delivery_days=np.full(len(ours), lane.promised_days),
+                    our_constant=np.full(len(ours), -constant),
+                    comp_quality=np.concatenate(cq or [[]]),
+                    comp_eco=np.concatenate(ce or [[]]),
+                    comp_price_ref=np.concatenate(cp or [[]]),
+                    comp_delivery_days=np.concatenate(cd or [[]]),
+                    comp_ids=np.concatenate(cid or [[]]).astype(np.int64),
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ competitors' view
+    def our_min_price(self, r: int, c: int) -> float | None:
+        """Our lowest landed consumer price (local) in region ``r``, category ``c``."""
+        firm = self.model.firm
+        mask = self.our_offer_mask(r) & (firm.product_category == c)
+        if not mask.any():
+            return None
+        prices = firm.consumer_price_local(r, firm.price_local[r][mask])
+        return float(prices.min())
+
+    def segments(self, r: int) -> list[Segment]:
+        """Consumer segments of region ``r``."""
+        return self.model.scenario.regions[r].segments
+
+    def choice_params(self, r: int) -> ChoiceParams:
+        """Choice parameters (outside utility, penalties) of region ``r``."""
+        return self.model.scenario.regions[r].choice
+
+    def fx_reference(self, r: int) -> float:
+        """Reference exchange rate of region ``r`` (local per base)."""
+        return self.model.fx_reference[r]
+
+    def aware_share(self, r: int) -> float:
+        """Share of region ``r``'s consumers aware of our firm."""
+        pop = self.model.consumers[r]
+        return pop.n_aware / pop.n
+
+    def payment_supported(self, r: int) -> np.ndarray:
+        """Per payment method code: whether we accept it in region ``r``."""
+        return self.model.firm.payment_supported(r)
+
+    # ------------------------------------------------------------------ strategies' view
+    def market_view(self) -> MarketView:
+        """The read-only market view our strategies decide from (observable data only)."""
+        m = self.model
+        sc, firm = m.scenario, m.firm
+        return MarketView(
+            day=m.day,
+            horizon_days=m.horizon_days,
+            decision_interval_days=sc.strategies.decision_interval_days,
+            recent_window_days=self.history.window_days,
+            currency=sc.currency,
+            product_ids=tuple(p.id for p in sc.products),
+            product_categories=tuple(p.category for p in sc.products),
+            product_tags=tuple(firm.product_tags),
+            unit_cost_base=frozen_array(firm.unit_cost_base),
+            quality=frozen_array(firm.quality),
+            eco_score=frozen_array(firm.eco_score),
+            regions={region.id: self._region_view(r) for r, region in enumerate(sc.regions)},
+        )
+
+    def _region_view(self, r: int) -> RegionView:
+        m, h = self.model, self.history
+        d, firm, region = m.day, m.firm, m.scenario.regions[r]
+        w = h.window_days
+        order = [(d - 1 - k) % w for k in range(w)]  # newest first
+        comp_ids, comp_cats, comp_prices, comp_changes = [], [], [], []
+        for comp in m.competitors:
+            mask = comp.region == r
+            comp_ids += [comp.spec.id] * int(mask.sum())
+            comp_cats += [m.categories[c] for c in comp.category[mask]]
+            comp_prices.append(comp.price_local[mask])
+            comp_changes.append(comp.last_change_local[mask])
+        wh = firm.serving_warehouse(r)
+        deliv = h.delivery[r].sum(axis=0)
+        return RegionView(
+            region_id=region.id,
+            language=region.language,
+            taboo_tags=frozenset(region.taboo_tags),
+            fx_local_per_base=float(m.fx_local_per_base[r]),
+            fx_reference_local_per_base=float(m.fx_reference[r]),
+            vat_rate=region.tax.vat_rate,
+            duty_rate=region.tax.duty_rate,
+            de_minimis_local=region.tax.de_minimis_local,
+            has_local_warehouse_option=firm.local[r] is not None,
+            listed=frozen_array(firm.listed[r]),
+            listed_since_day=frozen_array(firm.listed_since[r]),
+            price_local=frozen_array(firm.price_local[r]),
+            landed_cost_base=frozen_array(firm.landed_cost_base(r)),
+            inventory_units=frozen_array(firm.on_hand[wh]),
+            units_sold_recent=frozen_array(h.units[r].sum(axis=0)),
+            views_recent=frozen_array(h.views[r].sum(axis=0)),
+            revenue_recent_base=frozen_array(h.revenue[r].sum(axis=0)),
+            competitor_ids=tuple(comp_ids),
+            competitor_categories=tuple(comp_cats),
+            competitor_price_local=frozen_array(np.concatenate(comp_prices or [[]])),
+            competitor_price_change_recent=frozen_array(np.concatenate(comp_changes or [[]])),
+            customers=self._customer_view(r),
+            marketing_spent_base=float(h.marketing_total[r]),
+            localization=firm.localization[r],
+            mean_delivery_days_recent=ratio(deliv[1], deliv[0]),
+            on_time_rate_recent=ratio(deliv[2], deliv[0]),
+            price_history_local=frozen_array(h.price[r][order]),
+            units_history=frozen_array(h.units[r][order]),
+            views_history=frozen_array(h.views[r][order]),
+        )
+
+    def _customer_view(self, r: int) -> CustomerView:
+        """RFM arrays of our customers in region ``r`` (cached for the day: a strategy phase
+        does not change them)."""
+        d = self.model.day
+        key = (d, r)
+        cached = self._customer_views.get(key)
+        if cached is not None:
+            return cached
+        pop = self.model.consumers[r]
+        ids = pop.customer_ids()
+        view = CustomerView(
+            customer_ids=frozen_array(ids),
+            recency_days=frozen_array(d - pop.last_day[ids].astype(np.int64)),
+            frequency=frozen_array(pop.frequency[ids]),
+            monetary_base=frozen_array(pop.monetary_base[ids]),
+            satisfaction=frozen_array(pop.satisfaction[ids]),
+            tenure_days=frozen_array(d - pop.first_day[ids].astype(np.int64)),
+        )
+        self._customer_views = {k: v for k, v in self._customer_views.items() if k[0] == d}
+        self._customer_views[key] = view
+        return view
+
+    def release_customer_views(self) -> None:
+        """Drop the cached RFM copies (until the next decision day)."""
+        self._customer_views = {}
