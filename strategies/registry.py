@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
@@ -122,5 +123,17 @@ def build_strategies(choices: Strategies) -> dict[str, Strategy]:
     """Fresh strategy instances, one per kind, from a scenario's strategy choices."""
     return {
         kind: create(kind, getattr(choices, kind).name, getattr(choices, kind).params)
+        for kind in KINDS
+    }
+
+
+def strategy_factories(choices: Strategies) -> dict[str, Callable[[], Strategy]]:
+    """Zero-argument factories, one per kind: each call builds fresh strategy instances.
+
+    Hand these to ``MarketModel(strategies=...)`` when one mapping serves several runs (as
+    in ``mesa.batch_run``), so stateful strategies never share state between runs.
+    """
+    return {
+        kind: partial(create, kind, getattr(choices, kind).name, getattr(choices, kind).params)
         for kind in KINDS
     }

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 from mesa.batchrunner import batch_run
 
-from sim.contract import KINDS
 from sim.kpis import ALL_REGIONS, KPIS
 from sim.model import MarketModel
 from strategies import registry
@@ -17,22 +14,13 @@ DAYS = 12
 SEED = 17
 
 
-def _factories(scenario):
-    """Zero-argument callables, so every run gets fresh (possibly stateful) strategies."""
-    return {
-        kind: partial(registry.create, kind, choice.name, choice.params)
-        for kind in KINDS
-        for choice in [getattr(scenario.strategies, kind)]
-    }
-
-
 def test_batch_run_returns_the_daily_all_row_kpis() -> None:
     scenario = make_scenario()
     rows = batch_run(
         MarketModel,
         parameters={
             "scenario": [scenario],  # a pydantic model is iterable: wrap single values
-            "strategies": [_factories(scenario)],
+            "strategies": [registry.strategy_factories(scenario.strategies)],
             "seed": SEED,
             "days": DAYS,
         },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import re
@@ -15,7 +14,6 @@ import pytest
 from optuna.distributions import distribution_to_json
 
 from experiments.cli import main
-from experiments.cli.report import add_parser
 from experiments.outputs import objective_columns, outputs_of, trials_table
 from experiments.report import REPORT_DIR, REPORT_FILE, write_report
 from tests.helpers import TINY_PATH
@@ -316,10 +314,7 @@ def test_entry_report(tmp_path: Path) -> None:
 
 
 def _report_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="marketsim")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return main(argv)
 
 
 @pytest.mark.parametrize(
