@@ -115,8 +115,8 @@ def estimate_logit(
     Raises:
         KeyError: If a named column is missing.
         ValueError: On invalid shares (outside (0, 1), or inside shares summing to >= 1 in a
-            market), duplicate product-market rows, too few observations, or a rank-deficient
-            design.
+            market), duplicate product-market rows, too few observations, a rank-deficient
+            design, or estimates or standard errors that are not finite.
     """
     characteristics = list(characteristics)
     instruments = list(instruments)
@@ -195,6 +195,13 @@ def estimate_logit(
     sigma2 = float(residuals @ residuals) / (n - k)
     se = np.sqrt(np.diag(bread) * sigma2)
     robust_se = np.sqrt(np.diag(_sandwich(bread, design, residuals)))
+    if not (
+        np.all(np.isfinite(coef)) and np.all(np.isfinite(se)) and np.all(np.isfinite(robust_se))
+    ):
+        raise ValueError(
+            "the estimates or their standard errors are not finite: the design is numerically "
+            "singular; rescale prices and characteristics (e.g. to thousands) or add markets"
+        )
     if method == "ols":
         total = float(np.sum((y - y.mean()) ** 2))
         r_squared = 1.0 - float(residuals @ residuals) / total if total > 0 else 1.0
