@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import marketsim as ms
 from sim.errors import ScenarioError
@@ -85,3 +86,13 @@ def test_an_overflowing_row_stops_the_run_with_a_typed_error() -> None:
     assert "overflow" in str(info.value)
     with pytest.raises(ScenarioError, match="cash_base=nan"):
         require_finite(row | {"region": ALL_REGIONS, "freight_base": 0.0}, "tiny")
+
+
+def test_a_run_whose_costs_overflow_stops_instead_of_writing_inf(tmp_path: Path) -> None:
+    """Fixed costs of 1e308 a month drive cash to -inf on day 54: the run is refused (by the
+    scenario bounds, or else by the KPI guard), and nothing is written."""
+    data = yaml.safe_load((ROOT / "scenarios" / "tiny.yaml").read_text())
+    data["firm"]["fixed_costs_monthly_base"] = 1e308
+    with pytest.raises(ScenarioError):
+        ms.simulate(data, days=DAYS, seed=1, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
