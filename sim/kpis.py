@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
+
+from sim.errors import Problem, ScenarioError
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -15,7 +18,18 @@ Aggregation = Literal["sum", "mean", "last", "ratio"]
 
 @dataclass(frozen=True)
 class Kpi:
-    """One KPI column of the tidy daily table."""
+    """One KPI column of the tidy daily table.
+
+    Money and count KPIs are always finite in the rows they are defined for (a run that
+    would write inf or NaN into one stops with a :class:`~sim.errors.ScenarioError`).
+    Ratios and means are NaN, written as an empty CSV cell, exactly when their denominator
+    is 0 (:attr:`undefined_when` says when).
+
+    Attributes:
+        defined_in: The rows that carry a value: ``"every"`` row, only the firm-wide
+            ``"ALL"`` row, or only the ``"regions"`` rows; the others hold NaN.
+        undefined: For a mean that is not a ratio of two columns, when it is NaN.
+    """
 
     name: str
     unit: str
@@ -24,6 +38,15 @@ class Kpi:
     help: str
     numerator: str = ""
     denominator: str = ""
+    defined_in: Literal["every", "ALL", "regions"] = "every"
+    undefined: str = ""
+
+    @property
+    def undefined_when(self) -> str:
+        """When a defined row holds NaN (empty in CSV); ``""`` when it is always finite."""
+        if self.aggregation == "ratio":
+            return f"{self.denominator} is 0"
+        return self.undefined
 
 
 # Flow quantities (summed over days) first; ratios are derived from flows so that totals are
@@ -120,11 +143,18 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("active_customers", "customers", "last", "maximize", "customers alive and buying recently"),
     Kpi("customers", "customers", "last", "none", "customers ever acquired"),
     Kpi("aware_share", "share", "last", "maximize", "share of consumers aware of us"),
-    Kpi("satisfaction", "score", "last", "maximize", "mean satisfaction of our customers"),
+    Kpi(
+        "satisfaction",
+        "score",
+        "last",
+        "maximize",
+        "mean satisfaction of our customers",
+        undefined="none of our customers is alive (e.g. before the first sale)",
+    ),
     Kpi("in_transit", "orders", "last", "none", "orders on their way"),
     Kpi("inventory_units", "units", "last", "none", "units on hand serving the region"),
-    Kpi("fx_local_per_base", "rate", "last", "none", "exchange rate"),
-    Kpi("cash_base", "base", "last", "maximize", "firm cash (ALL rows only)"),
+    Kpi("fx_local_per_base", "rate", "last", "none", "exchange rate", defined_in="regions"),
+    Kpi("cash_base", "base", "last", "maximize", "firm cash (ALL rows only)", defined_in="ALL"),
 )
 KPI_BY_NAME = {k.name: k for k in KPIS}
 FLOW_KPIS = tuple(k.name for k in KPIS if k.aggregation == "sum")
@@ -144,6 +174,36 @@ COST_KPIS = (
 )
 ALL_REGIONS = "ALL"
 KPI_COLUMNS = ["day", "region", *[k.name for k in KPIS]]
+#: KPIs that are never NaN or inf in a region row / in the ALL row.
+FINITE_IN_REGION_ROWS = tuple(
+    k.name for k in KPIS if not k.undefined_when and k.defined_in in ("every", "regions")
+)
+FINITE_IN_ALL_ROW = tuple(
+    k.name for k in KPIS if not k.undefined_when and k.defined_in in ("every", "ALL")
+)
+
+
+def require_finite(row: Mapping[str, Any], scenario_name: str) -> None:
+    """Check that every money and count KPI of a daily row is finite.
+
+    Raises:
+        ScenarioError: If one is inf or NaN: the scenario's numbers overflow the model's
+            arithmetic (names the day, region, KPIs and values).
+    """
+    names = FINITE_IN_ALL_ROW if row["region"] == ALL_REGIONS else FINITE_IN_REGION_ROWS
+    bad = [k for k in names if not math.isfinite(row[k])]
+    if bad:
+        values = ", ".join(f"{k}={row[k]}" for k in bad[:5])
+        raise ScenarioError(
+            [
+                Problem(
+                    scenario_name,
+                    f"day {row['day']}, region {row['region']}",
+                    f"{values}: the scenario's numbers overflow (e.g. huge costs, prices or "
+                    "populations); use values of a realistic size",
+                )
+            ]
+        )
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -224,6 +284,8 @@ class DailyKpis:
         all_row = {"day": d, "region": ALL_REGIONS, **totals, **ratios(totals)}
         all_row.update(self._all_stocks(rows))
         rows.append(all_row)
+        for row in rows:
+            require_finite(row, m.scenario.name)
         for row in rows:
             m.datacollector.add_table_row("kpis", row)
         self.total = all_row

@@ -406,3 +406,16 @@ def test_logit_scenario_fragment() -> None:
     assert fragment["eco_weight"] == pytest.approx(TRUE_BETAS["eco_score"])
     assert fragment["outside_utility"] == pytest.approx(-TRUE_BETAS["const"])
     assert fragment["other_betas"] == {"size_cm": pytest.approx(0.0, abs=1e-9)}
+
+
+def test_calibration_inputs_from_a_dataframe_name_column_and_row() -> None:
+    """Time stamps in several zones, or a missing amount, in a DataFrame are refused."""
+    from experiments.calibration import CalibrationInputError, calibrate_transactions
+
+    stamps = [pd.Timestamp("2024-01-01", tz="UTC"), pd.Timestamp("2024-01-05", tz="Europe/Paris")]
+    frame = pd.DataFrame({"customer_id": ["a", "a"], "date": stamps, "amount": [1.0, None]})
+    with pytest.raises(CalibrationInputError, match=r"<DataFrame>: column 'date' mixes time zones"):
+        calibrate_transactions(frame)
+    frame["date"] = [s.tz_convert("UTC") for s in stamps]
+    with pytest.raises(CalibrationInputError, match=r"column 'amount' must hold.*first at row 2"):
+        calibrate_transactions(frame, amount_col="amount")

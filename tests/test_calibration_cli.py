@@ -281,3 +281,147 @@ def test_readme_calibration_example_runs_as_written(tmp_path: Path, monkeypatch)
     exec(compile(code, "README.md", "exec"), namespace)
     assert (tmp_path / "results" / "calib" / "cumulative.png").exists()
     assert len(namespace["next_13_weeks"]) == len(namespace["s"])
+
+
+# --- issue 15: every calibration input is total; fits say when they failed ---------------
+
+TX_HEAD = "customer_id,date,amount\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (
+            TX_HEAD + "c1,2026-01-01,5\n,2026-01-03,6\nc2,2026-01-02,7\n",
+            [],
+            "column 'customer_id' has 1 missing or empty value(s) (first at row 2)",
+        ),
+        (
+            TX_HEAD + "c1,2026-01-01,5\n   ,2026-01-03,6\nc2,2026-01-02,7\n",
+            [],
+            "column 'customer_id' has 1 missing or empty value(s) (first at row 2)",
+        ),
+        (
+            TX_HEAD + "c1,2026-01-01,5\nc1,2026-01-03,abc\nc2,2026-01-02,7\n",
+            ["--amount-col", "amount"],
+            "column 'amount' must hold numbers: 1 value(s) are missing, not numbers or not "
+            "finite (first at row 2: 'abc')",
+        ),
+        (
+            TX_HEAD + "c1,2026-01-01,5\nc1,2026-01-03,1e999\n",
+            ["--amount-col", "amount"],
+            "column 'amount' must hold numbers",
+        ),
+        (
+            TX_HEAD + "c1,2026-01-01T10:00+01:00,5\nc1,2026-01-03T10:00+02:00,6\n",
+            [],
+            "column 'date' mixes time zones: row 1 '2026-01-01T10:00+01:00' and row 2",
+        ),
+        (
+            TX_HEAD + "c1,2026-01-01,5\nc1,2026-01-03T10:00+02:00,6\n",
+            [],
+            "column 'date' mixes time zones",
+        ),
+        (
+            TX_HEAD + "c1,2026-01-01,5\nc1,2026-01-03,6\nc1,2026-02-03,6\n",
+            [],
+            "the BG/NBD fit did not converge",
+        ),
+    ],
+    ids=[
+        "empty-id",
+        "blank-id",
+        "text-amount",
+        "inf-amount",
+        "mixed-offsets",
+        "naive-aware",
+        "one",
+    ],
+)
+def test_bad_transaction_logs_are_data_errors_with_file_column_row(
+    tmp_path, capsys, content, args, message
+) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(content)
+    out = tmp_path / "o"
+    assert main(["calibrate", "transactions", str(path), *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "log.csv" in err and message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_transaction_log_over_the_row_limit_is_refused_unread(tmp_path, capsys, monkeypatch):
+    from experiments.calibration import inputs
+
+    path = tmp_path / "big.csv"
+    small_log(path, n=20)
+    read = []
+    real = pd.read_csv
+    monkeypatch.setattr(inputs, "MAX_ROWS", 5)
+    monkeypatch.setattr(
+        inputs.pd, "read_csv", lambda *a, **k: read.append(k) or real(*a, **k), raising=True
+    )
+    assert main(["calibrate", "transactions", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert "big.csv: more than 5 rows" in capsys.readouterr().err
+    assert read == [{"nrows": 6}]  # never more than one row past the limit
+    with pytest.raises(inputs.CalibrationInputError, match="<DataFrame>: more than 5 rows"):
+        inputs.read_table(real(path), ["customer_id"])
+
+
+def test_degenerate_fit_raises_and_writes_nothing(tmp_path: Path) -> None:
+    """One customer: alpha runs to 3.3 million at the box; the library raises, saying why
+    and what data would help; a fit forced through ``write`` is refused too."""
+    import dataclasses
+
+    from experiments.calibration import CalibrationInputError, calibrate_transactions, fit_bgnbd
+
+    fit = fit_bgnbd([3], [8.8], [8.8])
+    assert not fit.converged and fit.problems
+    assert "bounds" in " ".join(fit.problems)
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["c1"] * 4,
+            "date": ["2024-01-01", "2024-01-03", "2024-02-03", "2024-03-03"],
+        }
+    )
+    with pytest.raises(CalibrationInputError, match=r"did not converge.*more customers"):
+        calibrate_transactions(frame)
+    good = calibrate_transactions(small_log(tmp_path / "tx.csv", n=60))
+    assert good.fit.converged and good.fit.problems == ()
+    bad = dataclasses.replace(
+        good, fit=dataclasses.replace(good.fit, converged=False, problems=("made up",))
+    )
+    with pytest.raises(CalibrationInputError, match="made up"):
+        bad.write(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+DEMAND_HEAD = "market,product,price,share,quality\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (DEMAND_HEAD + "1,a,1,0.2,1\n1,b,2,0.3,1\n", "need more observations (2) than"),
+        (
+            DEMAND_HEAD
+            + "1,a,1,0.2,2\n1,b,2,0.3,4\n2,a,1.5,0.1,3\n2,b,2.5,0.2,5\n3,a,1.2,0.3,2.4\n",
+            "rank deficient",
+        ),
+        (
+            DEMAND_HEAD + "1,a,1e155,0.2,1\n1,b,2e155,0.3,2\n2,a,1.5e155,0.1,1\n2,b,3e155,0.2,3\n",
+            "rank deficient",  # badly scaled columns are refused before anything overflows
+        ),
+        (DEMAND_HEAD + "1,a,1,0.2,1\n1,b,inf,0.3,2\n2,a,1,0.1,1\n", "non-finite"),
+    ],
+    ids=["too-few-rows", "singular", "badly-scaled", "inf-price"],
+)
+def test_failed_demand_fits_exit_2_and_write_nothing(tmp_path, capsys, content, message) -> None:
+    path = tmp_path / "shares.csv"
+    path.write_text(content)
+    out = tmp_path / "o"
+    argv = ["calibrate", "demand", str(path), "--characteristics", "quality", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "shares.csv" in err and message in err and "Traceback" not in err
+    assert not out.exists()

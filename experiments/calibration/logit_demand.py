@@ -84,6 +84,30 @@ def _sandwich(
     return bread @ meat @ bread
 
 
+def _least_squares(
+    design: NDArray[np.float64], x_mat: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Coefficients, homoskedastic and HC0 standard errors and structural residuals.
+
+    Raises:
+        ValueError: If an estimate or standard error is not finite.
+    """
+    n, k = x_mat.shape
+    gram = design.T @ design
+    coef = np.linalg.solve(gram, design.T @ y)
+    residuals = y - x_mat @ coef  # structural residuals use the actual price
+    bread = np.linalg.inv(gram)
+    sigma2 = float(residuals @ residuals) / (n - k)
+    se = np.sqrt(np.diag(bread) * sigma2)
+    robust_se = np.sqrt(np.diag(_sandwich(bread, design, residuals)))
+    if not all(np.all(np.isfinite(v)) for v in (coef, se, robust_se)):
+        raise ValueError(
+            "the estimates or their standard errors are not finite: the design is numerically "
+            "singular; rescale prices and characteristics (e.g. to thousands) or add markets"
+        )
+    return coef, se, robust_se, residuals
+
+
 def estimate_logit(
     df: pd.DataFrame,
     market_col: str = "market",
@@ -115,8 +139,8 @@ def estimate_logit(
     Raises:
         KeyError: If a named column is missing.
         ValueError: On invalid shares (outside (0, 1), or inside shares summing to >= 1 in a
-            market), duplicate product-market rows, too few observations, or a rank-deficient
-            design.
+            market), duplicate product-market rows, too few observations, a rank-deficient
+            design, or estimates or standard errors that are not finite.
     """
     characteristics = list(characteristics)
     instruments = list(instruments)
@@ -188,13 +212,7 @@ def estimate_logit(
         method = "ols"
         design = x_mat
 
-    gram = design.T @ design
-    coef = np.linalg.solve(gram, design.T @ y)
-    residuals = y - x_mat @ coef  # structural residuals use the actual price
-    bread = np.linalg.inv(gram)
-    sigma2 = float(residuals @ residuals) / (n - k)
-    se = np.sqrt(np.diag(bread) * sigma2)
-    robust_se = np.sqrt(np.diag(_sandwich(bread, design, residuals)))
+    coef, se, robust_se, residuals = _least_squares(design, x_mat, y)
     if method == "ols":
         total = float(np.sum((y - y.mean()) ** 2))
         r_squared = 1.0 - float(residuals @ residuals) / total if total > 0 else 1.0

@@ -24,8 +24,10 @@ from experiments.calibration.bgnbd import (
 from experiments.calibration.inputs import (
     CalibrationInputError,
     Source,
+    numeric_column,
     parse_dates,
     read_table,
+    require_values,
     source_name,
 )
 from experiments.results import safe_path, write_csv, write_json, write_text
@@ -119,7 +121,12 @@ class TransactionsCalibration:
 
         Returns:
             The files written.
+
+        Raises:
+            CalibrationInputError: If the fit did not converge (nothing is written).
         """
+        if not self.fit.converged:
+            _require_converged(self.fit, self.summary, self.source)
         written: list[Path] = []
         if self.holdout is not None:
             written.append(
@@ -163,7 +170,8 @@ def calibrate_transactions(
 
     Raises:
         UsageError: If ``period`` or ``calibration_end`` is invalid.
-        CalibrationInputError: If the data cannot be calibrated (names file and column).
+        CalibrationInputError: If the data cannot be calibrated (names file, column and first
+            bad row), or the fit does not converge (says why and what data would help).
     """
     if period not in PERIOD_DAYS:
         raise UsageError(f"`period` must be one of {sorted(PERIOD_DAYS)}, got {period!r}")
@@ -171,8 +179,11 @@ def calibrate_transactions(
     name = source_name(source)
     amount_col = amount_col or None
     df = read_table(source, [customer_col, date_col] + ([amount_col] if amount_col else []))
+    require_values(df, [customer_col, date_col], name)
     dates = parse_dates(df, date_col, date_format, name)
     df = df.assign(**{date_col: dates})
+    if amount_col:
+        df = df.assign(**{amount_col: numeric_column(df, amount_col, name)})
     end = _same_time_zone(end, dates, f"{name}: column {date_col!r}")
     try:
         summary = summarize_transactions(
@@ -188,6 +199,7 @@ def calibrate_transactions(
             "BG/NBD needs repeat purchases"
         )
     fit = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    _require_converged(fit, summary, name)
     holdout = None
     if end is not None and dates.max().normalize() > end.normalize():
         holdout = holdout_check(df, customer_col, date_col, end, period=period, params=fit.params)
@@ -199,6 +211,19 @@ def calibrate_transactions(
         fit=fit,
         holdout=holdout,
         scenario_fragment={"repeat": to_scenario_fragment(fit.params, period)},
+    )
+
+
+def _require_converged(fit: BgNbdFit, summary: pd.DataFrame, name: str) -> None:
+    """Raise unless ``fit`` converged, saying why and what data would help."""
+    if fit.converged:
+        return
+    repeaters = int((summary["frequency"] > 0).sum())
+    raise CalibrationInputError(
+        f"{name}: the BG/NBD fit did not converge: {'; '.join(fit.problems)}. "
+        f"With {fit.n_customers:,} customer(s), {repeaters:,} of them repeat buyers, the data "
+        "do not identify purchase-rate heterogeneity and dropout; more customers (hundreds), "
+        "more repeat buyers or a longer calibration window would help. Nothing was written."
     )
 
 

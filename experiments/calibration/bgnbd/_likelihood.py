@@ -14,6 +14,7 @@ from scipy.special import betaln, digamma, expit, gammaln
 from experiments.calibration.bgnbd._params import BgNbdParams, customer_arrays
 
 _LOG_BOUND = 15.0  # optimiser box on log-parameters: each parameter in [3e-7, 3.3e6]
+_DEGENERATE_LOG = _LOG_BOUND - 1.0  # beyond [8e-7, 1.2e6] a parameter has run off to a limit
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,12 @@ class BgNbdFit:
         standard_errors: Delta-method standard errors by parameter name (NaN when the
             numerical Hessian is not positive definite).
         n_customers: Number of customers in the fit.
-        converged: Whether the optimiser reported success away from the parameter box.
-        message: Optimiser message (plus any Hessian warning).
+        converged: Whether the fit can be trusted: the optimiser reported success, no
+            parameter is at (or within a factor e of) the optimiser's box, and the Hessian is
+            positive definite with finite standard errors. False means the data do not
+            identify the model (see ``problems``).
+        message: Optimiser message (plus the problems).
+        problems: Why the fit is not converged (empty when it is).
     """
 
     params: BgNbdParams
@@ -36,6 +41,7 @@ class BgNbdFit:
     n_customers: int
     converged: bool
     message: str
+    problems: tuple[str, ...] = ()
 
 
 def _log_likelihood_terms(
@@ -184,31 +190,50 @@ def fit_bgnbd(
         return value, -(grad.sum(axis=1) * theta) / n
 
     log_theta, success, messages = _optimise(objective, start_log)
-    at_bound = bool(np.any(np.abs(log_theta) >= _LOG_BOUND - 1e-6))
-    if at_bound:
-        messages.append("a parameter reached the optimiser box; the model may be degenerate")
     theta = np.exp(log_theta)
-    params = BgNbdParams(*(float(v) for v in theta))
 
     def total_negative(log_t: NDArray[np.float64]) -> float:
         ll, _ = _log_likelihood_terms(np.exp(log_t), x, tx, big_t, with_gradient=False)
         return -float(np.sum(ll))
 
-    hessian = _numerical_hessian(total_negative, log_theta)
-    ses = np.full(4, np.nan)
-    if np.all(np.isfinite(hessian)) and np.all(np.linalg.eigvalsh(hessian) > 0):
-        covariance_log = np.linalg.inv(hessian)
-        ses = theta * np.sqrt(np.diag(covariance_log))
-    else:
-        messages.append("Hessian not positive definite: standard errors unavailable")
+    ses = _standard_errors(_numerical_hessian(total_negative, log_theta), theta)
+    problems = _fit_problems(success, log_theta, ses)
     return BgNbdFit(
-        params=params,
+        params=BgNbdParams(*(float(v) for v in theta)),
         log_likelihood=-total_negative(log_theta),
         standard_errors=dict(zip(("r", "alpha", "a", "b"), (float(s) for s in ses), strict=True)),
         n_customers=int(n),
-        converged=success and not at_bound,
-        message="; ".join(messages),
+        converged=not problems,
+        message="; ".join(messages + problems),
+        problems=tuple(problems),
     )
+
+
+def _standard_errors(hessian: NDArray[np.float64], theta: NDArray[np.float64]) -> NDArray:
+    """Delta-method standard errors from the log-space Hessian (NaN unless it is PD)."""
+    if not (np.all(np.isfinite(hessian)) and np.all(np.linalg.eigvalsh(hessian) > 0)):
+        return np.full(4, np.nan)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return theta * np.sqrt(np.diag(np.linalg.inv(hessian)))
+
+
+def _fit_problems(success: bool, log_theta: NDArray[np.float64], ses: NDArray) -> list[str]:
+    """Why a fit cannot be trusted: optimiser failure, a parameter at the box, no SEs."""
+    problems = [] if success else ["the optimiser did not report convergence"]
+    names = ("r", "alpha", "a", "b")
+    edge = [
+        f"{nm}={math.exp(v):.3g}"
+        for nm, v in zip(names, log_theta, strict=True)
+        if abs(v) >= _DEGENERATE_LOG
+    ]
+    if edge:
+        problems.append(
+            f"parameter(s) {', '.join(edge)} ran off to the optimiser's bounds "
+            "(the model is degenerate for these data)"
+        )
+    if not np.all(np.isfinite(ses)):
+        problems.append("Hessian not positive definite: standard errors unavailable")
+    return problems
 
 
 def _optimise(
