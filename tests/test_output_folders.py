@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +25,7 @@ from experiments.replications import path_segment
 from experiments.results import OutputPathError, safe_path
 from experiments.store import read_manifest
 from sim.errors import StorageError
+from tests.golden.check import table_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -263,3 +267,101 @@ def test_manifest_of_the_wrong_shape_is_treated_as_empty(
     assert len(json.loads((out / "manifest.json").read_text())["runs"]) == 4
     for name, frame in _tables(clean_compare).items():
         pd.testing.assert_frame_equal(_tables(out)[name], frame, check_exact=True, obj=name)
+
+
+# ------------------------------------------------------------------------------ kill -9
+def _spawn(argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "experiments.cli", *argv],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: SIGKILL reaches the workers too
+    )
+
+
+def _finished(out: Path) -> dict[str, tuple[int, str]]:
+    """Per stored replication: (file mtime, manifest finish time)."""
+    try:
+        runs = json.loads((out / "manifest.json").read_text())["runs"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {k: ((out / e["file"]).stat().st_mtime_ns, e["finished"]) for k, e in runs.items()}
+
+
+def _kill_after(argv: list[str], out: Path, runs: int) -> dict[str, tuple[int, str]]:
+    """Start ``marketsim argv``, SIGKILL its process group once ``runs`` replications are
+    stored; return what was stored before the kill."""
+    proc = _spawn(argv)
+    deadline = time.time() + 180
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if len(_finished(out)) >= runs:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, f"finished before {runs} replications; make it longer"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert (out / LOCK_NAME).exists()  # left behind by the killed process: stale
+    return _finished(out)
+
+
+def _assert_reused(before: dict[str, tuple[int, str]], out: Path) -> None:
+    after = _finished(out)
+    changed = [k for k, v in before.items() if after.get(k) != v]
+    assert not changed, f"recomputed: {changed}"
+
+
+def test_compare_killed_at_1_3_5_replications_resumes_to_identical_tables(tmp_path) -> None:
+    variants = tmp_path / "variants.yaml"
+    variants.write_text(
+        "variants:\n"
+        "  - {name: low, pricing: {name: cost_plus, params: {markup: 0.5}}}\n"
+        "  - {name: high, pricing: {name: cost_plus, params: {markup: 0.7}}}\n"
+    )
+    base = ["compare", str(TINY), "--variants", str(variants), "--reps", "6", "--days", "30"]
+    out = tmp_path / "killed"
+    argv = [*base, "--workers", "1", "--out", str(out)]
+    stored: dict[str, tuple[int, str]] = {}
+    for point in (1, 3, 5):
+        now = _kill_after(argv, out, max(point, len(stored) + 1))
+        _assert_reused(stored, out)
+        print(f"compare killed after {len(now)} stored replications; none recomputed")
+        stored = now
+    assert not (out / "summary.json").exists()
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", *argv], cwd=ROOT, capture_output=True, check=False
+    )
+    assert done.returncode == 0
+    _assert_reused(stored, out)
+    assert len(_finished(out)) == 12 and not (out / LOCK_NAME).exists()
+    fresh = tmp_path / "fresh"
+    cmd = [sys.executable, "-m", "experiments.cli", *base, "--workers", "2", "--out", str(fresh)]
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False).returncode == 0
+    for name in (*TABLES, "timeseries.csv"):
+        assert table_hash(out / name) == table_hash(fresh / name), name
+
+
+def test_tune_killed_twice_resumes_without_recomputing(tmp_path) -> None:
+    out = tmp_path / "tune"
+    argv = [
+        "tune", str(TINY), "--trials", "4", "--reps", "2", "--days", "30",
+        "--tune", str(ROOT / "examples/tune.yaml"), "--workers", "1",
+        "--heartbeat", "1", "--grace", "2", "--out", str(out),
+    ]  # fmt: skip
+    stored: dict[str, tuple[int, str]] = {}
+    for point in (2, 5):
+        now = _kill_after(argv, out, max(point, len(stored) + 1))
+        _assert_reused(stored, out)
+        print(f"tune killed after {len(now)} stored replications; none recomputed")
+        stored = now
+    cmd = [sys.executable, "-m", "experiments.cli", *argv]
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False).returncode == 0
+    _assert_reused(stored, out)
+    trials = pd.read_csv(out / "trials.csv")
+    assert (trials["state"] == "COMPLETE").sum() == 4
+    hashes = {name: table_hash(out / name) for name in ("trials.csv", "best_strategies.yaml")}
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False).returncode == 0
+    assert {name: table_hash(out / name) for name in hashes} == hashes  # nothing new, same tables
