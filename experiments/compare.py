@@ -17,6 +17,7 @@ import pandas as pd
 
 from experiments.executors import Executor
 from experiments.files import VariantsFile, load_variants
+from experiments.outfolder import check_folder
 from experiments.replications import (
     ScenarioSource,
     executor_scope,
@@ -79,7 +80,13 @@ class Comparison:
     p_best: dict[str, dict[str, float]]
 
     def write(self, out: str | Path) -> None:
-        """Write the tables and ``summary.json`` into ``out``."""
+        """Write the tables and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "compare")
         write_csv(out, "replications.csv", self.per_rep)
         write_csv(out, "summary_ci.csv", self.summary)
         write_csv(out, "differences.csv", self.differences)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from experiments.executors import Executor
 from experiments.files import EntryOption, OptionsFile, file_sha256, load_scenario, load_yaml_model
+from experiments.outfolder import check_folder
 from experiments.replications import (
     ScenarioSource,
     executor_scope,
@@ -194,7 +195,13 @@ class EntryRanking:
     timeseries: pd.DataFrame
 
     def write(self, out: str | Path) -> None:
-        """Write the tables and ``summary.json`` into ``out``."""
+        """Write the tables and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "entry")
         write_csv(out, "options.csv", self.table)
         write_csv(out, "replications.csv", self.per_rep)
         write_csv(out, "timeseries.csv", self.timeseries)

@@ -150,8 +150,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, Linux), to tell a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
 def _stale(path: Path, holder: dict[str, Any] | None) -> bool:
-    """A lock whose process is gone (same host), or an empty one left long ago."""
+    """A lock whose process is gone (same host; a reused pid counts as gone), or an empty
+    one left long ago."""
     if holder is None:
         try:
             age = datetime.now(UTC).timestamp() - path.stat().st_mtime
@@ -159,12 +170,13 @@ def _stale(path: Path, holder: dict[str, Any] | None) -> bool:
             return True
         return age > UNREADABLE_LOCK_GRACE_S
     pid = holder.get("pid")
-    return (
-        holder.get("host") == socket.gethostname()
-        and isinstance(pid, int)
-        and pid != os.getpid()
-        and not _alive(pid)
-    )
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False
+    if pid == os.getpid():
+        return False
+    recorded = holder.get("pid_start")
+    reused = recorded is not None and _process_start(pid) not in (None, recorded)
+    return reused or not _alive(pid)
 
 
 def _in_use(out: Path, holder: dict[str, Any] | None) -> StorageError:
@@ -193,6 +205,7 @@ def acquire_lock(out: Path, command: str) -> FolderLock:
         "host": socket.gethostname(),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
+        "pid_start": _process_start(os.getpid()),
     }
     for _attempt in range(3):
         try:
@@ -203,6 +216,8 @@ def acquire_lock(out: Path, command: str) -> FolderLock:
                 raise _in_use(out, holder) from None
             path.unlink(missing_ok=True)  # a dead process's lock: take it over
             continue
+        except OSError as exc:
+            raise StorageError(f"--out: cannot lock {out}: {exc.strerror or exc}") from None
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(record, fh)
         return FolderLock(path, record["pid"], record["host"])  # type: ignore[arg-type]

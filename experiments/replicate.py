@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.executors import Executor
+from experiments.outfolder import check_folder
 from experiments.replications import (
     ScenarioSource,
     executor_scope,
@@ -59,7 +60,13 @@ class Replications:
         }
 
     def write(self, out: str | Path) -> None:
-        """Write the tables and ``summary.json`` into ``out``."""
+        """Write the tables and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "run --reps")
         write_csv(out, "replications.csv", self.per_rep)
         write_csv(out, "summary_ci.csv", self.summary)
         write_csv(out, "timeseries.csv", self.timeseries)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.outfolder import owned_folder
+from experiments.outfolder import check_folder, owned_folder
 from experiments.replications import ScenarioSource, build_model, scenario_source
 from experiments.results import atomic_write, safe_path, totals, write_csv, write_json
 from sim.errors import StorageError, UsageError
@@ -96,7 +96,13 @@ class RunResult:
         return tx
 
     def write(self, out: str | Path) -> None:
-        """Write ``kpis.csv`` and ``summary.json`` into ``out``."""
+        """Write ``kpis.csv`` and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "run")
         write_csv(out, "kpis.csv", self.kpis)
         write_json(
             out,

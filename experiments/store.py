@@ -171,7 +171,9 @@ class ResultStore:
             data = path.read_bytes()
         except (OSError, OutputPathError) as exc:
             return f"cannot read {task.relative_path} ({type(exc).__name__})", None
-        if entry.get("sha256") != hashlib.sha256(data).hexdigest():
+        if not isinstance(entry.get("sha256"), str):
+            return f"{task.relative_path} has no checksum in the manifest", None
+        if entry["sha256"] != hashlib.sha256(data).hexdigest():
             return f"{task.relative_path} does not match its checksum in the manifest", None
         try:
             return None, pd.read_parquet(path)

@@ -126,6 +126,26 @@ def test_force_never_replaces_the_working_folder(tmp_path, monkeypatch) -> None:
     assert (tmp_path / "x").exists()
 
 
+def test_library_writers_check_the_folder_too(tmp_path, clean_compare) -> None:
+    from experiments.entry import rank_entry_options
+    from experiments.replicate import replicate
+    from experiments.simulate import simulate
+
+    with pytest.raises(StorageError, match="`marketsim compare`, not `entry`"):
+        rank_entry_options(ROOT / "examples/entry_options.yaml", reps=1, out=clean_compare)
+    with pytest.raises(StorageError, match="`marketsim compare`, not `run --reps`"):
+        replicate(TINY, 1, days=3, workers=1, out=clean_compare)
+    result = simulate(TINY, days=3)
+    with pytest.raises(StorageError, match="`marketsim compare`, not `run`"):
+        result.write(clean_compare)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("")
+    with pytest.raises(StorageError, match="other files"):
+        result.write(other)
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+
+
 # ---------------------------------------------------------------- --transactions (CLI)
 def test_transactions_path_checked_before_the_run(tmp_path, capsys) -> None:
     out = tmp_path / "out"
@@ -163,6 +183,12 @@ def test_second_writer_refused_and_stale_lock_taken_over(tmp_path, capsys) -> No
     code, err = _run(["run", str(TINY), "--days", "3", "--out", str(out)], capsys)
     assert code == 0, err
     assert not (out / LOCK_NAME).exists()  # released after the run
+    live = {"pid": os.getppid(), "host": socket.gethostname(), "command": "run"}
+    (out / LOCK_NAME).write_text(json.dumps(live))  # a live process: refused
+    with pytest.raises(StorageError, match="is being written"):
+        claim_folder(out, "run")
+    (out / LOCK_NAME).write_text(json.dumps({**live, "pid_start": "1"}))  # pid reused since
+    claim_folder(out, "run").release()
     other_host = {"pid": _dead_pid(), "host": "elsewhere.invalid", "command": "run"}
     (out / LOCK_NAME).write_text(json.dumps(other_host))  # cannot tell: refused
     with pytest.raises(StorageError, match=r"elsewhere\.invalid"):
