@@ -121,7 +121,7 @@ def _check_replaceable(out: Path) -> None:
         or target == Path.home().resolve()
         or cwd.is_relative_to(target)
     ):
-        raise StorageError(f"--force: refusing to replace {target} (it holds the working folder)")
+        raise StorageError(f"--force: refusing to replace {target} (root, home or working folder)")
 
 
 def _replace(out: Path) -> None:

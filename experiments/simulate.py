@@ -26,12 +26,15 @@ def check_transactions_path(path: str | Path, *, force: bool = False) -> Path:
     or with ``force``.
 
     Raises:
-        StorageError: ``path`` is a folder, its parent is a file, or it is another file.
+        StorageError: ``path`` is a folder or a symbolic link, its parent is a file, or it is
+            another file.
     """
     target = Path(path)
+    if target.is_symlink():
+        raise StorageError(f"--transactions: {path} is a symbolic link; give a plain file name")
     if target.is_dir():
         raise StorageError(f"--transactions: {path} is a folder; give a file name")
-    parent = target.resolve().parent
+    parent = target.absolute().parent
     if parent.exists() and not parent.is_dir():
         raise StorageError(f"--transactions: {parent} is a file, not a folder")
     if target.exists() and not force and not _is_export(target):
@@ -127,7 +130,7 @@ class RunResult:
         """Write the transaction log as CSV to ``path`` (see :func:`check_transactions_path`)."""
         target = check_transactions_path(path, force=force)
         tx = self.transactions(start_date)
-        full = safe_path(target.resolve().parent, target.name)
+        full = safe_path(target.absolute().parent, target.name)
         atomic_write(full, lambda p: tx.to_csv(p, index=False))
         return full
 

@@ -32,6 +32,7 @@ from experiments.replications import ReplicationResult, ReplicationTask, strateg
 from experiments.results import OutputPathError, atomic_write, safe_path, write_json
 
 log = logging.getLogger(__name__)
+OUTPUT_SUFFIXES = (".csv", ".json", ".yaml")  # result files whose sha256 the manifest records
 
 
 def package_versions() -> dict[str, str]:
@@ -112,7 +113,8 @@ class ResultStore:
         ``out`` must be new or hold the same command's results (else
         :class:`~sim.errors.StorageError` before any work; ``force`` replaces it); a lock
         keeps other commands out meanwhile (see :mod:`experiments.outfolder`). Without
-        ``out`` the block gets None and nothing is written.
+        ``out`` the block gets None and nothing is written. When the block ends normally,
+        the sha256 of every result table written meanwhile is recorded (``outputs``).
         """
         from experiments.outputs import command_of
 
@@ -121,7 +123,9 @@ class ResultStore:
             return
         owner = command_of({"command": command}, Path(out)) or command
         with owned_folder(out, owner, force=force):
-            yield cls.open(out, command, meta)
+            store = cls.open(out, command, meta)
+            yield store
+            store.record_outputs()
 
     @classmethod
     def open(cls, out: str | Path, command: str, meta: Mapping[str, Any]) -> ResultStore:
@@ -143,6 +147,19 @@ class ResultStore:
         """Rewrite the manifest atomically."""
         self.manifest["updated"] = _now()
         write_json(self.out, "manifest.json", self.manifest)
+
+    def record_outputs(self) -> None:
+        """Record the sha256 of every result file at the top of ``OUT`` (tables, summary)."""
+        self.manifest["outputs"] = {
+            p.name: file_sha256(p)
+            for p in sorted(self.out.iterdir())
+            if p.is_file()
+            and not p.is_symlink()
+            and p.suffix in OUTPUT_SUFFIXES
+            and p.name != "manifest.json"
+            and not p.name.startswith(".")
+        }
+        self.save()
 
     def load(self, task: ReplicationTask) -> pd.DataFrame | None:
         """A finished replication's KPI table, if stored with the same fingerprint and intact.

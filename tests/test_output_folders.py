@@ -20,6 +20,7 @@ import pytest
 from experiments.cli import main
 from experiments.compare import compare
 from experiments.executors import LocalExecutor
+from experiments.files import file_sha256
 from experiments.outfolder import LOCK_NAME, acquire_lock, claim_folder, folder_owner
 from experiments.replications import path_segment
 from experiments.results import OutputPathError, safe_path
@@ -155,6 +156,10 @@ def test_transactions_path_checked_before_the_run(tmp_path, capsys) -> None:
     code, err = _run([*base, "--transactions", str(folder)], capsys)
     assert code == 2 and "is a folder" in err
     assert not out.exists()  # refused before the simulation wrote anything
+    link = tmp_path / "link.csv"
+    link.symlink_to(tmp_path / "elsewhere.csv")
+    code, err = _run([*base, "--transactions", str(link)], capsys)
+    assert code == 2 and "symbolic link" in err and not (tmp_path / "elsewhere.csv").exists()
     other = tmp_path / "notes.csv"
     other.write_text("a,b\n1,2\n")
     code, err = _run([*base, "--transactions", str(other)], capsys)
@@ -259,7 +264,11 @@ def test_corrupt_replication_files_are_recomputed_with_a_warning(
     tmp_path, clean_compare, caplog
 ) -> None:
     out = _copy(clean_compare, tmp_path / "out")
-    runs = json.loads((out / "manifest.json").read_text())["runs"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["outputs"]) == sorted([*TABLES, "summary.json", "timeseries.csv"])
+    for name, digest in manifest["outputs"].items():
+        assert file_sha256(out / name) == digest
+    runs = manifest["runs"]
     files = [out / e["file"] for e in runs.values()]
     assert all(len(e["sha256"]) == 64 for e in runs.values())
     data = files[0].read_bytes()

@@ -299,14 +299,15 @@ def tune(
             heartbeat_stale_trial_callback=retry_callback(live[2]),
         )
         try:
-            study, finished = _run_study(
+            study, finished, store = _run_study(
                 info, name, plan, trials, live, executor, workers, scheduler, folder, progress
             )
         finally:
             info.lock.close()
         result = collect_result(study, plan, info, trials, finished, folder)
-        if folder is not None:
-            result.write(folder)
+        if store is not None:
+            result.write(store.out)
+            store.record_outputs()
     return result
 
 
@@ -321,8 +322,8 @@ def _run_study(
     scheduler: str | None,
     folder: Path | None,
     progress: bool,
-) -> tuple[Any, int]:
-    """Open the study and run trials up to ``trials`` finished; (study, finished before)."""
+) -> tuple[Any, int, TuneStore | None]:
+    """Run trials up to ``trials`` finished; (study, finished before, replication store)."""
     baseline = plan.space.baseline(plan.inputs[0].scenario)
     complete = len(baseline) == len(plan.space.params)
     study = open_study(info, name, plan, plan.inputs[0].seed, baseline if complete else None)
@@ -341,4 +342,4 @@ def _run_study(
                 plan.inputs, plan.objectives, plan.robust, plan.reps, plan.space, running, store
             )
             run_budget(study, runner, trials, info, progress)
-    return study, finished
+    return study, finished, store
