@@ -8,7 +8,7 @@ point is too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import pandas as pd
 
 from experiments.executors import Executor
 from experiments.files import VariantsFile, load_variants
+from experiments.outfolder import check_folder
 from experiments.replications import (
     ScenarioSource,
     executor_scope,
@@ -35,6 +36,7 @@ from experiments.stats import (
     replication_totals,
     summarize,
 )
+from experiments.store import ResultStore
 from sim.errors import UsageError
 from sim.kpis import KPI_BY_NAME, KPIS
 from sim.scenario import Scenario
@@ -78,7 +80,13 @@ class Comparison:
     p_best: dict[str, dict[str, float]]
 
     def write(self, out: str | Path) -> None:
-        """Write the tables and ``summary.json`` into ``out``."""
+        """Write the tables and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "compare")
         write_csv(out, "replications.csv", self.per_rep)
         write_csv(out, "summary_ci.csv", self.summary)
         write_csv(out, "differences.csv", self.differences)
@@ -154,6 +162,7 @@ def compare(
     executor: Executor | None = None,
     workers: int | None = None,
     out: str | Path | None = None,
+    force: bool = False,
 ) -> Comparison:
     """Compare strategy variants of one scenario on paired (CRN) replications.
 
@@ -169,10 +178,13 @@ def compare(
         seed, days: override the scenario's seed and horizon.
         executor: where to run (default: a local process pool of ``workers`` processes).
         out: when given, replications are stored there as they finish (a rerun resumes) and
-            the tables are written at the end; otherwise nothing is written.
-    """
-    from experiments.store import ResultStore
+            the tables are written at the end; otherwise nothing is written. It must be a new
+            folder or hold an earlier ``compare`` (else refused before any work; ``force``
+            replaces it).
 
+    Raises:
+        UsageError: an invalid argument; StorageError: ``out`` is refused or in use.
+    """
     source = scenario_source(scenario)
     base = source.scenario
     primary = check_kpi(kpi)
@@ -184,48 +196,69 @@ def compare(
         raise UsageError(f"baseline: {baseline!r} is not one of {names}")
     seed = base.seed if seed is None else seed
     days = base.horizon_days if days is None else days
-    store = None
-    if out is not None:
-        meta = {
-            "scenarios": [source.meta()],
-            "variants": {n: strategies_dict(sc) for n, sc in by_name.items()},
-            "baseline": baseline,
-            "primary_kpi": primary,
-        }
-        store = ResultStore.open(out, "compare", meta)
+    meta = {
+        "scenarios": [source.meta()],
+        "variants": {n: strategies_dict(sc) for n, sc in by_name.items()},
+        "baseline": baseline,
+        "primary_kpi": primary,
+    }
+    with ResultStore.claim(out, "compare", meta, force=force) as store:
 
-    def run(n: int) -> dict[tuple[str, int], pd.DataFrame]:
-        return run_variants(
-            source,
-            by_name,
-            range(n),
-            seed=seed,
-            days=days,
-            executor=ex,
-            store=store,
-            desc="compare",
-        )
+        def run(n: int) -> dict[tuple[str, int], pd.DataFrame]:
+            return run_variants(
+                source,
+                by_name,
+                range(n),
+                seed=seed,
+                days=days,
+                executor=ex,
+                store=store,
+                desc="compare",
+            )
 
-    with executor_scope(executor, workers) as ex:
-        if precision is None:
-            frames, stopped = run(reps), "fixed"
-        else:
-            reps = max(min_reps, 2)
-            while True:
-                frames = run(reps)
-                worst = worst_relative_half_width(
-                    replication_totals(frames, ("variant", "rep")), primary
-                )
-                if worst <= precision:
-                    stopped = "precision reached"
-                    break
-                if reps >= max_reps:
-                    stopped = "cap reached"
-                    break
-                reps = min(max_reps, reps + min_reps)
+        with executor_scope(executor, workers) as ex:
+            frames, reps, stopped = _run_batches(run, primary, reps, precision, min_reps, max_reps)
+        result = _comparison(source, primary, baseline, names, reps, precision, stopped, frames)
+        if out is not None:
+            result.write(out)
+    return result
+
+
+def _run_batches(
+    run: Callable[[int], dict[tuple[str, int], pd.DataFrame]],
+    primary: str,
+    reps: int,
+    precision: float | None,
+    min_reps: int,
+    max_reps: int,
+) -> tuple[dict[tuple[str, int], pd.DataFrame], int, str]:
+    """``reps`` replications, or batches of ``min_reps`` until ``precision`` (or the cap)."""
+    if precision is None:
+        return run(reps), reps, "fixed"
+    reps = max(min_reps, 2)
+    while True:
+        frames = run(reps)
+        worst = worst_relative_half_width(replication_totals(frames, ("variant", "rep")), primary)
+        if worst <= precision:
+            return frames, reps, "precision reached"
+        if reps >= max_reps:
+            return frames, reps, "cap reached"
+        reps = min(max_reps, reps + min_reps)
+
+
+def _comparison(
+    source: ScenarioSource,
+    primary: str,
+    baseline: str,
+    names: list[str],
+    reps: int,
+    precision: float | None,
+    stopped: str,
+    frames: dict[tuple[str, int], pd.DataFrame],
+) -> Comparison:
     per_rep = replication_totals(frames, ("variant", "rep"))
     kpis = [k.name for k in KPIS]
-    result = Comparison(
+    return Comparison(
         source=source,
         primary_kpi=primary,
         baseline=baseline,
@@ -248,6 +281,3 @@ def compare(
             if KPI_BY_NAME[k].direction != "none"
         },
     )
-    if out is not None:
-        result.write(out)
-    return result

@@ -18,6 +18,7 @@ import pandas as pd
 
 from experiments.executors import Executor
 from experiments.files import EntryOption, OptionsFile, file_sha256, load_scenario, load_yaml_model
+from experiments.outfolder import check_folder
 from experiments.replications import (
     ScenarioSource,
     executor_scope,
@@ -194,7 +195,13 @@ class EntryRanking:
     timeseries: pd.DataFrame
 
     def write(self, out: str | Path) -> None:
-        """Write the tables and ``summary.json`` into ``out``."""
+        """Write the tables and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "entry")
         write_csv(out, "options.csv", self.table)
         write_csv(out, "replications.csv", self.per_rep)
         write_csv(out, "timeseries.csv", self.timeseries)
@@ -228,6 +235,7 @@ def rank_entry_options(
     executor: Executor | None = None,
     workers: int | None = None,
     out: str | Path | None = None,
+    force: bool = False,
 ) -> EntryRanking:
     """Evaluate and rank the options of an options file on common random numbers.
 
@@ -237,7 +245,12 @@ def rank_entry_options(
             scenario's seed.
         executor: where to run (default: a local process pool of ``workers`` processes).
         out: when given, replications are stored there as they finish (a rerun resumes) and
-            the tables are written at the end; otherwise nothing is written.
+            the tables are written at the end; otherwise nothing is written. It must be a new
+            folder or hold an earlier ``entry`` (else refused before any work; ``force``
+            replaces it).
+
+    Raises:
+        StorageError: ``out`` is refused or in use by another command.
     """
     from experiments.store import ResultStore
 
@@ -249,27 +262,40 @@ def rank_entry_options(
     days = spec.horizon_days or base.horizon_days
     seed = base.seed if seed is None else seed
     source = ScenarioSource(base, str(scenario_path), file_sha256(scenario_path))
-    store = None
-    if out is not None:
-        meta = {
-            "options_file": str(options),
-            "options_sha256": file_sha256(options),
-            "scenarios": [source.meta()],
-            "variants": {n: strategies_dict(sc) for n, sc in variants.items()},
-            "entry_days": {n: dict(sc.firm.entry_day_by_region) for n, sc in variants.items()},
-        }
-        store = ResultStore.open(out, "entry", meta)
-    with executor_scope(executor, workers) as ex:
-        frames = run_variants(
-            source,
-            variants,
-            range(reps),
-            seed=seed,
-            days=days,
-            executor=ex,
-            store=store,
-            desc="entry",
-        )
+    meta = {
+        "options_file": str(options),
+        "options_sha256": file_sha256(options),
+        "scenarios": [source.meta()],
+        "variants": {n: strategies_dict(sc) for n, sc in variants.items()},
+        "entry_days": {n: dict(sc.firm.entry_day_by_region) for n, sc in variants.items()},
+    }
+    with ResultStore.claim(out, "entry", meta, force=force) as store:
+        with executor_scope(executor, workers) as ex:
+            frames = run_variants(
+                source,
+                variants,
+                range(reps),
+                seed=seed,
+                days=days,
+                executor=ex,
+                store=store,
+                desc="entry",
+            )
+        result = _ranking(str(options), spec, source, reps, days, frames)
+        if out is not None:
+            result.write(out)
+    return result
+
+
+def _ranking(
+    options_file: str,
+    spec: OptionsFile,
+    source: ScenarioSource,
+    reps: int,
+    days: int,
+    frames: dict[tuple[str, int], pd.DataFrame],
+) -> EntryRanking:
+    """Evaluate every option's replications and rank the options on mean NPV."""
     table_rows, rep_rows = [], []
     for option in spec.options:
         entered = [e.region for e in option.regions]
@@ -281,8 +307,8 @@ def rank_entry_options(
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     per_rep_all = pd.concat(rep_rows, ignore_index=True)
     per_rep_all = per_rep_all[["option", *[c for c in per_rep_all.columns if c != "option"]]]
-    result = EntryRanking(
-        options_file=str(options),
+    return EntryRanking(
+        options_file=options_file,
         source=source,
         discount_rate_annual=spec.discount_rate_annual,
         reps=reps,
@@ -291,6 +317,3 @@ def rank_entry_options(
         per_rep=per_rep_all,
         timeseries=timeseries(frames).rename(columns={"variant": "option"}),
     )
-    if out is not None:
-        result.write(out)
-    return result

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.executors import Executor
+from experiments.outfolder import check_folder
 from experiments.replications import (
     ScenarioSource,
     executor_scope,
@@ -20,6 +21,7 @@ from experiments.replications import (
 )
 from experiments.results import write_csv, write_json
 from experiments.stats import replication_totals, summarize
+from experiments.store import ResultStore
 from sim.scenario import Scenario
 
 SEED_RULE = "SeedSequence([seed, 0, k])"
@@ -58,7 +60,13 @@ class Replications:
         }
 
     def write(self, out: str | Path) -> None:
-        """Write the tables and ``summary.json`` into ``out``."""
+        """Write the tables and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "run --reps")
         write_csv(out, "replications.csv", self.per_rep)
         write_csv(out, "summary_ci.csv", self.summary)
         write_csv(out, "timeseries.csv", self.timeseries)
@@ -88,6 +96,7 @@ def replicate(
     executor: Executor | None = None,
     workers: int | None = None,
     out: str | Path | None = None,
+    force: bool = False,
 ) -> Replications:
     """Run ``reps`` CRN replications of a scenario with its own strategies.
 
@@ -98,18 +107,34 @@ def replicate(
         executor: where to run (default: a local process pool of ``workers`` processes).
         out: when given, every finished replication is stored there at once (a rerun
             resumes) and the result tables are written at the end; otherwise nothing is
-            written.
-    """
-    from experiments.store import ResultStore
+            written. It must be a new folder or hold an earlier ``run --reps`` (else refused
+            before any work; ``force`` replaces it).
 
+    Raises:
+        StorageError: ``out`` is refused or in use by another command.
+    """
     source = scenario_source(scenario)
     sc = source.scenario
     seed = sc.seed if seed is None else seed
     days = sc.horizon_days if days is None else days
-    store = None
-    if out is not None:
-        meta = {"scenarios": [source.meta()], "variants": {"scenario": strategies_dict(sc)}}
-        store = ResultStore.open(out, "run", meta)
+    meta = {"scenarios": [source.meta()], "variants": {"scenario": strategies_dict(sc)}}
+    with ResultStore.claim(out, "run", meta, force=force) as store:
+        result = _replicate(source, reps, seed, days, executor, workers, store)
+        if out is not None:
+            result.write(out)
+    return result
+
+
+def _replicate(
+    source: ScenarioSource,
+    reps: int,
+    seed: int,
+    days: int,
+    executor: Executor | None,
+    workers: int | None,
+    store: ResultStore | None,
+) -> Replications:
+    sc = source.scenario
     with executor_scope(executor, workers) as ex:
         frames = run_variants(
             source,
@@ -125,7 +150,7 @@ def replicate(
     mean_daily = (
         pd.concat(frames.values()).groupby(["day", "region"], sort=False).mean(numeric_only=True)
     )
-    result = Replications(
+    return Replications(
         source=source,
         reps=reps,
         seed=seed,
@@ -135,6 +160,3 @@ def replicate(
         timeseries=timeseries(frames),
         mean_daily=mean_daily.reset_index(),
     )
-    if out is not None:
-        result.write(out)
-    return result

@@ -80,7 +80,22 @@ class ReplicationTask:
         """Where the replication's KPI table is stored under ``OUT`` (Hive-style partitions)."""
         from experiments.outputs import RUNS
 
-        return RUNS.path(scenario=self.scenario_sha256[:12], variant=self.variant, rep=self.rep)
+        return RUNS.path(
+            scenario=self.scenario_sha256[:12], variant=path_segment(self.variant), rep=self.rep
+        )
+
+
+def path_segment(name: str) -> str:
+    """``name`` as one safe path segment: URI-escaped (as Hive partitions are), never ``.``/``..``.
+
+    Ordinary names (letters, digits, ``_``, ``-``, ``.``) are unchanged; ``/``, ``\\``, ``=``,
+    spaces and control characters are escaped, so a name from an input file cannot leave its
+    partition folder. ``pandas.read_parquet`` decodes them back.
+    """
+    from urllib.parse import quote
+
+    segment = quote(name, safe="")
+    return segment.replace(".", "%2E") if segment.strip(".") == "" else segment
 
 
 @dataclass(frozen=True)

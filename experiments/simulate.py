@@ -9,11 +9,49 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.outfolder import check_folder, owned_folder
 from experiments.replications import ScenarioSource, build_model, scenario_source
 from experiments.results import atomic_write, safe_path, totals, write_csv, write_json
-from sim.errors import UsageError
+from sim.errors import StorageError, UsageError
 from sim.model import MarketModel
 from sim.scenario import Scenario
+
+TRANSACTIONS_HEADER = "customer_id,region,date,"  # how an earlier export of ours starts
+
+
+def check_transactions_path(path: str | Path, *, force: bool = False) -> Path:
+    """Refuse a ``--transactions`` target before the run: a folder, or a file not ours.
+
+    An existing file is replaced only when it is an earlier transaction export (its header)
+    or with ``force``.
+
+    Raises:
+        StorageError: ``path`` is a folder or a symbolic link, its parent is a file, or it is
+            another file.
+    """
+    target = Path(path)
+    if target.is_symlink():
+        raise StorageError(f"--transactions: {path} is a symbolic link; give a plain file name")
+    if target.is_dir():
+        raise StorageError(f"--transactions: {path} is a folder; give a file name")
+    parent = target.absolute().parent
+    if parent.exists() and not parent.is_dir():
+        raise StorageError(f"--transactions: {parent} is a file, not a folder")
+    if target.exists() and not force and not _is_export(target):
+        raise StorageError(
+            f"--transactions: {path} exists and is not a transaction log written by marketsim; "
+            "choose another file, or add --force to replace it"
+        )
+    return target
+
+
+def _is_export(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(TRANSACTIONS_HEADER))
+    except OSError:
+        return False
+    return head == TRANSACTIONS_HEADER.encode()
 
 
 def package_version() -> str:
@@ -61,7 +99,13 @@ class RunResult:
         return tx
 
     def write(self, out: str | Path) -> None:
-        """Write ``kpis.csv`` and ``summary.json`` into ``out``."""
+        """Write ``kpis.csv`` and ``summary.json`` into ``out``.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "run")
         write_csv(out, "kpis.csv", self.kpis)
         write_json(
             out,
@@ -80,13 +124,13 @@ class RunResult:
             },
         )
 
-    def write_transactions(self, path: str | Path, start_date: str = "2026-01-01") -> Path:
-        """Write the transaction log as CSV to ``path`` (a file, not a folder)."""
-        target = Path(path)
-        if target.is_dir():
-            raise UsageError(f"--transactions: {path} is a folder; give a file name")
+    def write_transactions(
+        self, path: str | Path, start_date: str = "2026-01-01", *, force: bool = False
+    ) -> Path:
+        """Write the transaction log as CSV to ``path`` (see :func:`check_transactions_path`)."""
+        target = check_transactions_path(path, force=force)
         tx = self.transactions(start_date)
-        full = safe_path(target.resolve().parent, target.name)
+        full = safe_path(target.absolute().parent, target.name)
         atomic_write(full, lambda p: tx.to_csv(p, index=False))
         return full
 
@@ -97,21 +141,34 @@ def simulate(
     seed: int | None = None,
     days: int | None = None,
     out: str | Path | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Run one scenario with its own strategies.
 
     Args:
         scenario: a scenario file, a mapping with its content, or a loaded Scenario.
         seed: overrides the scenario's seed; ``days`` overrides its horizon.
-        out: when given, ``kpis.csv`` and ``summary.json`` are written there.
+        out: when given, ``kpis.csv`` and ``summary.json`` are written there: a new folder or
+            one holding an earlier ``run`` (else refused before the run; ``force`` replaces it).
+
+    Raises:
+        StorageError: ``out`` is refused or in use by another command.
     """
     source = scenario_source(scenario)
     sc = source.scenario
     seed = sc.seed if seed is None else seed
     days = sc.horizon_days if days is None else days
-    model = build_model(sc, seed, days)
+    with owned_folder(out, "run", force=force) as folder:
+        result = _simulate(source, seed, days)
+        if folder is not None:
+            result.write(folder)
+    return result
+
+
+def _simulate(source: ScenarioSource, seed: int, days: int) -> RunResult:
+    model = build_model(source.scenario, seed, days)
     frame = model.run()
-    result = RunResult(
+    return RunResult(
         source=source,
         seed=seed,
         days=days,
@@ -123,6 +180,3 @@ def simulate(
         },
         model=model,
     )
-    if out is not None:
-        result.write(out)
-    return result

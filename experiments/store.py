@@ -10,11 +10,14 @@ unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import platform
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -23,8 +26,13 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.files import file_sha256
+from experiments.outfolder import owned_folder
 from experiments.replications import ReplicationResult, ReplicationTask, strategies_dict
-from experiments.results import atomic_write, safe_path, write_json
+from experiments.results import OutputPathError, atomic_write, safe_path, write_json
+
+log = logging.getLogger(__name__)
+OUTPUT_SUFFIXES = (".csv", ".json", ".yaml")  # result files whose sha256 the manifest records
 
 
 def package_versions() -> dict[str, str]:
@@ -58,6 +66,31 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def read_manifest(path: Path) -> dict[str, Any]:
+    """``manifest.json`` as a dict with a ``runs`` mapping; a damaged one reads as empty.
+
+    A manifest that is not JSON, not an object, or whose ``runs`` is not a mapping of
+    entries is logged as a warning and treated as holding no finished replication (they are
+    recomputed rather than trusted).
+    """
+    if not path.exists():
+        return {"runs": {}}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log.warning("%s is not readable JSON (%s); recomputing every replication", path, exc)
+        return {"runs": {}}
+    if not isinstance(manifest, dict):
+        log.warning("%s is not a JSON object; recomputing every replication", path)
+        return {"runs": {}}
+    runs = manifest.get("runs")
+    if not isinstance(runs, dict):
+        log.warning("%s: `runs` is not a mapping; recomputing every replication", path)
+        runs = {}
+    manifest["runs"] = {k: v for k, v in runs.items() if isinstance(v, dict)}
+    return manifest
+
+
 @dataclass
 class ResultStore:
     """``OUT/runs/*.parquet`` plus ``OUT/manifest.json``; every write is atomic."""
@@ -66,19 +99,41 @@ class ResultStore:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
+    @contextmanager
+    def claim(
+        cls,
+        out: str | Path | None,
+        command: str,
+        meta: Mapping[str, Any],
+        *,
+        force: bool = False,
+    ) -> Iterator[ResultStore | None]:
+        """Hold ``out`` for ``command`` during the block and open the store in it.
+
+        ``out`` must be new or hold the same command's results (else
+        :class:`~sim.errors.StorageError` before any work; ``force`` replaces it); a lock
+        keeps other commands out meanwhile (see :mod:`experiments.outfolder`). Without
+        ``out`` the block gets None and nothing is written. When the block ends normally,
+        the sha256 of every result table written meanwhile is recorded (``outputs``).
+        """
+        from experiments.outputs import command_of
+
+        if out is None:
+            yield None
+            return
+        owner = command_of({"command": command}, Path(out)) or command
+        with owned_folder(out, owner, force=force):
+            store = cls.open(out, command, meta)
+            yield store
+            store.record_outputs()
+
+    @classmethod
     def open(cls, out: str | Path, command: str, meta: Mapping[str, Any]) -> ResultStore:
         """Open (or create) the store; keep earlier runs for resuming."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        path = safe_path(out, "manifest.json")
-        manifest: dict[str, Any] = {}
-        if path.exists():
-            try:
-                manifest = json.loads(path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                manifest = {}  # a damaged manifest: recompute rather than trust it
+        manifest = read_manifest(safe_path(out, "manifest.json"))
         manifest.setdefault("created", _now())
-        manifest.setdefault("runs", {})
         manifest["command"] = command
         manifest["argv"] = sys.argv[1:]
         manifest["package_versions"] = package_versions()
@@ -93,25 +148,68 @@ class ResultStore:
         self.manifest["updated"] = _now()
         write_json(self.out, "manifest.json", self.manifest)
 
+    def record_outputs(self) -> None:
+        """Record the sha256 of every result file at the top of ``OUT`` (tables, summary)."""
+        self.manifest["outputs"] = {
+            p.name: file_sha256(p)
+            for p in sorted(self.out.iterdir())
+            if p.is_file()
+            and not p.is_symlink()
+            and p.suffix in OUTPUT_SUFFIXES
+            and p.name != "manifest.json"
+            and not p.name.startswith(".")
+        }
+        self.save()
+
     def load(self, task: ReplicationTask) -> pd.DataFrame | None:
-        """A finished replication's KPI table, if stored with the same fingerprint."""
+        """A finished replication's KPI table, if stored with the same fingerprint and intact.
+
+        A file that is missing, unreadable, or whose sha256 differs from the manifest's
+        (truncated, altered, copied from another replication) is not trusted: it is logged as
+        a warning and the replication is recomputed.
+        """
         entry = self.manifest["runs"].get(task.key)
-        if not entry or entry.get("fingerprint") != task.fingerprint:
+        if not isinstance(entry, dict) or entry.get("fingerprint") != task.fingerprint:
             return None
-        path = safe_path(self.out, entry["file"])
-        if not path.exists():
+        problem, frame = self._read_checked(task, entry)
+        if problem is not None:
+            log.warning("replication %s: %s; recomputing it", task.key, problem)
             return None
+        return frame
+
+    def _read_checked(
+        self, task: ReplicationTask, entry: dict[str, Any]
+    ) -> tuple[str | None, pd.DataFrame | None]:
+        """(why the stored file is not trusted, or None; its table)."""
+        if entry.get("file") != task.relative_path:
+            return f"the manifest names another file ({entry.get('file')!r})", None
         try:
-            return pd.read_parquet(path)
-        except (OSError, ValueError):
-            return None
+            path = safe_path(self.out, task.relative_path)
+            data = path.read_bytes()
+        except (OSError, OutputPathError) as exc:
+            return f"cannot read {task.relative_path} ({type(exc).__name__})", None
+        if not isinstance(entry.get("sha256"), str):
+            return f"{task.relative_path} has no checksum in the manifest", None
+        if entry["sha256"] != hashlib.sha256(data).hexdigest():
+            return f"{task.relative_path} does not match its checksum in the manifest", None
+        try:
+            return None, pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types on a bad file
+            return f"{task.relative_path} is not a readable table ({type(exc).__name__})", None
 
     def save_result(self, task: ReplicationTask, result: ReplicationResult) -> None:
         """Write one replication's table and record it (table first, then manifest)."""
         path = safe_path(self.out, task.relative_path)
-        atomic_write(path, lambda p: result.kpis.to_parquet(p, index=False))
+        digest: list[str] = []
+
+        def write(tmp: Path) -> None:
+            result.kpis.to_parquet(tmp, index=False)
+            digest.append(file_sha256(tmp))
+
+        atomic_write(path, write)
         self.manifest["runs"][task.key] = {
             "file": task.relative_path,
+            "sha256": digest[0],
             "fingerprint": task.fingerprint,
             "scenario": task.scenario.name,
             "scenario_index": task.scenario_index,

@@ -27,6 +27,20 @@ def add_executor_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_output_args(p: argparse.ArgumentParser, default_out: str) -> None:
+    """``--out`` and ``--force`` (shared by every command that writes a result folder)."""
+    p.add_argument(
+        "--out",
+        default=default_out,
+        help="output folder: new, or holding this command's earlier results (a rerun resumes)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out even if it is a file, holds other files or another command's results",
+    )
+
+
 def fmt_number(v: float) -> str:
     """A KPI value for a console table: 4 decimals below 10, thousands separators above."""
     if v != v:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.cli.common import add_executor_args, fmt_number, print_report
+from experiments.cli.common import add_executor_args, add_output_args, fmt_number, print_report
 
 
 def format_comparison(result) -> str:
@@ -52,6 +52,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             days=args.days,
             executor=executor,
             out=out,
+            force=args.force,
         )
     print(format_comparison(result))
     print_report(out)
@@ -77,6 +78,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cmp_.add_argument("--kpi", default="net_profit_base", help="primary KPI")
     cmp_.add_argument("--days", type=int, default=None, help="horizon (default: horizon_days)")
     cmp_.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
-    cmp_.add_argument("--out", default="results/compare", help="output folder")
+    add_output_args(cmp_, "results/compare")
     add_executor_args(cmp_)
     cmp_.set_defaults(func=cmd_compare)

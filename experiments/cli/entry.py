@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.cli.common import add_executor_args, fmt_number, print_report
+from experiments.cli.common import add_executor_args, add_output_args, fmt_number, print_report
 
 
 def format_entry(result) -> str:
@@ -35,7 +35,12 @@ def cmd_entry(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with make_executor(args.executor, args.workers, args.scheduler) as executor:
         result = rank_entry_options(
-            args.options, reps=args.reps, seed=args.seed, executor=executor, out=out
+            args.options,
+            reps=args.reps,
+            seed=args.seed,
+            executor=executor,
+            out=out,
+            force=args.force,
         )
     print(format_entry(result))
     print_report(out)
@@ -48,6 +53,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("options", help="options YAML file")
     p.add_argument("--reps", type=int, default=None, help="replications (default: the file's)")
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
-    p.add_argument("--out", default="results/entry", help="output folder")
+    add_output_args(p, "results/entry")
     add_executor_args(p)
     p.set_defaults(func=cmd_entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.cli.common import add_executor_args, fmt_number
+from experiments.cli.common import add_executor_args, add_output_args, fmt_number
 
 SUMMARY_COLUMNS = (
     ("revenue_base", "revenue", "{:,.0f}"),
@@ -64,12 +64,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Handler of ``marketsim run``."""
     if args.reps is not None:
         return _run_reps(args)
-    from experiments.simulate import simulate
+    from experiments.simulate import check_transactions_path, simulate
 
     out = Path(args.out)
-    result = simulate(args.scenario, seed=args.seed, days=args.days, out=out)
+    if args.transactions:  # refused before the run, not after it
+        check_transactions_path(args.transactions, force=args.force)
+    result = simulate(args.scenario, seed=args.seed, days=args.days, out=out, force=args.force)
     if args.transactions:
-        result.write_transactions(args.transactions, args.start_date)
+        result.write_transactions(args.transactions, args.start_date, force=args.force)
     sc = result.source.scenario
     title = (
         f"{sc.name}: {result.days} days, seed {result.seed}, amounts in {sc.currency} "
@@ -83,10 +85,20 @@ def _run_reps(args: argparse.Namespace) -> int:
     from experiments.executors import make_executor
     from experiments.replicate import replicate
 
+    if args.transactions:
+        from sim.errors import UsageError
+
+        raise UsageError("--transactions: only for a single run (without --reps)")
     out = Path(args.out)
     with make_executor(args.executor, args.workers, args.scheduler) as executor:
         result = replicate(
-            args.scenario, args.reps, seed=args.seed, days=args.days, executor=executor, out=out
+            args.scenario,
+            args.reps,
+            seed=args.seed,
+            days=args.days,
+            executor=executor,
+            out=out,
+            force=args.force,
         )
     print(format_ci_table(result))
     print(f"(written to {out}/summary_ci.csv, replications.csv, kpis.csv, summary.json)")
@@ -99,7 +111,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--days", type=int, help="simulate this many days (default: horizon_days)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
-    run.add_argument("--out", default="results/run", help="output folder")
+    add_output_args(run, "results/run")
     run.add_argument(
         "--transactions",
         metavar="FILE.csv",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from experiments.cli.common import add_executor_args, fmt_number, print_report
+from experiments.cli.common import add_executor_args, add_output_args, fmt_number, print_report
 
 # the library's defaults (tests/test_tuning.py checks these against `tune`'s signature)
 DEFAULTS: dict[str, Any] = {
@@ -84,7 +84,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=DEFAULTS["max_retry"],
         help="retries of a trial whose process died",
     )
-    p.add_argument("--out", default=DEFAULT_OUT, help="output folder")
+    add_output_args(p, DEFAULT_OUT)
     p.add_argument(
         "--tune", default=None, metavar="TUNE.yaml", help="strategies and ranges to tune"
     )
@@ -130,6 +130,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             grace=args.grace,
             max_retry=args.max_retry,
             progress=True,
+            force=args.force,
         )
     finally:
         logger.removeHandler(handler)

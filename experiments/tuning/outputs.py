@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from experiments.outfolder import check_folder
 from experiments.results import write_csv, write_json, write_text
 from experiments.store import ResultStore
 from experiments.tuning.objectives import Objective
@@ -191,7 +192,13 @@ class TuneResult:
         return {**self.summary, "files": self.files(out)}
 
     def write(self, out: str | Path) -> list[str]:
-        """Write the result files into ``out`` (atomically); returns their names."""
+        """Write the result files into ``out`` (atomically); returns their names.
+
+        Raises:
+            StorageError: ``out`` is a file, or holds other files or another command's
+                results (see :func:`experiments.outfolder.check_folder`).
+        """
+        check_folder(out, "tune")
         write_csv(out, "trials.csv", self.trials)
         write_csv(out, "importance.csv", self.importance)
         if self.pareto is not None:

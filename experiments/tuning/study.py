@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from experiments.executors import Executor, make_executor
+from experiments.outfolder import owned_folder
 from experiments.tuning.inputs import load_inputs
 from experiments.tuning.liveness import (
     DEFAULT_HEARTBEAT_S,
@@ -229,6 +230,7 @@ def tune(
     grace: int | None = None,
     max_retry: int = DEFAULT_MAX_RETRY,
     progress: bool = False,
+    force: bool = False,
 ) -> TuneResult:
     """Tune the strategies' parameters with Optuna across scenarios; run or resume a study.
 
@@ -256,7 +258,9 @@ def tune(
         workers: processes of a named executor (default all cores).
         scheduler: a running Dask scheduler (with ``executor="dask"``).
         out: output folder: replications (``runs/``, ``manifest.json``, for resuming), the
-            default storage and the result files. Without it nothing is written.
+            default storage and the result files. Without it nothing is written. It must be
+            a new folder or hold an earlier ``tune`` (else refused before any work; ``force``
+            replaces it); one command at a time writes it (a lock file).
         heartbeat: seconds between heartbeats of a running trial.
         grace: seconds without heartbeat after which a trial is failed and retried (default
             3 heartbeats).
@@ -286,35 +290,56 @@ def tune(
     folder = None if out is None else Path(out)
     name = study_name or f"tune-{plan.inputs[0].scenario.name}"
     live = check_liveness(heartbeat, grace, max_retry)
-    info = open_storage(
-        storage,
-        folder,
-        heartbeat_interval=live[0],
-        grace_period=live[1],
-        heartbeat_stale_trial_callback=retry_callback(live[2]),
-    )
-    try:
-        baseline = plan.space.baseline(plan.inputs[0].scenario)
-        complete = len(baseline) == len(plan.space.params)
-        study = open_study(info, name, plan, plan.inputs[0].seed, baseline if complete else None)
-        pool = (
-            make_executor(executor, workers, scheduler=scheduler)
-            if isinstance(executor, str)
-            else contextlib.nullcontext(executor)
+    with owned_folder(folder, "tune", force=force):
+        info = open_storage(
+            storage,
+            folder,
+            heartbeat_interval=live[0],
+            grace_period=live[1],
+            heartbeat_stale_trial_callback=retry_callback(live[2]),
         )
-        store = None
-        if folder is not None:
-            store = TuneStore.open(folder, "tune", _manifest(plan, name, info, trials, live))
-        finished = count_trials(study, *FINISHED_STATES)
-        with pool as running:  # stop its workers (or cluster) once the trials are done
-            if finished < trials:
-                runner = TrialRunner(
-                    plan.inputs, plan.objectives, plan.robust, plan.reps, plan.space, running, store
-                )
-                run_budget(study, runner, trials, info, progress)
-    finally:
-        info.lock.close()
-    result = collect_result(study, plan, info, trials, finished, folder)
-    if folder is not None:
-        result.write(folder)
+        try:
+            study, finished, store = _run_study(
+                info, name, plan, trials, live, executor, workers, scheduler, folder, progress
+            )
+        finally:
+            info.lock.close()
+        result = collect_result(study, plan, info, trials, finished, folder)
+        if store is not None:
+            result.write(store.out)
+            store.record_outputs()
     return result
+
+
+def _run_study(
+    info: StorageInfo,
+    name: str,
+    plan: TunePlan,
+    trials: int,
+    live: tuple[int, int, int],
+    executor: str | Executor,
+    workers: int | None,
+    scheduler: str | None,
+    folder: Path | None,
+    progress: bool,
+) -> tuple[Any, int, TuneStore | None]:
+    """Run trials up to ``trials`` finished; (study, finished before, replication store)."""
+    baseline = plan.space.baseline(plan.inputs[0].scenario)
+    complete = len(baseline) == len(plan.space.params)
+    study = open_study(info, name, plan, plan.inputs[0].seed, baseline if complete else None)
+    pool = (
+        make_executor(executor, workers, scheduler=scheduler)
+        if isinstance(executor, str)
+        else contextlib.nullcontext(executor)
+    )
+    store = None
+    if folder is not None:
+        store = TuneStore.open(folder, "tune", _manifest(plan, name, info, trials, live))
+    finished = count_trials(study, *FINISHED_STATES)
+    with pool as running:  # stop its workers (or cluster) once the trials are done
+        if finished < trials:
+            runner = TrialRunner(
+                plan.inputs, plan.objectives, plan.robust, plan.reps, plan.space, running, store
+            )
+            run_budget(study, runner, trials, info, progress)
+    return study, finished, store
