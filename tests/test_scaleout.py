@@ -34,6 +34,7 @@ import pandas as pd
 import pytest
 
 from experiments.tuning import WORKER_ATTR
+from tests.golden.check import table_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -98,11 +99,13 @@ def _runs_recorded(out: Path) -> int:
         return 0
 
 
+def _table_hashes(out: Path) -> dict[str, str]:
+    """The behaviour lock's hash of every result table (tests/golden/check.py)."""
+    return {name: table_hash(out / name) for name in TABLES}
+
+
 def _assert_same_tables(a: Path, b: Path) -> None:
-    for name in TABLES:
-        pd.testing.assert_frame_equal(
-            pd.read_csv(a / name), pd.read_csv(b / name), check_exact=True, obj=name
-        )
+    assert _table_hashes(a) == _table_hashes(b)
 
 
 # ============================================================================ PostgreSQL
@@ -346,17 +349,22 @@ def test_dask_worker_killed_mid_compare(tmp_path, dask_cluster, single_process_c
     _assert_same_tables(out, single_process_compare)
 
 
-def test_dask_local_cluster_gives_identical_tables(tmp_path, single_process_compare) -> None:
-    """`--executor dask` without `--scheduler` starts (and stops) a local cluster."""
+def test_one_and_two_workers_and_dask_give_identical_table_hashes(
+    tmp_path, single_process_compare
+) -> None:
+    """Determinism across executors: 1 worker, 2 local workers and `--executor dask` (a local
+    cluster started and stopped by the command) write tables with identical hashes."""
     pytest.importorskip("distributed")
     variants = tmp_path / "variants.yaml"
     variants.write_text(VARIANTS)
-    out = tmp_path / "local-dask"
-    started = time.perf_counter()
-    res = _run(_compare_args(variants, out, "--executor", "dask", "--workers", "2"))
-    assert res.returncode == 0, res.stderr
-    print(f"local Dask cluster compare: {time.perf_counter() - started:.1f} s")
-    _assert_same_tables(out, single_process_compare)
+    runs = {"2 workers": ("--workers", "2"), "dask": ("--executor", "dask", "--workers", "2")}
+    for label, extra in runs.items():
+        out = tmp_path / label.replace(" ", "-")
+        started = time.perf_counter()
+        res = _run(_compare_args(variants, out, *extra))
+        assert res.returncode == 0, res.stderr
+        print(f"{label} compare: {time.perf_counter() - started:.1f} s")
+        assert _table_hashes(out) == _table_hashes(single_process_compare), label
 
 
 def test_scheduler_without_dask_executor_or_unreachable_exits_2(tmp_path) -> None:
