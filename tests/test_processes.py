@@ -79,11 +79,11 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
-def _start_long_compare(tmp_path: Path, workers: str) -> subprocess.Popen:
+def _start_long_compare(tmp_path: Path, workers: str, *extra: str) -> subprocess.Popen:
     variants = tmp_path / "variants.yaml"
     variants.write_text(VARIANTS)
     args = ["compare", str(TINY), "--variants", str(variants), "--reps", "2000"]
-    args += ["--days", "60", "--workers", workers, "--out", str(tmp_path / "out")]
+    args += ["--days", "60", "--workers", workers, "--out", str(tmp_path / "out"), *extra]
     return subprocess.Popen(
         [*MARKETSIM, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -98,6 +98,24 @@ def _wait_for_descendants(proc: subprocess.Popen, count: int, timeout: float = 1
         time.sleep(0.1)
     proc.kill()
     pytest.fail(f"compare never had {count} child processes: {proc.communicate()[1]}")
+
+
+def _signal_and_wait(
+    proc: subprocess.Popen, sig: signal.Signals, children: list[int], label: str
+) -> str:
+    """Send ``sig`` to the command; assert ``children`` are all gone within GONE_WITHIN_S."""
+    os.kill(proc.pid, sig)
+    sent = time.perf_counter()
+    _, stderr = proc.communicate(timeout=60)
+    while time.perf_counter() - sent < GONE_WITHIN_S and any(map(running, children)):
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - sent
+    left = [pid for pid in children if running(pid)]
+    for pid in left:  # do not leak them into the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+    print(f"{label} {sig.name}: {len(children)} children gone after {elapsed:.1f} s")
+    assert not left, f"still running {GONE_WITHIN_S} s after {sig.name}: {left}"
+    return stderr
 
 
 # ============================================================================ worker caps
@@ -143,22 +161,21 @@ def test_children_end_with_their_command(tmp_path, sig) -> None:
     `compare` process being killed (SIGKILL) or terminated (SIGTERM: exit 143)."""
     proc = _start_long_compare(tmp_path, "2")
     children = _wait_for_descendants(proc, 4)  # fork server, resource tracker, 2 workers
-    os.kill(proc.pid, sig)
-    killed = time.perf_counter()
-    _, stderr = proc.communicate(timeout=60)
-    while time.perf_counter() - killed < GONE_WITHIN_S and any(map(running, children)):
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - killed
-    left = [pid for pid in children if running(pid)]
-    for pid in left:  # do not leak them into the rest of the suite
-        os.kill(pid, signal.SIGKILL)
-    print(f"{sig.name}: {len(children)} children gone after {elapsed:.1f} s")
-    assert not left, f"still running {GONE_WITHIN_S} s after {sig.name}: {left}"
+    stderr = _signal_and_wait(proc, sig, children, "local")
     if sig == signal.SIGKILL:
         assert proc.returncode == -signal.SIGKILL
     else:
         assert proc.returncode == EXIT_TERMINATED, stderr
         assert "marketsim: terminated" in stderr and "Traceback" not in stderr
+
+
+def test_local_dask_cluster_ends_with_its_command(tmp_path) -> None:
+    """The local Dask cluster's worker processes exit with a SIGKILLed `compare` too."""
+    pytest.importorskip("distributed")
+    proc = _start_long_compare(tmp_path, "2", "--executor", "dask")
+    children = _wait_for_descendants(proc, 3)  # resource tracker, 2 Dask workers
+    time.sleep(2)  # the workers are computing
+    _signal_and_wait(proc, signal.SIGKILL, children, "dask")
 
 
 def test_sigterm_raises_terminated_and_the_handler_is_restored() -> None:
