@@ -242,8 +242,8 @@ class DaskExecutor:
 
     Args:
         workers: worker processes of the local cluster (default, and at most,
-            :func:`worker_limit`); ignored with
-            ``scheduler`` (the running cluster's workers are used).
+            :func:`worker_limit`); ignored with ``scheduler`` (the running cluster's
+            workers are used).
         scheduler: address of a running scheduler (``tcp://HOST:PORT``); ``None`` starts a
             local cluster on 127.0.0.1.
         retries: times a task that raised is resubmitted.
