@@ -14,12 +14,28 @@ to the driver, which writes ``OUT`` itself, so no shared filesystem is needed. W
 dies (even with SIGKILL) the scheduler reschedules its tasks on the survivors (up to
 ``distributed.scheduler.allowed-failures`` deaths per task); a task that *raises* is retried
 ``retries`` times before the error reaches the driver.
+
+Bounded resources: a local pool or local Dask cluster never has more workers than
+:func:`worker_limit` (the usable cores, and the memory budget of
+``sim.validation.memory_limit_bytes`` divided by :data:`WORKER_MEMORY_BYTES`); a larger
+request is lowered with one logged warning. Local pool workers end within about a second
+when the driver process dies, even by SIGKILL (:func:`die_with_parent`); when the driver
+leaves a ``with`` block by an exception (Ctrl-C, SIGTERM in the CLI) its workers are
+terminated rather than awaited. Dask's own worker processes already exit with their nanny.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import logging
 import multiprocessing
 import os
+import select
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import Executor as FuturesExecutor
@@ -30,6 +46,14 @@ from sim.errors import UsageError
 EXECUTORS = ("local", "dask")
 DEFAULT_RETRIES = 2
 WAIT_FOR_WORKERS_S = 120  # a running scheduler may get its first worker a little later
+# Planned memory per worker process: ~125 MiB RSS measured for a `compare` worker on
+# scenarios/tiny.yaml (the model imported once by the fork server), doubled for headroom.
+WORKER_MEMORY_BYTES = 256 * 2**20
+PARENT_POLL_S = 1.0  # without pidfd_open, how often a worker checks that its driver lives
+EXIT_PARENT_GONE = 70  # a worker's exit status when its driver died
+PR_SET_PDEATHSIG = 1  # prctl option, linux/prctl.h
+
+log = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
@@ -76,15 +100,97 @@ def windowed_map(
             fut.cancel()
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_limit(memory_per_worker: int = WORKER_MEMORY_BYTES) -> int:
+    """Most worker processes this machine can hold: cores, then memory budget per worker."""
+    return max(1, min(usable_cores(), _fit_in_memory(memory_per_worker)))
+
+
+def capped_workers(requested: int | None, memory_per_worker: int = WORKER_MEMORY_BYTES) -> int:
+    """``requested`` workers (default and at most :func:`worker_limit`); warns when lowered."""
+    limit = worker_limit(memory_per_worker)
+    if not requested:
+        return limit
+    if requested > limit:
+        log.warning(
+            "marketsim: %d workers requested, using %d (%d usable cores, %d fit the memory "
+            "budget at %d MiB each)",
+            requested,
+            limit,
+            usable_cores(),
+            _fit_in_memory(memory_per_worker),
+            memory_per_worker // 2**20,
+        )
+    return max(1, min(requested, limit))
+
+
+def _fit_in_memory(memory_per_worker: int) -> int:
+    """Workers of ``memory_per_worker`` bytes within ``sim.validation.memory_limit_bytes``."""
+    from sim.validation import memory_limit_bytes
+
+    return max(1, memory_limit_bytes() // max(1, memory_per_worker))
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker as soon as the driver ``parent_pid`` ends.
+
+    On Linux the kernel also sends SIGTERM when the worker's direct parent (the fork server)
+    dies (``PR_SET_PDEATHSIG``). A daemon thread waits on a pidfd of the driver (or, without
+    ``os.pidfd_open``, checks it every :data:`PARENT_POLL_S`) and exits the worker with
+    :data:`EXIT_PARENT_GONE` once it is gone, so no worker outlives a killed command.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # a libc without prctl
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    watcher = threading.Thread(
+        target=_exit_when_gone, args=(parent_pid,), name="marketsim-parent-watch", daemon=True
+    )
+    watcher.start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(EXIT_PARENT_GONE)
+    except (AttributeError, OSError):  # no pidfd (not Linux >= 5.3): poll instead
+        while _alive(pid):
+            time.sleep(PARENT_POLL_S)
+    else:
+        select.select([fd], [], [])  # readable once the process has ended
+    os._exit(EXIT_PARENT_GONE)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    return True
+
+
 class LocalExecutor:
     """A process pool on this machine (``workers=1`` runs in-process).
 
     The pool is created on first use and kept for later calls (a tuning study runs many
     small batches); workers come from a fork server that has imported the model once.
+
+    Args:
+        workers: worker processes (default, and at most, :func:`worker_limit`).
+        memory_per_worker: planned bytes per worker for that limit.
     """
 
-    def __init__(self, workers: int | None = None):
-        self.workers = max(1, workers or os.cpu_count() or 1)
+    def __init__(self, workers: int | None = None, memory_per_worker: int = WORKER_MEMORY_BYTES):
+        self.workers = capped_workers(workers, memory_per_worker)
         self._pool: FuturesExecutor | None = None
 
     def _get_pool(self) -> FuturesExecutor:
@@ -95,20 +201,29 @@ class LocalExecutor:
             ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
             if "forkserver" in methods:
                 ctx.set_forkserver_preload(["experiments.replications", "sim.model"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=ctx,
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
-    def close(self) -> None:
-        """Stop the worker processes."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, terminate: bool = False) -> None:
+        """Stop the worker processes: let running tasks finish, or ``terminate`` them."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if terminate:  # no public API before Python 3.14 (terminate_workers)
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> LocalExecutor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(terminate=exc_type is not None)
 
     def map_unordered(
         self, fn: Callable[[Any], Any], tasks: Iterable[Any]
@@ -126,8 +241,9 @@ class DaskExecutor:
     """The :class:`Executor` protocol on a ``distributed.Client`` (see the module docstring).
 
     Args:
-        workers: worker processes of the local cluster (default all cores); ignored with
-            ``scheduler`` (the running cluster's workers are used).
+        workers: worker processes of the local cluster (default, and at most,
+            :func:`worker_limit`); ignored with ``scheduler`` (the running cluster's
+            workers are used).
         scheduler: address of a running scheduler (``tcp://HOST:PORT``); ``None`` starts a
             local cluster on 127.0.0.1.
         retries: times a task that raised is resubmitted.
@@ -165,7 +281,7 @@ class DaskExecutor:
                 ) from None
             self.workers = max(1, sum(self._client.nthreads().values()))
         else:
-            n = max(1, workers or os.cpu_count() or 1)
+            n = capped_workers(workers)
             self._cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,

@@ -12,7 +12,6 @@ two ``dask worker`` processes on 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import glob
 import json
 import os
@@ -34,6 +33,7 @@ import pandas as pd
 import pytest
 
 from experiments.tuning import WORKER_ATTR
+from tests.golden.check import table_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny.yaml"
@@ -98,11 +98,13 @@ def _runs_recorded(out: Path) -> int:
         return 0
 
 
+def _table_hashes(out: Path) -> dict[str, str]:
+    """The behaviour lock's hash of every result table (tests/golden/check.py)."""
+    return {name: table_hash(out / name) for name in TABLES}
+
+
 def _assert_same_tables(a: Path, b: Path) -> None:
-    for name in TABLES:
-        pd.testing.assert_frame_equal(
-            pd.read_csv(a / name), pd.read_csv(b / name), check_exact=True, obj=name
-        )
+    assert _table_hashes(a) == _table_hashes(b)
 
 
 # ============================================================================ PostgreSQL
@@ -346,17 +348,22 @@ def test_dask_worker_killed_mid_compare(tmp_path, dask_cluster, single_process_c
     _assert_same_tables(out, single_process_compare)
 
 
-def test_dask_local_cluster_gives_identical_tables(tmp_path, single_process_compare) -> None:
-    """`--executor dask` without `--scheduler` starts (and stops) a local cluster."""
+def test_one_and_two_workers_and_dask_give_identical_table_hashes(
+    tmp_path, single_process_compare
+) -> None:
+    """Determinism across executors: 1 worker, 2 local workers and `--executor dask` (a local
+    cluster started and stopped by the command) write tables with identical hashes."""
     pytest.importorskip("distributed")
     variants = tmp_path / "variants.yaml"
     variants.write_text(VARIANTS)
-    out = tmp_path / "local-dask"
-    started = time.perf_counter()
-    res = _run(_compare_args(variants, out, "--executor", "dask", "--workers", "2"))
-    assert res.returncode == 0, res.stderr
-    print(f"local Dask cluster compare: {time.perf_counter() - started:.1f} s")
-    _assert_same_tables(out, single_process_compare)
+    runs = {"2 workers": ("--workers", "2"), "dask": ("--executor", "dask", "--workers", "2")}
+    for label, extra in runs.items():
+        out = tmp_path / label.replace(" ", "-")
+        started = time.perf_counter()
+        res = _run(_compare_args(variants, out, *extra))
+        assert res.returncode == 0, res.stderr
+        print(f"{label} compare: {time.perf_counter() - started:.1f} s")
+        assert _table_hashes(out) == _table_hashes(single_process_compare), label
 
 
 def test_scheduler_without_dask_executor_or_unreachable_exits_2(tmp_path) -> None:
@@ -415,6 +422,58 @@ def _owner_pid(trial) -> int | None:
     return int(worker.rsplit(":", 1)[1]) if worker else None
 
 
+def _kill_one_mid_trial(
+    procs: list[subprocess.Popen], storage, study_name: str, killed: dict, dead: set
+) -> None:
+    """SIGKILL a `tune` process while it simulates a trial (number >= 8); record it in
+    ``killed`` (trial number -> pid) when the trial was still RUNNING, and its pid in ``dead``."""
+    deadline = time.time() + 120
+    while not killed and time.time() < deadline and len(dead) < 2:
+        try:
+            study = optuna.load_study(study_name=study_name, storage=storage)
+        except KeyError:  # not created yet
+            time.sleep(0.1)
+            continue
+        for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
+            pid = _owner_pid(t)
+            live = [p for p in procs if p.pid == pid and p.poll() is None]
+            # "variant" is stored once the parameters are: the trial is simulating now
+            # (an age threshold alone let a loaded machine kill it before its parameters)
+            if t.number >= 8 and live and "variant" in t.user_attrs:
+                os.kill(pid, signal.SIGKILL)
+                live[0].wait(10)
+                dead.add(pid)
+                if storage.get_trial(t._trial_id).state == optuna.trial.TrialState.RUNNING:
+                    killed[t.number] = pid  # it died in the middle of this trial
+                break
+        time.sleep(0.03)
+
+
+def _assert_retried_once(original, all_trials: list) -> None:
+    """``original`` FAILed and was retried once, with its parameters and variant."""
+    number = original.number
+    assert original.state == optuna.trial.TrialState.FAIL
+    retries = [t for t in all_trials if t.system_attrs.get("failed_trial") == number]
+    assert len(retries) == 1, f"trial {number} retried {len(retries)} times"
+    retry = retries[0]
+    assert retry.state == optuna.trial.TrialState.COMPLETE
+    assert retry.params == original.params
+    assert retry.system_attrs.get("retry_history") == [number]
+    assert retry.user_attrs.get("variant") == original.user_attrs.get("variant")
+    print(f"trial {number} retried as trial {retry.number}")
+
+
+def _assert_survivors_wrote_trials(
+    procs: list[subprocess.Popen], dead: set, tmp_path: Path, trials: int
+) -> None:
+    """Every process not killed wrote the study's final state to its own trials.csv."""
+    for i, p in enumerate(procs):
+        if p.pid in dead:
+            continue
+        table = pd.read_csv(tmp_path / f"out{i}" / "trials.csv")
+        assert (table["state"] == "COMPLETE").sum() == trials
+
+
 def test_four_tune_processes_share_one_postgres_study(tmp_path, postgres) -> None:
     """Four `tune` processes on one PostgreSQL study of 40 trials; one is killed with SIGKILL
     in the middle of a trial. The study ends with exactly 40 COMPLETE trials, none RUNNING,
@@ -432,26 +491,7 @@ def test_four_tune_processes_share_one_postgres_study(tmp_path, postgres) -> Non
     killed: dict[int, int] = {}  # trial number -> pid of the process killed during it
     dead: set[int] = set()
     try:
-        deadline = time.time() + 120
-        while not killed and time.time() < deadline and len(dead) < 2:
-            try:
-                study = optuna.load_study(study_name=study_name, storage=storage)
-            except KeyError:  # not created yet
-                time.sleep(0.1)
-                continue
-            now = dt.datetime.now()
-            for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
-                pid = _owner_pid(t)
-                live = [p for p in procs if p.pid == pid and p.poll() is None]
-                age = (now - t.datetime_start).total_seconds() if t.datetime_start else 0
-                if t.number >= 8 and live and age > 0.1:
-                    os.kill(pid, signal.SIGKILL)
-                    live[0].wait(10)
-                    dead.add(pid)
-                    if storage.get_trial(t._trial_id).state == optuna.trial.TrialState.RUNNING:
-                        killed[t.number] = pid  # it died in the middle of this trial
-                    break
-            time.sleep(0.03)
+        _kill_one_mid_trial(procs, storage, study_name, killed, dead)
         assert killed, "no tune process could be killed in the middle of a trial"
         for i, p in enumerate(procs):
             if p.pid not in dead:
@@ -475,24 +515,11 @@ def test_four_tune_processes_share_one_postgres_study(tmp_path, postgres) -> Non
     assert counts.get("FAIL", 0) == len(killed)
     assert len(all_trials) == trials + len(killed)  # nothing beyond the budget
     for number in killed:
-        original = by_number[number]
-        assert original.state == optuna.trial.TrialState.FAIL
-        retries = [t for t in all_trials if t.system_attrs.get("failed_trial") == number]
-        assert len(retries) == 1, f"trial {number} retried {len(retries)} times"
-        retry = retries[0]
-        assert retry.state == optuna.trial.TrialState.COMPLETE
-        assert retry.params == original.params
-        assert retry.system_attrs.get("retry_history") == [number]
-        assert retry.user_attrs.get("variant") == original.user_attrs.get("variant")
-        print(f"trial {number} (pid {killed[number]}) retried as trial {retry.number}")
+        _assert_retried_once(by_number[number], all_trials)
     # every surviving process took part and wrote the study's final state
     owners = {_owner_pid(t) for t in all_trials}
     assert {p.pid for p in procs} <= owners
-    for i, p in enumerate(procs):
-        if p.pid in dead:
-            continue
-        table = pd.read_csv(tmp_path / f"out{i}" / "trials.csv")
-        assert (table["state"] == "COMPLETE").sum() == trials
+    _assert_survivors_wrote_trials(procs, dead, tmp_path, trials)
     # the processes joined one by one: distinct sampler seeds, so no duplicated random starts
     assert study.user_attrs["marketsim_processes"] == 4
     drawn = [

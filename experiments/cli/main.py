@@ -2,19 +2,29 @@
 
 Exit codes: 0 success; 2 a mistake in the input (files, flags), printed one line per
 problem; 1 an internal error (a short message; the traceback only with ``--debug``);
-130 interrupted.
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM). SIGTERM is handled like Ctrl-C: the
+command stops, its worker processes are ended and what is already recorded stays; a second
+SIGTERM ends the process at once. Output piped into a reader that stops early (``| head``)
+ends the command quietly with exit 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from importlib import import_module
+from types import FrameType
 
 from sim.calendar import MAX_HORIZON_DAYS
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 # command modules under experiments.cli, in the order `--help` lists them
 COMMAND_MODULES = (
     "experiments.cli.run",
@@ -84,6 +94,36 @@ def check_limits(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(f"--precision must be between 0 and 1, got {precision}")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that commands unwind as after Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` (main thread only; else no change)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``marketsim`` console script."""
     from sim.errors import MarketsimError
@@ -92,16 +132,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_limits(parser, args)
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except MarketsimError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("marketsim: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("marketsim: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into `head`: not an error of ours
-        sys.stderr.close()
+        _silence_stdout()
         return 0
     except Exception as exc:
         if args.debug:
