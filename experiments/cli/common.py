@@ -12,7 +12,8 @@ def add_executor_args(p: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="processes (default: all cores); with --scheduler the cluster's workers are used",
+        help="processes (default and at most: the usable cores, fewer if memory is short); "
+        "with --scheduler the cluster's workers are used",
     )
     p.add_argument(
         "--executor",
