@@ -116,17 +116,7 @@ class Param:
                 raise ValueError(f"expected true or false, got {_show(value)}")
             return value
         if self.type in ("float", "int"):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"expected a number, got {_show(value)}")
-            # ints are compared exactly: float() of a huge int would overflow
-            finite = not isinstance(value, float) or math.isfinite(value)
-            if self.type == "int" and isinstance(value, float) and not value.is_integer():
-                raise ValueError(f"expected a whole number, got {_show(value)}")
-            if not finite or not self.low <= value <= self.high:  # type: ignore[operator]
-                raise ValueError(
-                    f"expected {self.low:g} <= value <= {self.high:g}, got {_show(value)}"
-                )
-            return int(value) if self.type == "int" else float(value)
+            return self._validate_number(value)
         if self.type == "choice":
             if value not in self.choices:
                 raise ValueError(f"expected one of {list(self.choices)}, got {_show(value)}")
@@ -142,6 +132,17 @@ class Param:
                         f"[{i}]", f"expected one of {list(self.choices)}, got {_show(v)}"
                     )
         return tuple(value)
+
+    def _validate_number(self, value: Any) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {_show(value)}")
+        # ints are compared exactly: float() of a huge int would overflow
+        finite = not isinstance(value, float) or math.isfinite(value)
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected a whole number, got {_show(value)}")
+        if not finite or not self.low <= value <= self.high:  # type: ignore[operator]
+            raise ValueError(f"expected {self.low:g} <= value <= {self.high:g}, got {_show(value)}")
+        return int(value) if self.type == "int" else float(value)
 
     def _validate_mapping(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
