@@ -31,8 +31,8 @@ MAX_DURATION = 1e5
 #: mean purchase occasions per consumer-day (BG/NBD r / alpha_days) and the seasonal
 #: multiplier of that rate: the occasion round repeats while a consumer has another occasion
 #: the same day, so the product bounds its work (shipped scenarios: <= 0.04 and <= 1.5)
-MAX_DAILY_OCCASION_RATE = 2.0
-MAX_SEASONALITY = 10.0
+MAX_DAILY_OCCASION_RATE = 1.0
+MAX_SEASONALITY = 5.0
 MAX_DAY = 100_000
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
