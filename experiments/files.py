@@ -147,6 +147,10 @@ def read_yaml(path: str | Path, what: str = "file") -> Any:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(source, "", f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ScenarioError(
+            [Problem(source, "", f"cannot read the {what} ({exc.strerror})")]
+        ) from None
     deep = _flow_depth_problem(text)
     if deep:
         raise ScenarioError([Problem(source, "", f"invalid YAML {deep}")])

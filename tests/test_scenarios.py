@@ -420,3 +420,12 @@ def test_control_characters_are_escaped_with_a_field_path(tmp_path: Path) -> Non
     found = refusal(tiny_text_with(tmp_path, "name: tiny", "name: ti\x07ny"))
     assert "line 1" in found[0][1] or "line " in found[0][1], found
     assert "\x07" not in found[0][1], found
+
+
+def test_unreadable_file_is_a_scenario_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    def deny(self: Path, *args: Any, **kwargs: Any) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", deny)
+    found = refusal(TINY)
+    assert found == [("", "cannot read the scenario file (Permission denied)")], found
