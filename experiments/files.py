@@ -7,9 +7,10 @@ every problem is a :class:`~sim.errors.ScenarioError` naming the file and the fi
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,7 +19,7 @@ from sim.calendar import MAX_HORIZON_DAYS
 from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Identifier, Scenario, StrategyChoice
-from sim.validation import parse_scenario, validation_problems
+from sim.validation import parse_scenario, shorten, validation_problems
 from strategies.registry import scenario_strategy_problems, strategy_problems
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,11 +27,112 @@ M = TypeVar("M", bound=BaseModel)
 MAX_FILE_BYTES = 2 * 2**20
 
 
+#: input files are small hand-written documents: deeper nesting, longer strings or more digits
+#: than these are refused before PyYAML recurses or Python converts anything
+MAX_DEPTH = 64
+MAX_STRING_CHARS = 10_000
+MAX_INT_DIGITS = 40
+MAX_ABS_INT = 2**64
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses deep nesting, aliases, explicit tags and huge scalars.
+
+    Dates and times stay strings (no implicit timestamps): no field of an input file is a
+    date, and a bad one (``2024-13-45``) would otherwise fail inside PyYAML.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        refusal = _refusal(event, self.depth)
+        if refusal:
+            raise yaml.composer.ComposerError(None, None, refusal, event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_yaml_int(self, node: Any) -> int:
+        digits = sum(c.isdigit() for c in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of {digits} digits is out of range", node.start_mark
+            )
+        value = super().construct_yaml_int(node)
+        if abs(value) > MAX_ABS_INT:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value[:40]} is out of range (|n| <= 2**64)", node.start_mark
+            )
+        return value
+
+
+_LimitedLoader.add_constructor("tag:yaml.org,2002:int", _LimitedLoader.construct_yaml_int)
+
+
+def _refusal(event: Any, depth: int) -> str:
+    """Why the node starting with ``event`` at nesting ``depth`` is refused ("" if it is not)."""
+    if isinstance(event, yaml.AliasEvent):
+        return "YAML aliases (*name) are not allowed in input files"
+    if depth >= MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if getattr(event, "tag", None) is not None:
+        return f"explicit YAML tags ({shorten(event.tag)}) are not allowed in input files"
+    if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_STRING_CHARS:
+        return f"a text of {len(event.value):,} characters; at most {MAX_STRING_CHARS:,} allowed"
+    return ""
+
+
+def _flow_depth_problem(text: str) -> str:
+    """Refuse deep ``[``/``{`` nesting from the raw text, in linear time, before PyYAML scans it.
+
+    Brackets inside quotes or comments are counted too: this only over-estimates the depth,
+    and only for files with more than :data:`MAX_DEPTH` unmatched brackets.
+    """
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            return f"at line {line}, column {column}: nested deeper than {MAX_DEPTH} levels"
+    return ""
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """A YAML error as ``invalid YAML at line L, column C: problem (context)``."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = shorten(chr(exc.character)) if isinstance(exc.character, int) else "?"
+        return f"invalid YAML at line {line}, column {column}: character {char} is not allowed"
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and cmark is not None:
+        problem += f" ({context} started at line {cmark.line + 1}, column {cmark.column + 1})"
+    return f"invalid YAML{where}: {shorten(problem, 200)}"
+
+
 def read_yaml(path: str | Path, what: str = "file") -> Any:
-    """Parse a YAML file with ``yaml.safe_load``; refuse huge files and alias expansion.
+    """Parse a YAML file safely under limits (size, nesting, string length, numbers, no tags).
 
     Raises:
-        ScenarioError: naming the file and what is wrong with it.
+        ScenarioError: naming the file and what is wrong with it (line and column for YAML).
     """
     p = Path(path)
     source = str(path)
@@ -45,21 +147,29 @@ def read_yaml(path: str | Path, what: str = "file") -> Any:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(source, "", f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ScenarioError(
+            [Problem(source, "", f"cannot read the {what} ({exc.strerror})")]
+        ) from None
+    deep = _flow_depth_problem(text)
+    if deep:
+        raise ScenarioError([Problem(source, "", f"invalid YAML {deep}")])
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                raise ScenarioError(
-                    [Problem(source, "", "YAML aliases (*name) are not allowed in input files")]
-                )
-        return yaml.safe_load(text)
+        return _load_limited(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and cmark is not None:
-            problem += f" ({context} started at line {cmark.line + 1}, column {cmark.column + 1})"
-        raise ScenarioError([Problem(source, "", f"invalid YAML{where}: {problem}")]) from None
+        raise ScenarioError([Problem(source, "", _yaml_problem(exc, text))]) from None
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
+        # a scalar PyYAML's constructors cannot convert (e.g. a date out of range)
+        message = f"invalid YAML: cannot read a value ({type(exc).__name__}: {shorten(str(exc))})"
+        raise ScenarioError([Problem(source, "", message)]) from None
+
+
+def _load_limited(text: str) -> Any:
+    loader = _LimitedLoader(text)  # checks every character (ReaderError) before parsing
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def load_yaml_model(path: str | Path, model: type[M], what: str, list_field: str) -> M:

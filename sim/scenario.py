@@ -16,10 +16,33 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.calendar import DAYS_PER_YEAR, HOURS_PER_DAY, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 
+# Bounds that keep the model's arithmetic finite (a file that validates always runs):
+#: every amount, rate and duration is at most 1e12 and every positive one at least 1e-9, so
+#: products and ratios of two or three of them (costs x units, price / exchange rate, sd /
+#: mean) stay far inside float32/float64 range and never write inf into money KPIs
+MAX_MAGNITUDE = 1e12
+MIN_POSITIVE = 1e-9
+#: utility weights and constants: exp(utility) must not overflow in the logit shares and the
+#: competitors' best-response root finder (exp(709) is the float64 limit; 3651 overflowed)
+MAX_UTILITY = 100.0
+#: durations (hours or days): lognormal moments square sd / mean; beyond ~11 years in hours
+#: nothing is ever delivered within a horizon anyway
+MAX_DURATION = 1e5
+#: mean purchase occasions per consumer-day (BG/NBD r / alpha_days) and the seasonal
+#: multiplier of that rate: the occasion round repeats while a consumer has another occasion
+#: the same day, so the product bounds its work (shipped scenarios: <= 0.04 and <= 1.5)
+MAX_DAILY_OCCASION_RATE = 1.0
+MAX_SEASONALITY = 5.0
+MAX_DAY = 100_000
+
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+Positive = Annotated[float, Field(ge=MIN_POSITIVE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+Utility = Annotated[float, Field(ge=-MAX_UTILITY, le=MAX_UTILITY, allow_inf_nan=False)]
+Hours = Annotated[float, Field(ge=0.0, le=MAX_DURATION, allow_inf_nan=False)]
+PositiveHours = Annotated[float, Field(ge=MIN_POSITIVE, le=MAX_DURATION, allow_inf_nan=False)]
+Day = Annotated[int, Field(ge=0, le=MAX_DAY)]
 
 
 class _Strict(BaseModel):
@@ -31,22 +54,29 @@ class Exponential(_Strict):
     """Exponential service time with the given mean."""
 
     dist: Literal["exponential"]
-    mean: Positive
+    mean: PositiveHours
 
 
 class LogNormal(_Strict):
     """Log-normal service time parameterised by its mean and standard deviation."""
 
     dist: Literal["lognormal"]
-    mean: Positive
-    sd: NonNegative
+    mean: PositiveHours
+    sd: Hours
+
+    @model_validator(mode="after")
+    def _bounded_cv(self) -> LogNormal:
+        # log1p((sd / mean) ** 2) must stay finite and the draws within float range
+        if self.sd > 100 * self.mean:
+            raise ValueError(f"@sd: at most 100 x mean ({100 * self.mean:g}), got {self.sd:g}")
+        return self
 
 
 class Deterministic(_Strict):
     """A fixed duration."""
 
     dist: Literal["deterministic"]
-    value: NonNegative
+    value: Hours
 
 
 Duration = Annotated[Exponential | LogNormal | Deterministic, Field(discriminator="dist")]
@@ -71,6 +101,16 @@ class BgNbd(_Strict):
     """Every consumer has a purchase occasion at the start of day 0 (BG/NBD's time zero)
     with no dropout after it, so a monopolist's customer log is exactly BG/NBD."""
 
+    @model_validator(mode="after")
+    def _bounded_rate(self) -> BgNbd:
+        rate = self.r / self.alpha_days
+        if rate > MAX_DAILY_OCCASION_RATE:
+            raise ValueError(
+                f"@alpha_days: the mean occasion rate r / alpha_days must be at most "
+                f"{MAX_DAILY_OCCASION_RATE:g} per day, got {rate:.6g}"
+            )
+        return self
+
 
 class Segment(_Strict):
     """A consumer segment within a region."""
@@ -78,8 +118,8 @@ class Segment(_Strict):
     id: Identifier
     share: Annotated[float, Field(gt=0.0, le=1.0)]
     price_sensitivity: PriceSensitivity
-    quality_weight: float = 1.0
-    eco_weight: float = 0.0
+    quality_weight: Utility = 1.0
+    eco_weight: Utility = 0.0
     delivery_weight_per_day: NonNegative = 0.05
     payment_preferences: dict[PaymentMethod, Probability] = Field(
         default_factory=lambda: {"card": 1.0}
@@ -129,10 +169,10 @@ class Regulation(_Strict):
 class ChoiceParams(_Strict):
     """Region-wide multinomial-logit terms."""
 
-    outside_utility: float = 0.0
+    outside_utility: Utility = 0.0
     machine_translation_penalty: NonNegative = 0.7
     unsupported_payment_penalty: NonNegative = 1.0
-    loyalty_weight: NonNegative = 0.5
+    loyalty_weight: Annotated[float, Field(ge=0.0, le=MAX_UTILITY)] = 0.5
 
 
 class Service(_Strict):
@@ -165,9 +205,10 @@ class Region(_Strict):
     service: Service = Service()
     category_shares: dict[str, Positive] | None = None
     taboo_tags: list[str] = Field(default_factory=list)
-    seasonality: Annotated[list[Positive], Field(min_length=12, max_length=12)] = Field(
-        default_factory=lambda: [1.0] * 12
-    )
+    seasonality: Annotated[
+        list[Annotated[float, Field(ge=MIN_POSITIVE, le=MAX_SEASONALITY, allow_inf_nan=False)]],
+        Field(min_length=12, max_length=12),
+    ] = Field(default_factory=lambda: [1.0] * 12)
     return_multiplier_by_tag: dict[str, NonNegative] = Field(default_factory=dict)
     entrants_yearly_share: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
     """New consumers entering the market per year, as a share of ``population`` (they arrive
@@ -248,8 +289,8 @@ class Disruption(_Strict):
     """Scheduled capacity loss of one stage over ``[start_day, end_day)``."""
 
     stage: Identifier
-    start_day: Annotated[int, Field(ge=0)]
-    end_day: Annotated[int, Field(ge=1)]
+    start_day: Day
+    end_day: Annotated[int, Field(ge=1, le=MAX_DAY)]
     capacity_multiplier: Probability
 
     @model_validator(mode="after")
@@ -272,9 +313,9 @@ class Lane(_Strict):
     stages: Annotated[list[Stage], Field(min_length=1)]
     customs: Customs | None = None
     last_mile_days: Duration = Deterministic(dist="deterministic", value=0.0)
-    promised_days: Positive
+    promised_days: PositiveHours
     departure_hour: Annotated[float, Field(ge=0.0, lt=HOURS_PER_DAY)] = 18.0
-    max_units_per_shipment: Annotated[int, Field(ge=1)] = 1_000_000
+    max_units_per_shipment: Annotated[int, Field(ge=1, le=1_000_000_000)] = 1_000_000
     cost_per_unit_base: NonNegative = 0.0
     cost_per_shipment_base: NonNegative = 0.0
     loss_probability: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
@@ -334,7 +375,7 @@ class LocalizationCosts(_Strict):
 class Firm(_Strict):
     """Our seller."""
 
-    starting_cash_base: float = 0.0
+    starting_cash_base: Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)] = 0.0
     source_language: Annotated[str, Field(min_length=2, max_length=16)] = "en"
     warehouses: Annotated[list[Warehouse], Field(min_length=1, max_length=100)]
     inventory_policy: list[ReorderRule] = Field(default_factory=list)
@@ -348,9 +389,7 @@ class Firm(_Strict):
     supported_payment_methods: list[PaymentMethod] = Field(default_factory=lambda: ["card"])
     fx_conversion_fee: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
     fulfilment: dict[str, Identifier] = Field(default_factory=dict)
-    entry_day_by_region: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
-        default_factory=dict
-    )
+    entry_day_by_region: dict[str, Day] = Field(default_factory=dict)
     """Day our firm enters each region (default 0); before it: no listings, marketing,
     localization or compliance costs, and no awareness growth. A day past the horizon means
     the region is not entered."""

@@ -23,16 +23,27 @@ MAX_POPULATION_PER_REGION = 200_000_000
 StrategyChecker = Callable[[Scenario, str], list[Problem]]
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` with control characters escaped, cut to about ``limit`` characters.
+
+    Messages quote what the user wrote; a huge value or a terminal escape sequence must not
+    be echoed back as it is.
+    """
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 def format_path(loc: Iterable[int | str]) -> str:
     """Turn a pydantic location tuple into ``regions[2].fx.daily_volatility``."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         elif part in ("exponential", "lognormal", "deterministic"):
             continue  # discriminated-union tag, not a field the user wrote
         else:
-            out += f".{part}" if out else str(part)
+            name = shorten(str(part), 40)
+            out += f".{name}" if out else name
     return out
 
 
@@ -99,7 +110,8 @@ def parse_scenario(
                 f"{limit / 2**30:.1f} GiB allowed on this machine",
             )
         )
-    for i, region in enumerate(data.get("regions") or []):
+    regions = data.get("regions")
+    for i, region in enumerate(regions if isinstance(regions, list) else []):
         pop = region.get("population") if isinstance(region, Mapping) else None
         if isinstance(pop, int) and pop > MAX_POPULATION_PER_REGION:
             problems.append(
@@ -154,10 +166,7 @@ def _message(error: Mapping[str, Any]) -> str:
     if error.get("type") == "missing":
         return "required field is missing"
     if "input" in error and error.get("type") not in ("missing",):
-        shown = repr(error["input"])
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return f"{msg}; got {shown}"
+        return f"{shorten(msg, 200)}; got {shorten(repr(error['input']), 60)}"
     return msg
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from sim.errors import StrategyError
+from sim.validation import shorten
 
 if TYPE_CHECKING:
     from strategies.base import Strategy
@@ -27,6 +28,11 @@ class ParamError(ValueError):
 
 
 _SCALAR = bool | int | float | str
+
+
+def _show(value: Any) -> str:
+    """A value as messages quote it: escaped and cut to about 80 characters."""
+    return shorten(repr(value))
 
 
 @dataclass(frozen=True)
@@ -107,61 +113,82 @@ class Param:
         """Return ``value`` coerced to the declared type, or raise ``ValueError``."""
         if self.type == "bool":
             if not isinstance(value, bool):
-                raise ValueError(f"expected true or false, got {value!r}")
+                raise ValueError(f"expected true or false, got {_show(value)}")
             return value
         if self.type in ("float", "int"):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"expected a number, got {value!r}")
-            if self.type == "int" and not float(value).is_integer():
-                raise ValueError(f"expected a whole number, got {value!r}")
-            if not math.isfinite(value) or not self.low <= value <= self.high:  # type: ignore[operator]
-                raise ValueError(f"expected {self.low:g} <= value <= {self.high:g}, got {value!r}")
-            return int(value) if self.type == "int" else float(value)
+            return self._validate_number(value)
         if self.type == "choice":
             if value not in self.choices:
-                raise ValueError(f"expected one of {list(self.choices)}, got {value!r}")
+                raise ValueError(f"expected one of {list(self.choices)}, got {_show(value)}")
             return value
         if self.type == "mapping":
             return self._validate_mapping(value)
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"expected a list of names, got {value!r}")
+            raise ValueError(f"expected a list of names, got {_show(value)}")
         if self.choices:
             for i, v in enumerate(value):
                 if v not in self.choices:
-                    raise ParamError(f"[{i}]", f"expected one of {list(self.choices)}, got {v!r}")
+                    raise ParamError(
+                        f"[{i}]", f"expected one of {list(self.choices)}, got {_show(v)}"
+                    )
         return tuple(value)
+
+    def _validate_number(self, value: Any) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {_show(value)}")
+        # ints are compared exactly: float() of a huge int would overflow
+        finite = not isinstance(value, float) or math.isfinite(value)
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected a whole number, got {_show(value)}")
+        if not finite or not self.low <= value <= self.high:  # type: ignore[operator]
+            raise ValueError(f"expected {self.low:g} <= value <= {self.high:g}, got {_show(value)}")
+        return int(value) if self.type == "int" else float(value)
 
     def _validate_mapping(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
-            raise ValueError(f"expected a mapping, got {value!r}")
+            raise ValueError(f"expected a mapping, got {_show(value)}")
         out: dict[str, Any] = {}
         declared = {f.name: f for f in self.fields}
         for key, item in value.items():
             if not isinstance(key, str) or not key:
-                raise ValueError(f"keys must be non-empty names, got {key!r}")
+                raise ValueError(f"keys must be non-empty names, got {_show(key)}")
             if not self.fields:
                 if isinstance(item, list | tuple):
                     if not all(isinstance(v, str) for v in item):
-                        raise ParamError(f".{key}", f"expected a list of names, got {item!r}")
+                        raise ParamError(
+                            f".{shorten(key, 40)}", f"expected a list of names, got {_show(item)}"
+                        )
                     out[key] = tuple(item)
                 elif isinstance(item, _SCALAR):
                     out[key] = item
                 else:
-                    raise ParamError(f".{key}", f"expected a number, name or list, got {item!r}")
+                    raise ParamError(
+                        f".{shorten(key, 40)}",
+                        f"expected a number, name or list, got {_show(item)}",
+                    )
                 continue
             if not isinstance(item, Mapping):
-                raise ParamError(f".{key}", f"expected a mapping of {sorted(declared)}")
+                raise ParamError(
+                    f".{shorten(key, 40)}", f"expected a mapping of {sorted(declared)}"
+                )
             record: dict[str, Any] = {}
             for fname, fvalue in item.items():
                 field_ = declared.get(fname)
                 if field_ is None:
-                    raise ParamError(f".{key}.{fname}", f"unknown field; known: {sorted(declared)}")
+                    raise ParamError(
+                        f".{shorten(key, 40)}.{shorten(str(fname), 40)}",
+                        f"unknown field; known: {sorted(declared)}",
+                    )
                 try:
                     record[fname] = field_.validate(fvalue)
                 except ParamError as exc:
-                    raise ParamError(f".{key}.{fname}{exc.path}", str(exc)) from None
+                    raise ParamError(
+                        f".{shorten(key, 40)}.{shorten(str(fname), 40)}{exc.path}", str(exc)
+                    ) from None
                 except ValueError as exc:
-                    raise ParamError(f".{key}.{fname}", str(exc)) from None
+                    raise ParamError(
+                        f".{shorten(key, 40)}.{shorten(str(fname), 40)}", str(exc)
+                    ) from None
             out[key] = record
         return out
 
@@ -174,7 +201,10 @@ def resolve_params(cls: type[Strategy], values: Mapping[str, Any]) -> dict[str, 
     for key in values:
         if key not in declared:
             problems.append(
-                (f"params.{key}", f"unknown parameter of {cls.name!r}; known: {sorted(declared)}")
+                (
+                    f"params.{shorten(str(key), 40)}",
+                    f"unknown parameter of {cls.name!r}; known: {sorted(declared)}",
+                )
             )
     for name, param in declared.items():
         raw = values.get(name, param.default)

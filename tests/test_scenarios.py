@@ -8,13 +8,19 @@ exit 2 and print one ``FILE: field.path: message`` line per problem, never a tra
 from __future__ import annotations
 
 import math
+import re
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from experiments.cli.main import EXIT_BAD_INPUT, main
 from experiments.files import load_scenario
 from experiments.results import totals
+from sim.errors import ScenarioError
 from sim.kpis import ALL_REGIONS
 from sim.scenario import Scenario, local_lane
 from tests.helpers import new_model
@@ -276,3 +282,150 @@ def test_validate_reports_every_file(capsys: pytest.CaptureFixture[str]) -> None
     assert code == EXIT_BAD_INPUT
     assert f"{good}: ok" in captured.out
     assert problems(captured.err, bad[0]) and problems(captured.err, bad[1])
+
+
+# ---------------------------------------------------------------------------- hardened inputs
+TINY = SCENARIO_DIR / "tiny.yaml"
+
+
+def tiny_with(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """``scenarios/tiny.yaml`` with ``change`` applied, written to a temporary file."""
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def tiny_text_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = TINY.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "changed.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def refusal(path: Path) -> list[tuple[str, str]]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return [(p.path, p.message) for p in info.value.problems]
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node: Any = data
+        for part in parents:
+            node = node[part]
+        node[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize("value", [3, "XA", None, {"id": "XA"}])
+def test_regions_of_the_wrong_type_name_the_field(tmp_path: Path, value: Any) -> None:
+    found = refusal(tiny_with(tmp_path, _set("regions", value)))
+    assert [p for p, _ in found] == ["regions"], found
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("regions.0.segments.0.quality_weight", 3651.0, "less than or equal to 100"),
+        ("regions.0.segments.0.eco_weight", -3651.0, "greater than or equal to -100"),
+        ("lanes.0.stages.0.service_hours.sd", 1e308, "less than or equal to 100000"),
+        ("lanes.0.last_mile_days", {"dist": "lognormal", "mean": 1e-6, "sd": 1.0}, "100 x mean"),
+        ("regions.0.seasonality", [1e6] * 12, "less than or equal to 5"),
+        ("regions.0.repeat.alpha_days", 0.01, "at most 1 per day"),
+        ("lanes.0.cost_per_shipment_base", 1e300, "less than or equal to 1000000000000"),
+        ("lanes.0.cost_per_unit_base", 1e200, "less than or equal to 1000000000000"),
+        ("regions.0.fx.local_per_base", 1e-300, "greater than or equal to 0.000000001"),
+    ],
+)
+def test_values_the_model_cannot_run_are_refused(
+    tmp_path: Path, field: str, value: Any, message: str
+) -> None:
+    found = refusal(tiny_with(tmp_path, _set(field, value)))
+    expected = re.sub(r"\.(\d+)", r"[\1]", field)
+    assert all(path.startswith(expected) for path, _ in found), found
+    assert message in found[0][1], found
+
+
+def test_huge_integer_strategy_parameter_is_a_strategy_problem(tmp_path: Path) -> None:
+    data = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    data["strategies"]["pricing"] = {"name": "cost_plus", "params": {"markup": 10**400}}
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(data)  # a mapping from Python: no YAML-level number limit applies
+    found = [(p.path, p.message) for p in info.value.problems]
+    assert found[0][0] == "strategies.pricing.params.markup", found
+    assert len(found[0][1]) < 200
+    change = _set("strategies.pricing", {"name": "cost_plus", "params": {"markup": 10**30}})
+    assert "out of range" in refusal(tiny_with(tmp_path, change))[0][1]
+
+
+@pytest.mark.parametrize("depth", [65, 1_000, 50_000])
+@pytest.mark.parametrize("style", ["flow_list", "flow_map", "block"])
+def test_deep_nesting_is_refused_quickly(tmp_path: Path, depth: int, style: str) -> None:
+    if style == "flow_list":
+        nested = "[" * depth + "]" * depth
+    elif style == "flow_map":
+        nested = "{a: " * depth + "1" + "}" * depth
+    else:
+        nested = "\n" + "".join(" " * (d + 2) + "- " * 0 + "k:\n" for d in range(min(depth, 1500)))
+    path = tiny_text_with(tmp_path, "description:", f"nested: {nested}\ndescription:")
+    start = time.perf_counter()
+    found = refusal(path)
+    assert time.perf_counter() - start < 1.0
+    assert "deeper than 64" in found[0][1], found
+
+
+def test_deep_compact_sequences_are_refused(tmp_path: Path) -> None:
+    path = tiny_text_with(tmp_path, "description:", "nested:\n" + "- " * 50_000 + "1\ndescription:")
+    start = time.perf_counter()
+    found = refusal(path)
+    assert time.perf_counter() - start < 2.0
+    assert "deeper than 64" in found[0][1], found
+
+
+@pytest.mark.parametrize(
+    "tagged",
+    ["!!timestamp not-a-date", "!!int abc", "!!float zz", "!!binary '###'", "!custom x", "!!str 7"],
+)
+def test_explicit_tags_are_refused(tmp_path: Path, tagged: str) -> None:
+    found = refusal(tiny_text_with(tmp_path, "horizon_days: 60", f"horizon_days: {tagged}"))
+    assert "tags" in found[0][1] and "line " in found[0][1], found
+
+
+def test_bad_timestamps_and_huge_numbers_are_field_problems(tmp_path: Path) -> None:
+    found = refusal(tiny_text_with(tmp_path, "horizon_days: 60", "horizon_days: 2024-13-45"))
+    assert found[0][0] == "horizon_days", found
+    found = refusal(tiny_text_with(tmp_path, "horizon_days: 60", "horizon_days: " + "9" * 5000))
+    assert "out of range" in found[0][1] and len(found[0][1]) < 200, found
+
+
+def test_huge_strings_are_refused_and_never_echoed(tmp_path: Path) -> None:
+    found = refusal(tiny_text_with(tmp_path, "name: tiny", "name: " + "x" * 1_000_000))
+    assert "at most 10,000" in found[0][1]
+    assert all(len(message) < 300 for _, message in found)
+    found = refusal(tiny_text_with(tmp_path, "name: tiny", "name: " + "x" * 9_000))
+    assert found[0][0] == "name" and len(found[0][1]) < 300, found
+
+
+def test_control_characters_are_escaped_with_a_field_path(tmp_path: Path) -> None:
+    found = refusal(tiny_with(tmp_path, _set("name", "bad\x1b[31mname\x85")))
+    assert found[0][0] == "name", found
+    assert "\x1b" not in found[0][1] and "\\x1b" in found[0][1], found
+    found = refusal(tiny_with(tmp_path, _set("regions.0.fx.bad\x1bkey", 1)))
+    assert found[0][0] == "regions[0].fx.bad\\x1bkey", found
+    found = refusal(tiny_text_with(tmp_path, "name: tiny", "name: ti\x07ny"))
+    assert "line 1" in found[0][1] or "line " in found[0][1], found
+    assert "\x07" not in found[0][1], found
+
+
+def test_unreadable_file_is_a_scenario_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    def deny(self: Path, *args: Any, **kwargs: Any) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", deny)
+    found = refusal(TINY)
+    assert found == [("", "cannot read the scenario file (Permission denied)")], found
