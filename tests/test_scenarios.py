@@ -139,7 +139,6 @@ def test_shipped_scenario_runs_30_days(path: Path) -> None:
     assert total["orders"].sum() >= 1
 
 
-@pytest.mark.slow
 def test_default_year_is_sensible() -> None:
     """`make demo`: a year of the default scenario gives plausible first-year numbers."""
     frame = new_model(load_scenario(SCENARIO_DIR / "default.yaml")).run()
