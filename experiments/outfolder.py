@@ -24,6 +24,11 @@ from typing import Any
 from sim.errors import StorageError
 
 LOCK_NAME = ".marketsim.lock"
+#: a calibration folder is recognised by its fit and its scenario fragment
+CALIBRATION_FRAGMENTS = {
+    "repeat_fragment.yaml": "calibrate transactions",
+    "demand_fragment.yaml": "calibrate demand",
+}
 UNREADABLE_LOCK_GRACE_S = 30.0  # a lock without content younger than this is being written
 _SHOWN_FILES = 3
 
@@ -64,6 +69,9 @@ def folder_owner(out: Path) -> str | None:
         owner = command_of(data, out) if data is not None else None
         if owner is not None:
             return owner
+    for fragment, command in CALIBRATION_FRAGMENTS.items():  # calibrate writes no summary
+        if (out / "fit.json").is_file() and (out / fragment).is_file():
+            return command
     lock = _read_lock(out / LOCK_NAME)  # a command killed before it recorded anything
     command = lock.get("command") if lock is not None else None
     return command if isinstance(command, str) else None

@@ -425,3 +425,26 @@ def test_failed_demand_fits_exit_2_and_write_nothing(tmp_path, capsys, content, 
     err = capsys.readouterr().err
     assert "shares.csv" in err and message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_calibrate_out_folder_is_owned(tmp_path: Path, capsys) -> None:
+    """calibrate writes only into a new folder or its own earlier results (--force replaces)."""
+    csv = tmp_path / "tx.csv"
+    small_log(csv)
+    argv = ["calibrate", "transactions", str(csv), "--calibration-end", "2026-04-30"]
+    out = tmp_path / "calib"
+    assert main([*argv, "--out", str(out)]) == 0
+    assert main([*argv, "--out", str(out)]) == 0  # a rerun into its own folder
+    assert not (out / ".marketsim.lock").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    capsys.readouterr()
+    assert main([*argv, "--out", str(other)]) == 2
+    assert "other files (notes.txt)" in capsys.readouterr().err
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+    demand = ["calibrate", "demand", str(csv), "--out", str(out)]
+    assert main(demand) == 2  # a transactions folder is not a demand folder
+    assert "calibrate transactions" in capsys.readouterr().err
+    assert main([*argv, "--out", str(other), "--force"]) == 0
+    assert (other / "fit.json").is_file() and not (other / "notes.txt").exists()

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from experiments.cli.common import add_output_args
+
 __all__ = ["add_parser", "cmd_demand", "cmd_transactions"]
 
 
 def cmd_transactions(args: argparse.Namespace) -> int:
     """Fit BG/NBD to a transaction log, with a holdout check when the log extends past the end."""
     from experiments.calibration import calibrate_transactions
+    from experiments.outfolder import check_folder, owned_folder
 
+    out = Path(args.out)
+    check_folder(out, "calibrate transactions", force=args.force)  # before the fit
     result = calibrate_transactions(
         args.file,
         customer_col=args.customer_col,
@@ -21,8 +26,8 @@ def cmd_transactions(args: argparse.Namespace) -> int:
         calibration_end=args.calibration_end,
         period=args.period,
     )
-    out = Path(args.out)
-    result.write(out)
+    with owned_folder(out, "calibrate transactions", force=args.force):
+        result.write(out)
     fit = result.fit
     p, se = fit.params, fit.standard_errors
     print(f"BG/NBD fit on {fit.n_customers:,} customers (time unit {result.period}):")
@@ -41,7 +46,10 @@ def cmd_transactions(args: argparse.Namespace) -> int:
 def cmd_demand(args: argparse.Namespace) -> int:
     """Estimate plain logit demand from market shares (OLS, or 2SLS with instruments)."""
     from experiments.calibration import calibrate_demand
+    from experiments.outfolder import check_folder, owned_folder
 
+    out = Path(args.out)
+    check_folder(out, "calibrate demand", force=args.force)  # before the fit
     result = calibrate_demand(
         args.file,
         market_col=args.market_col,
@@ -51,8 +59,8 @@ def cmd_demand(args: argparse.Namespace) -> int:
         characteristics=args.characteristics or "",
         instruments=args.instruments or "",
     )
-    out = Path(args.out)
-    result.write(out)
+    with owned_folder(out, "calibrate demand", force=args.force):
+        result.write(out)
     fit = result.fit
     print(
         f"logit demand ({fit.method.upper()}) on {fit.n_obs:,} rows in {fit.n_markets:,} markets:"
@@ -82,7 +90,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tx.add_argument("--date-format", default=None, help="strptime format, e.g. %%Y-%%m-%%d")
     tx.add_argument("--calibration-end", default=None, help="last day of the calibration period")
     tx.add_argument("--period", default="W", help="time unit: D (days) or W (weeks)")
-    tx.add_argument("--out", default="results/calibration", help="output folder")
+    add_output_args(tx, "results/calibration")
     tx.set_defaults(func=cmd_transactions)
     dm = csub.add_parser(
         "demand",
@@ -96,5 +104,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dm.add_argument("--share-col", default="share", help="inside market share column")
     dm.add_argument("--characteristics", default="", help="comma-separated columns")
     dm.add_argument("--instruments", default="", help="comma-separated instrument columns (2SLS)")
-    dm.add_argument("--out", default="results/demand", help="output folder")
+    add_output_args(dm, "results/demand")
     dm.set_defaults(func=cmd_demand)
