@@ -19,6 +19,15 @@ from strategies.registry import scenario_strategy_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_PATH = ROOT / "scenarios" / "tiny.yaml"
+# two cost-plus variants of the tiny scenario (a variants file for compare tests)
+VARIANTS = """
+baseline: low
+variants:
+  - name: low
+    pricing: {name: cost_plus, params: {markup: 0.5}}
+  - name: high
+    pricing: {name: cost_plus, params: {markup: 0.7}}
+"""
 
 
 @cache

@@ -19,18 +19,10 @@ from experiments.executors import LocalExecutor
 from experiments.files import file_sha256, load_scenario
 from experiments.replications import ReplicationTask, run_replications, with_strategies
 from experiments.stats import replication_totals
+from tests.helpers import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny.yaml"
-
-VARIANTS = """
-baseline: low
-variants:
-  - name: low
-    pricing: {name: cost_plus, params: {markup: 0.5}}
-  - name: high
-    pricing: {name: cost_plus, params: {markup: 0.7}}
-"""
 
 
 def _profits(seed_offset_b: int, reps: int = 30) -> tuple[np.ndarray, np.ndarray]:

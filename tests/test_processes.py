@@ -29,18 +29,11 @@ from experiments.executors import (
     worker_limit,
 )
 from sim.validation import memory_limit_bytes
+from tests.helpers import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny.yaml"
 MARKETSIM = [sys.executable, "-m", "experiments.cli"]
-VARIANTS = """
-baseline: low
-variants:
-  - name: low
-    pricing: {name: cost_plus, params: {markup: 0.5}}
-  - name: high
-    pricing: {name: cost_plus, params: {markup: 0.7}}
-"""
 GONE_WITHIN_S = 10.0
 
 

@@ -34,20 +34,13 @@ import pytest
 
 from experiments.tuning import WORKER_ATTR
 from tests.golden.check import table_hash
+from tests.helpers import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "scenarios" / "tiny.yaml"
 MARKETSIM = [sys.executable, "-m", "experiments.cli"]
 TABLES = ("replications.csv", "differences.csv", "ranking.csv")
 
-VARIANTS = """
-baseline: low
-variants:
-  - name: low
-    pricing: {name: cost_plus, params: {markup: 0.5}}
-  - name: high
-    pricing: {name: cost_plus, params: {markup: 0.7}}
-"""
 COMPARE_REPS, COMPARE_DAYS = 12, 60  # 24 replications of ~0.3 s: long enough to kill a worker
 # A result fetched from a worker at the moment it dies waits for Dask's connect timeout
 # (30 s by default) before it is recomputed elsewhere: keep that short in the tests.
