@@ -38,15 +38,8 @@ from experiments.stats import (
 )
 from experiments.store import ResultStore
 from sim.errors import UsageError
-from sim.kpis import KPI_BY_NAME, KPIS
+from sim.kpis import KPI_BY_NAME, KPIS, kpi_named
 from sim.scenario import Scenario
-
-
-def check_kpi(name: str, what: str = "--kpi") -> str:
-    """Refuse an unknown KPI name with the list of valid ones."""
-    if name not in KPI_BY_NAME:
-        raise UsageError(f"{what}: unknown KPI {name!r}; valid: {sorted(KPI_BY_NAME)}")
-    return name
 
 
 @dataclass(frozen=True)
@@ -187,7 +180,7 @@ def compare(
     """
     source = scenario_source(scenario)
     base = source.scenario
-    primary = check_kpi(kpi)
+    primary = kpi_named(kpi, "--kpi").name
     _check_sizes(reps, precision, min_reps, max_reps)
     by_name, file_baseline = _variant_scenarios(base, variants)
     names = list(by_name)

@@ -163,7 +163,7 @@ def kpi_column(kpi: Kpi) -> Column:
     return Column(kpi.name, "float", _KPI_UNITS.get(kpi.unit, kpi.unit), kpi_label(kpi.name))
 
 
-# the daily row: catalogue order; totals (results.totals): summed and last-day KPIs, then ratios
+# the daily row: catalogue order; totals (stats.totals): summed and last-day KPIs, then ratios
 DAILY_KPI_COLUMNS = tuple(kpi_column(k) for k in KPIS)
 TOTAL_KPI_COLUMNS = tuple(
     [kpi_column(k) for k in KPIS if k.aggregation != "ratio"]

@@ -1,4 +1,4 @@
-"""Result files: paths confined to the output folder, atomic writes, KPI summaries."""
+"""Result files: paths confined to the output folder, atomic writes, JSON without NaN."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import StorageError
-from sim.kpis import KPIS, RATIO_KPIS, ratio
 
 
 def _current_umask() -> int:
@@ -82,20 +81,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Per region (and ``ALL``): flows summed, ratios from summed flows, stocks at the last day."""
-    out: dict[str, dict[str, float]] = {}
-    for region, g in frame.groupby("region", sort=False):
-        g = g.sort_values("day")
-        row: dict[str, float] = {}
-        for k in KPIS:
-            if k.aggregation == "sum":
-                row[k.name] = float(g[k.name].sum())
-            elif k.aggregation == "last":
-                row[k.name] = float(g[k.name].iloc[-1])
-        for k in RATIO_KPIS:
-            row[k.name] = ratio(row[k.numerator], row[k.denominator])
-        out[str(region)] = row
-    return out

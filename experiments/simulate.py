@@ -11,7 +11,9 @@ import pandas as pd
 
 from experiments.outfolder import check_folder, owned_folder
 from experiments.replications import ScenarioSource, build_model, scenario_source
-from experiments.results import atomic_write, safe_path, totals, write_csv, write_json
+from experiments.results import atomic_write, safe_path, write_csv, write_json
+from experiments.stats import totals
+from experiments.versions import package_version
 from sim.errors import StorageError, UsageError
 from sim.model import MarketModel
 from sim.scenario import Scenario
@@ -52,16 +54,6 @@ def _is_export(path: Path) -> bool:
     except OSError:
         return False
     return head == TRANSACTIONS_HEADER.encode()
-
-
-def package_version() -> str:
-    """Installed marketsim version."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("marketsim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.results import totals
-from sim.kpis import KPI_BY_NAME, KPIS
+from sim.kpis import KPI_BY_NAME, KPIS, RATIO_KPIS, ratio
 
 CONFIDENCE = 0.95
 
@@ -48,6 +47,23 @@ def mean_ci(values: np.ndarray | pd.Series, confidence: float = CONFIDENCE) -> d
         "high": mean + half,
         "n": n,
     }
+
+
+def totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per region (and ``ALL``): flows summed, ratios from summed flows, stocks at the last day."""
+    out: dict[str, dict[str, float]] = {}
+    for region, g in frame.groupby("region", sort=False):
+        g = g.sort_values("day")
+        row: dict[str, float] = {}
+        for k in KPIS:
+            if k.aggregation == "sum":
+                row[k.name] = float(g[k.name].sum())
+            elif k.aggregation == "last":
+                row[k.name] = float(g[k.name].iloc[-1])
+        for k in RATIO_KPIS:
+            row[k.name] = ratio(row[k.numerator], row[k.denominator])
+        out[str(region)] = row
+    return out
 
 
 def replication_totals(

@@ -13,14 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import platform
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -30,36 +27,10 @@ from experiments.files import file_sha256
 from experiments.outfolder import owned_folder
 from experiments.replications import ReplicationResult, ReplicationTask, strategies_dict
 from experiments.results import OutputPathError, atomic_write, safe_path, write_json
+from experiments.versions import git_revision, package_versions
 
 log = logging.getLogger(__name__)
 OUTPUT_SUFFIXES = (".csv", ".json", ".yaml")  # result files whose sha256 the manifest records
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of marketsim and the libraries that shape its numbers."""
-    out = {"python": platform.python_version()}
-    for pkg in ("marketsim", "mesa", "numpy", "scipy", "pandas", "simpy", "optuna", "pydantic"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def git_revision() -> str | None:
-    """The source tree's git revision, when it is a git checkout."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        res = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return res.stdout.strip() or None if res.returncode == 0 else None
 
 
 def _now() -> str:

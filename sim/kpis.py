@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, UsageError
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -157,6 +157,16 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("cash_base", "base", "last", "maximize", "firm cash (ALL rows only)", defined_in="ALL"),
 )
 KPI_BY_NAME = {k.name: k for k in KPIS}
+
+
+def kpi_named(name: str, what: str = "kpi") -> Kpi:
+    """The catalogue entry of ``name``; a UsageError naming ``what`` and the valid names."""
+    kpi = KPI_BY_NAME.get(name)
+    if kpi is None:
+        raise UsageError(f"{what}: unknown KPI {name!r}; valid: {sorted(KPI_BY_NAME)}")
+    return kpi
+
+
 FLOW_KPIS = tuple(k.name for k in KPIS if k.aggregation == "sum")
 STOCK_KPIS = tuple(k.name for k in KPIS if k.aggregation == "last")
 RATIO_KPIS = tuple(k for k in KPIS if k.aggregation == "ratio")

@@ -19,7 +19,7 @@ import yaml
 
 from experiments.cli.main import EXIT_BAD_INPUT, main
 from experiments.files import load_scenario
-from experiments.results import totals
+from experiments.stats import totals
 from sim.errors import ScenarioError
 from sim.kpis import ALL_REGIONS
 from sim.scenario import Scenario, local_lane

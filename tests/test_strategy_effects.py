@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 from experiments.files import load_scenario
-from experiments.results import totals
+from experiments.stats import totals
 from sim.contract import MarketView, SelectionDecision
 from sim.scenario import Scenario
 from strategies import registry

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from importlib import import_module
 from types import FrameType
 
+from experiments.versions import package_version
 from sim.calendar import MAX_HORIZON_DAYS
 
 EXIT_BAD_INPUT = 2
@@ -43,16 +44,6 @@ LIMITS = {
     "max_reps": 100_000,
     "trials": 1_000_000,
 }
-
-
-def package_version() -> str:
-    """Installed marketsim version."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("marketsim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 def _show_defaults(parser: argparse.ArgumentParser) -> None:

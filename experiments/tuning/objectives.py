@@ -18,7 +18,7 @@ import numpy as np
 
 from experiments.stats import cvar
 from sim.errors import UsageError
-from sim.kpis import KPI_BY_NAME
+from sim.kpis import KPI_BY_NAME, kpi_named
 
 DEFAULT_OBJECTIVE = "net_profit_base"
 
@@ -65,9 +65,7 @@ def parse_objectives(
         flag, names = "--objective", [objective or DEFAULT_OBJECTIVE]
     out = []
     for name in names:
-        kpi = KPI_BY_NAME.get(name)
-        if kpi is None:
-            raise UsageError(f"{flag}: unknown KPI {name!r}; valid: {sorted(KPI_BY_NAME)}")
+        kpi = kpi_named(name, flag)
         if kpi.direction == "none":
             valid = sorted(k for k, v in KPI_BY_NAME.items() if v.direction != "none")
             raise UsageError(
