@@ -393,7 +393,13 @@ OUTPUTS: dict[str, CommandOutputs] = {
 
 
 # summary.json "command" -> output-schema command ("run" there means `run --reps`)
-_SUMMARY_COMMANDS = {"run": "run --reps", "compare": "compare", "entry": "entry", "tune": "tune"}
+_SUMMARY_COMMANDS = {
+    "run": "run --reps",
+    "compare": "compare",
+    "entry": "entry",
+    "tune": "tune",
+    "explore": "explore",  # experiments/explore (its tables: experiments.explore.result.TABLES)
+}
 
 
 def outputs_of(command: str) -> CommandOutputs:

@@ -36,6 +36,8 @@ _EXPORTS = {
     "Comparison": "experiments.compare",
     "rank_entry_options": "experiments.entry",
     "EntryRanking": "experiments.entry",
+    "explore": "experiments.explore",
+    "ExploreResult": "experiments.explore",
     "tune": "experiments.tuning",
     "TuneResult": "experiments.tuning",
     "calibrate_transactions": "experiments.calibration",
@@ -66,6 +68,7 @@ __all__ = [
     "DataError",
     "DemandCalibration",
     "EntryRanking",
+    "ExploreResult",
     "LocalExecutor",
     "MarketModel",
     "MarketsimError",
@@ -83,6 +86,7 @@ __all__ = [
     "compare",
     "conditional_expected_purchases",
     "expected_repeat_purchases",
+    "explore",
     "load_scenario",
     "load_variants",
     "make_executor",
@@ -119,6 +123,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from experiments.compare import Comparison, compare
     from experiments.entry import EntryRanking, rank_entry_options
     from experiments.executors import DaskExecutor, LocalExecutor, make_executor
+    from experiments.explore import ExploreResult, explore
     from experiments.files import load_scenario, load_variants
     from experiments.replicate import Replications, replicate
     from experiments.report import write_report

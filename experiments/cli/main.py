@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "experiments.cli.validate",
     "experiments.cli.compare",
     "experiments.cli.entry",
+    "experiments.cli.explore",
     "experiments.cli.tune",
     "experiments.cli.report",
     "experiments.cli.calibrate",
@@ -43,6 +44,7 @@ LIMITS = {
     "min_reps": 100_000,
     "max_reps": 100_000,
     "trials": 1_000_000,
+    "futures": 1_000_000,
 }
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from experiments.report.context import Context
 from experiments.report.differences import FOREST_KPIS, distribution_chart, forest_chart
 from experiments.report.entry import entry_sections
+from experiments.report.explore import explore_sections
 from experiments.report.parts import Section
 from experiments.report.tables import TABLE_KPIS, html_table, kpi_rows
 from experiments.report.timeseries import single_run_timeseries, timeseries_charts
@@ -95,6 +96,7 @@ BUILDERS: dict[str, Callable[[Context], list[Section]]] = {
     "compare": replication_sections,
     "tune": tune_sections,
     "entry": entry_sections,
+    "explore": explore_sections,
 }
 
 
