@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ from sim.errors import Problem, ScenarioError
 from sim.scenario import Identifier, Scenario
 from sim.validation import parse_scenario
 
+_TAG = re.compile(r"\]\.(?:uniform|triangular|normal|lognormal|categorical)(?=\.|$)")
 Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
 
 
@@ -283,7 +285,12 @@ def load_uncertainties(
     from experiments.files import load_scenario, load_yaml_model
 
     source = str(path)
-    parsed = load_yaml_model(path, UncertaintiesFile, "uncertainties file", "uncertainties")
+    try:
+        parsed = load_yaml_model(path, UncertaintiesFile, "uncertainties file", "uncertainties")
+    except ScenarioError as exc:  # drop the distribution tag pydantic puts into the path
+        raise ScenarioError(
+            [Problem(p.source, _TAG.sub("]", p.path), p.message) for p in exc.problems]
+        ) from None
     problems = _file_problems(source, parsed)
     if scenario is None and parsed.scenario is not None:
         scenario = load_scenario((Path(path).parent / parsed.scenario).resolve())
