@@ -69,3 +69,29 @@ def test_discovery_states_the_losing_box_in_words() -> None:
     assert f"duty_rate >= {duty:.4g} and customs_days >= {days:.4g}: the box holds" in loses[0]
     assert "of those futures (coverage)" in loses[0]
     assert "stay_home loses money in 0% of the futures: no box to find" in found.skipped
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_same_box_as_ema_workbench_prim(seed: int) -> None:
+    """EMA Workbench's PRIM (a test peer) picks the same box at the same trajectory point."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its optional back-ends warn when absent
+        from ema_workbench.analysis import prim as ema_prim
+
+    x = _futures(seed)
+    loses = ((x["duty_rate"] > 0.48) & (x["customs_days"] > 9.0)).to_numpy()
+    theirs = ema_prim.Prim(x, loses, threshold=0.8, peel_alpha=0.05, paste_alpha=0.05).find_box()
+    traj = theirs.peeling_trajectory
+    pick = int((traj["coverage"] * traj["density"]).idxmax())  # our choice rule
+    theirs.select(pick)
+    ours = prim(x, loses).box
+    span = x.max() - x.min()
+    for factor in x.columns:
+        low, high = ours.limits.get(factor, (x[factor].min(), x[factor].max()))
+        assert abs(low - theirs.box_lim[factor][0]) < 0.02 * span[factor], factor
+        assert abs(high - theirs.box_lim[factor][1]) < 0.02 * span[factor], factor
+    chosen = traj.loc[pick]
+    assert ours.coverage == pytest.approx(chosen["coverage"], abs=0.03)
+    assert ours.density == pytest.approx(chosen["density"], abs=0.03)
