@@ -95,3 +95,13 @@ def test_same_box_as_ema_workbench_prim(seed: int) -> None:
     chosen = traj.loc[pick]
     assert ours.coverage == pytest.approx(chosen["coverage"], abs=0.03)
     assert ours.density == pytest.approx(chosen["density"], abs=0.03)
+
+
+def test_cases_everywhere_give_no_box_and_say_so() -> None:
+    x = _futures(6, 400)
+    res = prim(x, np.ones(len(x), dtype=bool) & (np.arange(len(x)) % 20 != 0))
+    assert res.box.limits == {}
+    assert res.sentence("X loses money") == (
+        "X loses money in 95% of all futures; no smaller box of the uncertainties "
+        "concentrates these cases better (PRIM keeps every future)"
+    )

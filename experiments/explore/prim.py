@@ -41,7 +41,7 @@ class Box:
                 parts.append(f"{name} >= {low:.4g}")
             elif hi_cut:
                 parts.append(f"{name} <= {high:.4g}")
-        return " and ".join(parts) or "in every future"
+        return " and ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,14 @@ class PrimResult:
     def sentence(self, subject: str) -> str:
         """``subject when <box>: C% of those futures fall in the box, D% of the box ...``."""
         b = self.box
+        where = b.describe(self.ranges)
+        if not where:
+            return (
+                f"{subject} in {b.density:.0%} of all futures; no smaller box of the "
+                f"uncertainties concentrates these cases better (PRIM keeps every future)"
+            )
         return (
-            f"{subject} when {b.describe(self.ranges)}: the box holds {b.coverage:.0%} of those "
+            f"{subject} when {where}: the box holds {b.coverage:.0%} of those "
             f"futures (coverage) and {b.density:.0%} of the futures in it are such cases "
             f"(density; {b.mass:.0%} of all futures)"
         )
