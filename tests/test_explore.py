@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -99,7 +100,11 @@ def test_resumes_after_kill_9_to_identical_tables(files, tmp_path: Path) -> None
     cmd = [sys.executable, "-m", "experiments.cli", *base, "--workers", "2", "--out", str(fresh)]
     assert subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False).returncode == 0
     assert _tables(out) == _tables(fresh)
-    assert (fresh / "report" / "report.html").is_file()
+    html = (fresh / "report" / "report.html").read_text(encoding="utf-8")
+    summary = json.loads((fresh / "summary.json").read_text())
+    assert "Robust choice across futures" in html and summary["robust_choice"] in html
+    headings = [h for h in re.findall(r"<h2>(.*?)</h2>", html) if h != "How to read this"]
+    assert headings[0] == "Robust choice across futures"  # the report leads with it
 
 
 def test_robust_table_regret_cvar_and_p_best() -> None:

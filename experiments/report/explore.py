@@ -77,7 +77,7 @@ def tradeoff_chart(ctx: Context, traj: pd.DataFrame) -> list[Chart]:
             "explore_prim_tradeoff",
             "Scenario discovery: coverage vs density",
             "Each line is one PRIM peeling: moving left the box gets smaller and purer; the dot "
-            "is the box described in the findings.",
+            "is the chosen box (before pasting widens it into the box of the findings).",
             to_png(fig),
         )
     ]
