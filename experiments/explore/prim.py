@@ -1,15 +1,15 @@
 """PRIM scenario discovery (Friedman and Fisher 1999): boxes of futures where a case happens.
 
 Peeling: starting from the box holding every future, each step removes the ``peel_alpha``
-share of the box's futures below a lower or above an upper quantile of one factor, choosing
-the peel that leaves the highest density (share of cases of interest in the box), until the
-box holds less than ``mass_min`` of the futures. Every box on the way is one point of the
-peeling trajectory (coverage falls as density rises). The chosen box is the one with the
-highest coverage x density among those with density >= ``threshold`` (among all when none
-reaches it); pasting then
-widens its limits by ``paste_alpha`` steps while that raises density. Only numeric factors
-are used; coverage is the share of all cases of interest inside the box, density the share
-of the box's futures that are cases, mass the share of all futures inside.
+share of the box's futures below a lower or above an upper quantile of one factor (limits
+are always observed values), choosing the peel that leaves the highest density (share of
+cases of interest in the box), until the box holds less than ``mass_min`` of the futures.
+Every box on the way is one point of the peeling trajectory (coverage falls as density
+rises). The chosen box is the one with the highest coverage x density among those with
+density >= ``threshold`` (among all when none reaches it); pasting then widens its limits
+by ``paste_alpha`` steps while that raises density. Only numeric factors are used;
+coverage is the share of all cases of interest inside the box, density the share of the
+box's futures that are cases, mass the share of all futures inside.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def _best_peel(
     xs, ys = x[inside], y[inside]
     for j in range(x.shape[1]):
         for side, q in ((0, alpha), (1, 1.0 - alpha)):
-            cut = float(np.quantile(xs[:, j], q))
+            cut = float(np.quantile(xs[:, j], q, method="higher" if side == 0 else "lower"))
             keep = xs[:, j] >= cut if side == 0 else xs[:, j] <= cut
             if keep.all() or not keep.any():
                 keep = xs[:, j] > cut if side == 0 else xs[:, j] < cut
