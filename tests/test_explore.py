@@ -169,3 +169,31 @@ def test_screening_and_ocba_report_their_runs(files) -> None:
     assert res.runs["ocba_rounds"][0] == dict.fromkeys(res.runs["finalists"], 10)
     assert set(res.outcomes["fidelity"]) == {"screen", "full"}
     assert any("OCBA" in n for n in res.notes)
+
+
+def test_dask_executor_gives_the_same_tables(files) -> None:
+    from experiments.executors import DaskExecutor
+
+    u, v = files
+    local = explore(u, variants=v, futures=3, days=10, workers=1)
+    with DaskExecutor(workers=2) as ex:
+        remote = explore(u, variants=v, futures=3, days=10, executor=ex)
+    pd.testing.assert_frame_equal(local.outcomes, remote.outcomes, check_exact=True)
+    pd.testing.assert_frame_equal(local.robust, remote.robust, check_exact=True)
+
+
+def test_entry_options_file_as_the_options(files, tmp_path: Path) -> None:
+    u, _ = files
+    options = tmp_path / "options.yaml"
+    options.write_text(
+        f"scenario: {TINY_PATH}\n"
+        "options:\n"
+        "  - {name: now, regions: [{region: XA, entry_month: 0}]}\n"
+        "  - {name: later, regions: [{region: XA, entry_month: 1}]}\n"
+    )
+    res = explore(u, options=options, futures=3, days=40, workers=1)
+    assert set(res.robust["option"]) == {"now", "later"}
+    later = res.outcomes[res.outcomes["option"] == "later"]
+    now = res.outcomes[res.outcomes["option"] == "now"]
+    assert (later["units"].to_numpy() < now["units"].to_numpy()).all()  # a month less selling
+    assert res.source.file == str(TINY_PATH.resolve())
