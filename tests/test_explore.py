@@ -171,6 +171,7 @@ def test_screening_and_ocba_report_their_runs(files) -> None:
     assert any("OCBA" in n for n in res.notes)
 
 
+@pytest.mark.slow  # a local Dask cluster takes ~30 s to start on the shared machine
 def test_dask_executor_gives_the_same_tables(files) -> None:
     from experiments.executors import DaskExecutor
 
