@@ -114,6 +114,8 @@ def explore(
     from experiments.store import ResultStore
 
     _check(futures, reps, screen_scale, finalists)
+    if options is not None and variants is not None:
+        raise UsageError("explore: give options (an entry options file) or variants, not both")
     primary = kpi_named(kpi, "--kpi").name
     sign = better_sign(primary) or 1.0
     source = _source(uncertainties, options, scenario)
