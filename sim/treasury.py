@@ -70,18 +70,18 @@ class Treasury:
 
     # ------------------------------------------------------------------ the day
     def open_day(self, day: int) -> float:
-        """Settle what falls due on ``day``, charge interest on yesterday's credit and decide
+        """Charge interest on last night's credit, settle what falls due on ``day`` and decide
         whether spending that can stop stops today; returns today's interest."""
         self.day = day
         self.receipts_today = self.payments_today = 0.0
+        self.interest_today = self.credit_drawn_base * self.daily_rate  # on last night's credit
+        self.position_base -= self.interest_today
         due_in = self._receipts_due.pop(day, 0.0)
         self.receivable_base -= due_in
         self.receive(due_in)
         due_out = self._payments_due.pop(day, 0.0)
         self.payable_base -= due_out
         self.pay(due_out)
-        self.interest_today = self.credit_drawn_base * self.daily_rate
-        self.position_base -= self.interest_today
         self.stopped = self.position_base < -self.credit_limit_base
         if self.stopped and self.exhausted_day is None:
             self.exhausted_day = day

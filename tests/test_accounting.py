@@ -374,8 +374,10 @@ def test_cash_identity(w: World) -> None:
     flows = (a["receipts_base"] - a["payments_base"] - a["interest_base"]).cumsum()
     assert close(position, sc.firm.starting_cash_base + flows, rel=1e-6).all()
     assert ((a["cash_base"] == 0) | (a["credit_drawn_base"] == 0)).all()
-    drawn_before = a["credit_drawn_base"].shift(1, fill_value=0.0)
-    assert (a["interest_base"][drawn_before == 0] == 0).all()
+    opening_credit = max(-sc.firm.starting_cash_base, 0.0)
+    drawn_last_night = np.r_[opening_credit, a["credit_drawn_base"].to_numpy()[:-1]]
+    rate = sc.firm.finance.credit_interest_annual / 365
+    assert np.allclose(a["interest_base"], drawn_last_night * rate, rtol=1e-12, atol=1e-12)
     cash_costs = sum(a[k] for k in COST_KPIS if k not in NON_CASH_COSTS)
     invoices = a["payments_base"] - cash_costs - a["capitalised_base"]
     assert (invoices >= -1e-6 * np.maximum(1.0, a["payments_base"].abs())).all()
