@@ -148,13 +148,18 @@ class LaneAgent(mesa.Agent):
         self.units_shipped = 0
         self.stage_wait_hours: dict[str, list[float]] = {s.name: [] for s in lane.stages}
         self.stage_service_hours: dict[str, list[float]] = {s.name: [] for s in lane.stages}
-        servers = {s.name: s.servers for s in lane.stages}
         for disruption in lane.disruptions:
-            blocked = disruption_blocked_servers(
-                servers[disruption.stage], disruption.capacity_multiplier
-            )
-            if blocked > 0 and HOURS_PER_DAY * disruption.end_day > env.now:
-                env.process(self._disruption(disruption, blocked))
+            self.schedule_disruption(disruption)
+
+    def schedule_disruption(self, disruption: Disruption) -> None:
+        """Take the disruption's servers out of service over its days (from now at the
+        earliest); also used by dated ``lane_disruption`` events (``sim.events``)."""
+        servers = {s.name: s.servers for s in self.lane.stages}
+        blocked = disruption_blocked_servers(
+            servers[disruption.stage], disruption.capacity_multiplier
+        )
+        if blocked > 0 and HOURS_PER_DAY * disruption.end_day > self.env.now:
+            self.env.process(self._disruption(disruption, blocked))
 
     # ------------------------------------------------------------------ statistics
     @property

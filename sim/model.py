@@ -44,6 +44,7 @@ from sim.contract import KINDS, Decider, MarketView
 from sim.decisions import Decisions
 from sim.deliveries import Deliveries
 from sim.errors import StrategyError, UsageError
+from sim.events import apply_events
 from sim.firm import FirmAgent
 from sim.fulfilment import Fulfilment
 from sim.kpis import KPI_COLUMNS, DailyKpis
@@ -161,6 +162,7 @@ class MarketModel(mesa.Model):
             self.running = False
             return
         d = self.day
+        apply_events(self, d)  # dated events (sim.events) change the world from today on
         self._environment(d)
         if self.decisions.is_decision_day(d):
             self.decisions.run()

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.calendar import DAYS_PER_YEAR, HOURS_PER_DAY, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
+from sim.events import Event
 
 # Bounds that keep the model's arithmetic finite (a file that validates always runs):
 #: every amount, rate and duration is at most 1e12 and every positive one at least 1e-9, so
@@ -486,6 +487,8 @@ class Scenario(_Strict):
     firm: Firm
     strategies: Strategies = Strategies()
     settings: Settings = Settings()
+    events: Annotated[list[Event], Field(max_length=1_000)] = Field(default_factory=list)
+    """Dated policy and market shocks (``sim.events``), applied at the start of their day."""
 
     # convenient lookups ------------------------------------------------------
     @property

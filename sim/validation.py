@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import StrategyContext
 from sim.errors import Problem, ScenarioError
+from sim.events import EVENT_KINDS, event_problems
 from sim.scenario import Scenario, local_lane, outbound_lane
 
 #: Bytes held per consumer by the vectorized population (see ``sim.consumers``), with headroom
@@ -39,7 +40,7 @@ def format_path(loc: Iterable[int | str]) -> str:
     for part in loc:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
-        elif part in ("exponential", "lognormal", "deterministic"):
+        elif part in ("exponential", "lognormal", "deterministic", *EVENT_KINDS):
             continue  # discriminated-union tag, not a field the user wrote
         else:
             name = shorten(str(part), 40)
@@ -201,6 +202,7 @@ class _References:
         self._warehouses()
         self._lanes()
         self._firm()
+        self.problems += event_problems(self.sc, self.source)
         if not self.problems:
             self._outbound_lanes()
         return self.problems
