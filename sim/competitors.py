@@ -73,6 +73,8 @@ class CompetitorAgent(mesa.Agent):
         self.eco_score = np.array([o.eco_score for o in offers], dtype=float)
         self.delivery_days = np.array([o.delivery_days for o in offers], dtype=float)
         self.last_change_local = np.zeros(len(offers))
+        #: offers on the market today (``competitor_entry`` / ``competitor_exit`` events)
+        self.active = np.ones(len(offers), dtype=bool)
 
     def floor_price(self) -> np.ndarray:
         """Lowest price the competitor will charge."""

@@ -16,6 +16,9 @@ move, costs and decisions) and a ``kind``:
   ``lanes[].disruptions`` entry.
 - ``marketing_cost``: from that day, a unit of marketing spend in ``region`` (every region
   when left out) buys ``1 / multiplier`` of the awareness it bought before (a CAC shock).
+- ``competitor_entry`` / ``competitor_exit``: the named competitor's offers are on the market
+  from ``day`` on (and not before) / no longer from ``day`` on: consumers stop seeing them
+  and our strategies stop observing their prices.
 
 Events can carry an ``id`` so that an uncertainties file can draw their date or size
 (``events[devaluation].multiplier``).
@@ -92,6 +95,13 @@ class LaneDisruption(_Event):
         return self
 
 
+class CompetitorChange(_Event):
+    """A competitor enters (absent before ``day``) or leaves (absent from ``day`` on)."""
+
+    kind: Literal["competitor_entry", "competitor_exit"]
+    competitor: _Id
+
+
 class MarketingCostShock(_Event):
     """Marketing spend in ``region`` (every region if None) buys ``1 / multiplier`` of the
     awareness it did."""
@@ -102,13 +112,15 @@ class MarketingCostShock(_Event):
 
 
 Event = Annotated[
-    TaxChange | FxJump | LaneDisruption | MarketingCostShock, Field(discriminator="kind")
+    TaxChange | FxJump | LaneDisruption | MarketingCostShock | CompetitorChange,
+    Field(discriminator="kind"),
 ]
 
 
 def event_problems(scenario: Any, source: str) -> list[Problem]:
     """Events that name a region, lane or stage the scenario does not have."""
     regions = [r.id for r in scenario.regions]
+    competitors = [c.id for c in scenario.competitors]
     lanes = {lane.id: [s.name for s in lane.stages] for lane in scenario.lanes}
     problems = []
     for i, event in enumerate(scenario.events):
@@ -116,6 +128,12 @@ def event_problems(scenario: Any, source: str) -> list[Problem]:
         if region is not None and region not in regions:
             problems.append(
                 Problem(source, f"events[{i}].region", f"unknown region; known: {regions}")
+            )
+        if isinstance(event, CompetitorChange) and event.competitor not in competitors:
+            problems.append(
+                Problem(
+                    source, f"events[{i}].competitor", f"unknown competitor; known: {competitors}"
+                )
             )
         if isinstance(event, LaneDisruption):
             if event.lane not in lanes:
@@ -133,6 +151,10 @@ def event_problems(scenario: Any, source: str) -> list[Problem]:
 
 def apply_events(model: MarketModel, day: int) -> None:
     """Apply the scenario's events dated ``day`` (called at the start of the day)."""
+    if day == 0:  # a competitor that enters later is off the market until then
+        for event in model.scenario.events:
+            if event.kind == "competitor_entry" and event.day > 0:
+                _competitor(model, event.competitor).active[:] = False
     due = [e for e in model.scenario.events if e.day == day]
     if not due:
         return
@@ -185,10 +207,24 @@ def _marketing_cost(model: MarketModel, event: MarketingCostShock) -> None:
         model.consumers[r].spec = model.scenario.regions[r]
 
 
+def _competitor(model: MarketModel, competitor_id: str) -> Any:
+    return next(c for c in model.competitors if c.spec.id == competitor_id)
+
+
+def _competitor_entry(model: MarketModel, event: CompetitorChange) -> None:
+    _competitor(model, event.competitor).active[:] = True
+
+
+def _competitor_exit(model: MarketModel, event: CompetitorChange) -> None:
+    _competitor(model, event.competitor).active[:] = False
+
+
 _APPLY: dict[str, Any] = {
     "tax_change": _tax_change,
     "fx_jump": _fx_jump,
     "lane_disruption": _lane_disruption,
     "marketing_cost": _marketing_cost,
+    "competitor_entry": _competitor_entry,
+    "competitor_exit": _competitor_exit,
 }
 EVENT_KINDS = tuple(_APPLY)

@@ -91,7 +91,7 @@ class Observer:
             cq, ce, cp, cd, cid = [], [], [], [], []
             offset = 0
             for comp in m.competitors:
-                sel = (comp.region == r) & (comp.category == c)
+                sel = (comp.region == r) & (comp.category == c) & comp.active
                 cid.append(offset + np.flatnonzero(sel))
                 offset += len(sel)
                 cq.append(comp.quality[sel])
@@ -173,7 +173,7 @@ class Observer:
         order = [(d - 1 - k) % w for k in range(w)]  # newest first
         comp_ids, comp_cats, comp_prices, comp_changes = [], [], [], []
         for comp in m.competitors:
-            mask = comp.region == r
+            mask = (comp.region == r) & comp.active
             comp_ids += [comp.spec.id] * int(mask.sum())
             comp_cats += [m.categories[c] for c in comp.category[mask]]
             comp_prices.append(comp.price_local[mask])

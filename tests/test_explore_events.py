@@ -147,3 +147,29 @@ def test_event_date_and_size_can_be_uncertain(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_uncertainties(spec)
     assert [p.path for p in info.value.problems] == ["uncertainties[1].high"]
+
+
+def _kpis(data: dict[str, Any]):
+    return build_model(load_scenario(data), 3, DAYS).run()
+
+
+def test_competitor_exit_and_entry_are_exactly_an_absent_competitor() -> None:
+    gone = load_tiny()
+    gone["competitors"] = []
+    absent = _kpis(gone)
+    exit_now = load_tiny()
+    exit_now["events"] = [{"kind": "competitor_exit", "day": 0, "competitor": "incumbent"}]
+    assert _kpis(exit_now).equals(absent)  # every KPI of every day, to the bit
+    enters = load_tiny()
+    enters["events"] = [{"kind": "competitor_entry", "day": 20, "competitor": "incumbent"}]
+    late = _kpis(enters)
+    before = late["day"] < 20
+    assert late[before].reset_index(drop=True).equals(absent[absent["day"] < 20])
+    assert (
+        not late[~before]
+        .reset_index(drop=True)
+        .equals(absent[absent["day"] >= 20].reset_index(drop=True))
+    )
+    enters["events"][0]["competitor"] = "nobody"
+    with pytest.raises(ScenarioError, match=r"events\[0\]\.competitor: unknown competitor"):
+        load_scenario(enters)
