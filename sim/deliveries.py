@@ -2,7 +2,10 @@
 
 A refund gives the buyer back what they paid: our revenue (net of VAT) is reversed as a
 refund, the VAT as a VAT reversal, and the duty comes back from customs only where the
-region's ``tax.duty_refunded_on_return`` says so. A returned unit is not resold.
+region's ``tax.duty_refunded_on_return`` says so. A returned unit is not resold. A
+cash-on-delivery parcel refused at the door (``payments.cod_refusal_rate``) is reversed the
+same way, travels back at ``payments.return_to_origin_cost_base`` (order freight) and is not
+resold either.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import numpy as np
 
 from sim import keyed
 from sim.calendar import HOURS_PER_DAY
-from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_RETURNED
+from sim.contract import PAYMENT_METHODS
+from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_REFUSED, STATUS_RETURNED
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
 
+COD = PAYMENT_METHODS.index("cod")
 #: hour of day at which an order counts as placed (delivery times run from noon)
 ORDER_HOUR = 12.0
 
@@ -36,6 +41,9 @@ class Deliveries:
             model.streams.get("returns").integers(0, 2**63, dtype=np.int64)
         )
         self.completed = np.zeros(len(model.region_ids), dtype=np.int64)  # per region
+        payments = [r.payments for r in model.scenario.regions]
+        self.refusal = np.array([p.cod_refusal_rate for p in payments])
+        self.return_to_origin_cost_base = np.array([p.return_to_origin_cost_base for p in payments])
         self._due: dict[int, list[tuple[np.ndarray, ...]]] = {}
 
     def _return_table(self) -> np.ndarray:
@@ -85,22 +93,25 @@ class Deliveries:
         consumers = book.take("consumer", oid).astype(np.int64)
         placed = book.take("day", oid).astype(float)
         days = (hours - (HOURS_PER_DAY * placed + ORDER_HOUR)) / HOURS_PER_DAY
-        delivered = ~lost
-        late = delivered & (days > promised)
-        u = keyed.uniforms(
-            keyed.occasion_keys(self.returns_key, consumers, book.take("seq", oid)),
-            keyed.SALT_RETURN,
+        keys = keyed.occasion_keys(self.returns_key, consumers, book.take("seq", oid))
+        cod = book.take("method", oid) == COD
+        refused = (
+            ~lost & cod & (keyed.uniforms(keys, keyed.SALT_COD_REFUSAL) < self.refusal[region])
         )
+        delivered = ~lost & ~refused
+        late = delivered & (days > promised)
+        u = keyed.uniforms(keys, keyed.SALT_RETURN)
         returned = delivered & (u < self.return_probability[region, products])
         book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)
         book.set("status", oid[returned], STATUS_RETURNED)
         book.set("status", oid[lost], STATUS_LOST)
-        book.set("delivered_day", oid[delivered], d)
+        book.set("status", oid[refused], STATUS_REFUSED)
+        book.set("delivered_day", oid[~lost], d)  # refused parcels reached the door too
         nr = len(m.region_ids)
         paid = book.take("paid_base", oid).astype(float)
         vat = book.take("vat_base", oid).astype(float)
         duty = book.take("duty_base", oid).astype(float)
-        refunded = returned | lost
+        refunded = returned | lost | refused
         duty_back = np.array([r.tax.duty_refunded_on_return for r in m.scenario.regions])[region]
 
         def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -117,11 +128,13 @@ class Deliveries:
             "on_time_deliveries": per_region(delivered & ~late),
             "returns": per_region(returned),
             "lost_orders": per_region(lost),
+            "cod_refusals": per_region(refused),
+            "freight_base": per_region(refused) * self.return_to_origin_cost_base,
         }
         for name, values in totals.items():
             firm.today[name] += values
         self.completed += np.bincount(region, minlength=nr)
-        self._update_consumers(region, consumers, late, returned, lost)
+        self._update_consumers(region, consumers, late, returned | refused, lost)
 
     def _update_consumers(
         self,

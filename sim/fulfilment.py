@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import keyed
 from sim.consumers import Fulfil, OccasionResult
 from sim.contract import PAYMENT_METHODS
 
@@ -29,6 +30,9 @@ class Fulfilment:
         self.placed = np.zeros(nr, dtype=np.int64)  # orders ever placed, per region
         self.orders_by_lane: dict[str, list[np.ndarray]] = {}  # today's orders to dispatch
         self.occasions: list[OccasionResult] = []  # today's, per region
+        self.payment_key = np.uint64(
+            model.streams.get("payments").integers(0, 2**63, dtype=np.int64)
+        )
         finance = model.scenario.firm.finance
         self.settlement_days = [finance.settlement_days_of(k) for k in PAYMENT_METHODS]
 
@@ -62,13 +66,48 @@ class Fulfilment:
             filled = rank < firm.on_hand[w, products]
             if not filled.any():
                 return filled
-            cons, prods = consumers[filled], products[filled]
-            self._book_sales(r, d, w, cons, prods)
+            at = np.flatnonzero(filled)
+            method, paid = self._pay(r, consumers[at])
+            filled[at[~paid]] = False  # a failed payment loses the sale (not a stockout)
+            firm.book("checkouts", r, len(at))
+            firm.book("failed_payments", r, int((~paid).sum()))
+            if paid.any():
+                self._book_sales(r, d, w, consumers[at[paid]], products[at[paid]], method[paid])
             return filled
 
         return fulfil
 
-    def _book_sales(self, r: int, d: int, w: int, cons: np.ndarray, prods: np.ndarray) -> None:
+    def _pay(self, r: int, cons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Payment method and outcome of each buyer in region ``r`` (CRN-keyed per occasion).
+
+        A buyer pays by their own method when we accept it, else by our fallback (the first
+        method we accept); an attempt succeeds with the region's success rate for the method;
+        a failed buyer retries once with the fallback with probability ``retry_share``.
+        """
+        m = self.model
+        firm, pop = m.firm, m.consumers[r]
+        rules = m.scenario.regions[r].payments
+        methods = firm.localization[r].payment_methods
+        fallback = PAYMENT_METHODS.index(min(methods)) if methods else 0
+        method = pop.payment_method[cons].astype(np.int64)
+        method = np.where(firm.payment_supported(r)[method], method, fallback)
+        if not rules.success_rate:
+            return method, np.ones(len(cons), dtype=bool)
+        success = np.array([rules.success_rate.get(k, 1.0) for k in PAYMENT_METHODS])
+        keys = keyed.occasion_keys(self.payment_key, cons, pop.occasion_count[cons])
+        paid = keyed.uniforms(keys, keyed.SALT_PAYMENT) < success[method]
+        retry = ~paid & (method != fallback)
+        if retry.any():
+            u = keyed.uniforms(keys[retry], keyed.SALT_RETRY)
+            again = u < rules.retry_share * success[fallback]
+            idx = np.flatnonzero(retry)[again]
+            method[idx] = fallback
+            paid[idx] = True
+        return method, paid
+
+    def _book_sales(
+        self, r: int, d: int, w: int, cons: np.ndarray, prods: np.ndarray, method: np.ndarray
+    ) -> None:
         """Book the sales of one batch: taxes, landed COGS, fees, settlement; record orders.
 
         Revenue is net of VAT (VAT is the buyer's tax, collected and remitted: a pass-through);
@@ -85,10 +124,6 @@ class Fulfilment:
         duty_local, vat_local = firm.sale_taxes_local(r, price)
         vat_base, duty_base = vat_local / fx, duty_local / fx
         net_base = paid_base - vat_base
-        methods = firm.localization[r].payment_methods
-        method = pop.payment_method[cons]
-        fallback = PAYMENT_METHODS.index(min(methods)) if methods else 0
-        method = np.where(firm.payment_supported(r)[method], method, fallback)
         fee = np.nan_to_num(firm.payment_fee[method], nan=0.0)
         revenue = float(net_base.sum())
         firm.book("gmv_base", r, float(paid_base.sum()))

@@ -150,6 +150,11 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("on_time_deliveries", "orders", "sum", "maximize", "delivered within promised days"),
     Kpi("demanded_units", "units", "sum", "none", "units chosen, before stock limits"),
     Kpi("stockouts", "units", "sum", "minimize", "units lost to empty stock"),
+    Kpi("checkouts", "orders", "sum", "none", "buyers who reached payment with stock available"),
+    Kpi("failed_payments", "orders", "sum", "minimize", "sales lost to failed payments"),
+    Kpi(
+        "cod_refusals", "orders", "sum", "minimize", "cash-on-delivery parcels refused at the door"
+    ),
     Kpi("returns", "orders", "sum", "minimize", "orders returned"),
     Kpi("lost_orders", "orders", "sum", "minimize", "orders lost in transit"),
     Kpi("views", "views", "sum", "none", "listing views by aware consumers"),
@@ -200,6 +205,15 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "return_rate", "share", "ratio", "minimize", "returns / deliveries", "returns", "deliveries"
+    ),
+    Kpi(
+        "payment_success_rate",
+        "share",
+        "ratio",
+        "maximize",
+        "orders / checkouts (after one retry)",
+        "orders",
+        "checkouts",
     ),
     Kpi("conversion_rate", "share", "ratio", "maximize", "units / views", "units", "views"),
     Kpi(
@@ -421,7 +435,7 @@ class DailyKpis:
         flows["occasions"] = occ.occasions
         flows["market_units"] = occ.market_units
         flows["demanded_units"] = occ.demanded_units
-        flows["stockouts"] = occ.stockouts
+        flows["stockouts"] = occ.stockouts - flows["failed_payments"]  # both went unfilled
         flows["churned_customers"] = occ.churned_customers
         flows["views"] = float(occ.views.sum())
         finish_flows(flows)

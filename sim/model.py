@@ -40,7 +40,7 @@ import simpy
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
 from sim.competitors import CompetitorAgent
 from sim.consumers import RegionalConsumers
-from sim.contract import KINDS, Decider, MarketView
+from sim.contract import KINDS, PAYMENT_METHODS, Decider, MarketView
 from sim.decisions import Decisions
 from sim.deliveries import Deliveries
 from sim.errors import StrategyError, UsageError
@@ -51,6 +51,7 @@ from sim.kpis import KPI_COLUMNS, DailyKpis
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer
+from sim.orders import ORDER_STATUSES
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import Scenario
 
@@ -218,9 +219,19 @@ class MarketModel(mesa.Model):
         return self.firm.orders.status_counts()
 
     def transactions(self) -> pd.DataFrame:
-        """Our simulated transaction log (one row per order)."""
+        """Our simulated transaction log (one row per order).
+
+        Beside the purchase (customer, region, day, product, quantity, amount paid incl. VAT
+        and duty) each order carries its payment method, its final status (in_transit,
+        delivered, lost, returned, refused) and, once it arrived, its delivery time in whole
+        days, so analytics can be tested on it.
+        """
         book = self.firm.orders
         region = book.column("region").astype(np.int64)
+        status = book.column("status").astype(np.int64)
+        delivered_day = book.column("delivered_day").astype(float)
+        day = book.column("day").astype(np.int64)
+        arrived = delivered_day >= 0
         return pd.DataFrame(
             {
                 "customer_id": [
@@ -228,12 +239,17 @@ class MarketModel(mesa.Model):
                     for r, c in zip(region, book.column("consumer"), strict=True)
                 ],
                 "region": np.array(self.region_ids, dtype=object)[region],
-                "day": book.column("day").astype(np.int64),
+                "day": day,
                 "product": np.array([p.id for p in self.scenario.products], dtype=object)[
                     book.column("product").astype(np.int64)
                 ],
                 "quantity": book.column("units").astype(np.int64),
                 "amount_base": book.column("paid_base").astype(float),
+                "payment_method": np.array(PAYMENT_METHODS, dtype=object)[
+                    book.column("method").astype(np.int64)
+                ],
+                "status": np.array(ORDER_STATUSES, dtype=object)[status],
+                "delivery_days": np.where(arrived, delivered_day - day, np.nan),
             }
         )
 

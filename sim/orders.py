@@ -8,6 +8,9 @@ STATUS_IN_TRANSIT = 0
 STATUS_DELIVERED = 1
 STATUS_LOST = 2
 STATUS_RETURNED = 3
+STATUS_REFUSED = 4  # a cash-on-delivery parcel refused at the door, back to origin
+#: status names by code
+ORDER_STATUSES = ("in_transit", "delivered", "lost", "returned", "refused")
 
 _FIELDS: dict[str, np.dtype] = {
     "region": np.dtype(np.int8),  # at most 64 regions
@@ -99,11 +102,6 @@ class OrderBook:
         return np.concatenate([ch[name] for ch in self._chunks])[: self.n]
 
     def status_counts(self) -> dict[str, int]:
-        """Orders by status (in transit, delivered and kept, lost, returned)."""
-        counts = np.bincount(self.column("status"), minlength=4)
-        return {
-            "in_transit": int(counts[STATUS_IN_TRANSIT]),
-            "delivered": int(counts[STATUS_DELIVERED]),
-            "lost": int(counts[STATUS_LOST]),
-            "returned": int(counts[STATUS_RETURNED]),
-        }
+        """Orders by status (in transit, delivered and kept, lost, returned, refused)."""
+        counts = np.bincount(self.column("status"), minlength=len(ORDER_STATUSES))
+        return {name: int(counts[code]) for code, name in enumerate(ORDER_STATUSES)}

@@ -192,6 +192,25 @@ class Service(_Strict):
     dissatisfied_below: Probability = 0.4
 
 
+class Payments(_Strict):
+    """What happens when buyers pay: success at checkout by method, cash-on-delivery refusals.
+
+    A failed payment loses the sale unless the buyer retries (``retry_share``) once with our
+    fallback method (the first method we accept, if it differs) at that method's success
+    rate. A COD parcel refused at the door goes back to origin: the sale is reversed, the
+    return trip costs ``return_to_origin_cost_base`` and the unit is not resold.
+    """
+
+    success_rate: dict[PaymentMethod, Probability] = Field(default_factory=dict)
+    """Share of payment attempts that succeed, per method (methods not named: 1.0)."""
+    retry_share: Probability = 0.0
+    """Share of buyers whose payment failed who try once more with our fallback method."""
+    cod_refusal_rate: Probability = 0.0
+    """Share of delivered cash-on-delivery parcels refused at the door."""
+    return_to_origin_cost_base: NonNegative = 0.0
+    """Freight of a refused COD parcel back to its origin (base currency per parcel)."""
+
+
 class Region(_Strict):
     """One destination market."""
 
@@ -207,6 +226,7 @@ class Region(_Strict):
     regulation: Regulation = Regulation()
     choice: ChoiceParams = ChoiceParams()
     service: Service = Service()
+    payments: Payments = Payments()
     category_shares: dict[str, Positive] | None = None
     taboo_tags: list[str] = Field(default_factory=list)
     seasonality: Annotated[

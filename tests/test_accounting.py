@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.calendar import DAYS_PER_MONTH
+from sim.contract import PAYMENT_METHODS
 from sim.kpis import ALL_ONLY_FLOWS, ALL_REGIONS, COST_KPIS, FLOW_KPIS, NON_CASH_COSTS
 from sim.model import MarketModel
-from sim.orders import STATUS_LOST, STATUS_RETURNED
+from sim.orders import STATUS_LOST, STATUS_REFUSED, STATUS_RETURNED
 from tests.helpers import new_model
 
 REL = 1e-6
@@ -53,6 +54,9 @@ class World:
     dead_stock_days: int | None = None
     duty_refunded: bool = False
     vat_rate: float = 0.2
+    payment_success: float = 1.0
+    retry_share: float = 0.0
+    cod_refusal: float = 0.0
 
 
 worlds = st.builds(
@@ -74,10 +78,32 @@ worlds = st.builds(
     dead_stock_days=st.sampled_from([None, 5, 20]),
     duty_refunded=st.booleans(),
     vat_rate=st.floats(0.0, 0.3),
+    payment_success=st.floats(0.3, 1.0),
+    retry_share=st.floats(0.0, 1.0),
+    cod_refusal=st.floats(0.0, 0.5),
 )
 STOCKOUT_WORLD = World(1, 0.6, 3000, 0.05, 0.2, 0, 30, True)
 MONEY_WORLD = World(
-    3, 0.6, 2000, 0.05, 0.3, 40, 45, True, True, 2_000.0, 5_000.0, 0.2, 20, 0.01, 5, True
+    3,
+    0.6,
+    2000,
+    0.05,
+    0.3,
+    40,
+    45,
+    True,
+    True,
+    2_000.0,
+    5_000.0,
+    0.2,
+    20,
+    0.01,
+    5,
+    True,
+    0.2,
+    0.7,
+    0.5,
+    0.3,
 )
 
 
@@ -95,6 +121,13 @@ def build(w: World):
         d["strategies"]["pricing"] = {"name": "cost_plus", "params": {"markup": w.markup}}
         region["tax"] = {**region["tax"], "vat_rate": w.vat_rate}
         region["tax"]["duty_refunded_on_return"] = w.duty_refunded
+        region["payments"] = {
+            "success_rate": {"card": w.payment_success, "cod": min(1.0, w.payment_success + 0.2)},
+            "retry_share": w.retry_share,
+            "cod_refusal_rate": w.cod_refusal,
+            "return_to_origin_cost_base": 4.0,
+        }
+        d["firm"]["supported_payment_methods"] = ["card", "cod"]
         firm = d["firm"]
         firm["starting_cash_base"] = w.starting_cash
         firm["finance"] = {
@@ -308,8 +341,12 @@ def test_every_order_is_accounted_for(w: World) -> None:
     assert int(all_rows["deliveries"].sum()) == counts["delivered"] + counts["returned"]
     assert int(all_rows["returns"].sum()) == counts["returned"]
     assert int(all_rows["lost_orders"].sum()) == counts["lost"]
+    assert int(all_rows["cod_refusals"].sum()) == counts["refused"]
+    method = book.column("method")
+    assert (method[book.column("status") == STATUS_REFUSED] == PAYMENT_METHODS.index("cod")).all()
+    assert int(all_rows["checkouts"].sum()) == len(book) + int(all_rows["failed_payments"].sum())
     status = book.column("status")
-    refunded = np.isin(status, [STATUS_LOST, STATUS_RETURNED])
+    refunded = np.isin(status, [STATUS_LOST, STATUS_RETURNED, STATUS_REFUSED])
     paid = book.column("paid_base").astype(float)
     vat = book.column("vat_base").astype(float)
     duty = book.column("duty_base").astype(float)
@@ -339,7 +376,8 @@ def test_units_sold_within_demand(w: World) -> None:
     <= occasions; a world starting with no stock has stockouts."""
     f = simulate(w).frame
     assert (f["units"] <= f["demanded_units"]).all()
-    assert (f["stockouts"] == f["demanded_units"] - f["units"]).all()
+    assert (f["stockouts"] == f["demanded_units"] - f["units"] - f["failed_payments"]).all()
+    assert (f["failed_payments"] <= f["checkouts"]).all()
     assert (f["units"] <= f["market_units"]).all()
     assert (f["market_units"] <= f["occasions"]).all()
     assert (f["orders"] == f["units"]).all()  # one unit per order

@@ -60,6 +60,9 @@ def test_bgnbd_parameters_recovered_through_the_model(tmp_path: Path) -> None:
         "product",
         "quantity",
         "amount_base",
+        "payment_method",
+        "status",
+        "delivery_days",
     ]
     assert log["customer_id"].nunique() == 30_000  # everyone bought on day 0
     out = tmp_path / "cal"
