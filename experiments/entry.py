@@ -29,7 +29,7 @@ from experiments.replications import (
 )
 from experiments.results import write_csv, write_json
 from experiments.stats import cvar, mean_ci, monthly_series, npv, payback_month
-from sim.calendar import DAYS_PER_MONTH
+from sim.calendar import month_start_day
 from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError, StrategyError, UsageError
 from sim.scenario import Scenario
@@ -77,7 +77,7 @@ def option_scenario(base: Scenario, option: EntryOption, horizon_days: int | Non
     """The base scenario with this option's entry days, fulfilment and strategies."""
     entry = {r.id: NEVER for r in base.regions}
     for e in option.regions:
-        entry[e.region] = round(e.entry_month * DAYS_PER_MONTH)
+        entry[e.region] = month_start_day(e.entry_month)
     firm = base.firm.model_copy(update={"entry_day_by_region": entry})
     update: dict[str, Any] = {"firm": firm}
     if horizon_days is not None:

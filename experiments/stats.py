@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.calendar import calendar_month
 from sim.kpis import KPI_BY_NAME, KPIS, RATIO_KPIS, ratio
 
 CONFIDENCE = 0.95
@@ -160,20 +161,24 @@ def cvar(values: np.ndarray, alpha: float = 0.05) -> float:
 
 
 def monthly_series(frame: pd.DataFrame, kpi: str, region: str = "ALL") -> np.ndarray:
-    """Sum of a daily flow KPI per 30-day month."""
+    """Sum of a daily flow KPI per calendar month (12 a year: 31, 28, 31, ... days).
+
+    Month ``m`` covers the days with ``sim.calendar.calendar_month(day) == m``; a horizon
+    that ends inside a month gives a last, partial month.
+    """
     g = frame[frame["region"] == region].sort_values("day")
-    month = (g["day"].to_numpy() // 30).astype(int)
+    month = calendar_month(g["day"].to_numpy(dtype=np.int64))
     return np.bincount(month, weights=g[kpi].to_numpy(dtype=float))
 
 
 def npv(monthly_values: np.ndarray, annual_rate: float) -> float:
-    """Net present value of monthly amounts (end-of-month) at an annual discount rate."""
+    """Net present value of monthly amounts (end of calendar month ``m`` = ``m / 12`` years)."""
     m = np.arange(1, len(monthly_values) + 1)
     return float(np.sum(monthly_values / (1.0 + annual_rate) ** (m / 12.0)))
 
 
 def payback_month(monthly_values: np.ndarray) -> float:
-    """First month (1-based) after which cumulative profit stays >= 0; NaN if never."""
+    """First calendar month (1-based) after which the cumulative amount stays >= 0; NaN if never."""
     cum = np.cumsum(monthly_values)
     negative = np.flatnonzero(cum < 0)
     if len(negative) == 0:
