@@ -11,6 +11,7 @@ import pytest
 from experiments.simulate import simulate
 from sim.bgnbd import BgNbdParams, conditional_expected_purchases
 from sim.equity import discounted_purchase_weights, expected_purchases
+from sim.errors import ScenarioError
 from sim.kpis import HORIZON_KPIS, KPI_BY_NAME
 from tests.helpers import make_scenario
 
@@ -107,3 +108,10 @@ def test_repurchase_rate_and_annual_churn() -> None:
     assert run.totals["XA"]["repurchase_rate"] == pytest.approx(expected)
     t = run.totals["XA"]
     assert t["churn_rate_annual"] == pytest.approx(t["churned_customers"] / t["customer_years"])
+
+
+def test_a_bad_valuation_block_names_the_field() -> None:
+    with pytest.raises(ScenarioError) as info:
+        make_scenario(lambda d: d.update(valuation={"equity_years": 11, "discount": 0.1}))
+    text = "\n".join(info.value.lines())
+    assert "valuation.equity_years" in text and "valuation.discount" in text
