@@ -89,10 +89,23 @@ def expected_purchases(
         return 0.0, 0.0
     thinned = BgNbdParams(params.r, params.alpha / min(share, 1.0), params.a, params.b)
     method = "closed_form" if thinned.a > 1.0 else "quadrature"
+    (x, t_x, big_t), weight = _distinct_histories(x, t_x, big_t)
     horizons = (DAYS_PER_YEAR * np.arange(1, years + 1, dtype=float))[:, None]
     cumulative = conditional_expected_purchases(thinned, horizons, x, t_x, big_t, method=method)
-    by_year = np.diff(cumulative.sum(axis=1), prepend=0.0)
+    by_year = np.diff(cumulative @ weight, prepend=0.0)
     return float(by_year.sum()), float(by_year @ discounted_purchase_weights(years, annual_rate))
+
+
+def _distinct_histories(
+    x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """The distinct ``(x, t_x, T)`` triples and how many customers share each: histories are
+    whole days, so a region's customers have far fewer distinct ones than members."""
+    stacked = np.column_stack([x, t_x, big_t])
+    if len(stacked) < 2 or not np.array_equal(stacked, np.round(stacked)):
+        return (x, t_x, big_t), np.ones(len(x))
+    unique, counts = np.unique(stacked, axis=0, return_counts=True)
+    return (unique[:, 0], unique[:, 1], unique[:, 2]), counts.astype(float)
 
 
 def value_customers(
@@ -166,7 +179,7 @@ def horizon_rows(
     rows = []
     for r, pop in enumerate(model.consumers):
         use = window[r] if window[r, 1] > 0 else run[r, :-1]
-        per_order = use[0] / use[1] if use[1] > 0 else float("nan")
+        per_order = float(use[0] / use[1]) if use[1] > 0 else float("nan")
         share = use[2] / use[3] if use[3] > 0 else 1.0
         customers, expected, discounted = value_customers(pop, horizon, share, valuation)
         equity = per_order * discounted if customers else 0.0
@@ -193,7 +206,7 @@ def horizon_rows(
         )
     }
     use = window.sum(axis=0) if window[:, 1].sum() > 0 else run[:, :-1].sum(axis=0)
-    total["contribution_per_order_base"] = use[0] / use[1] if use[1] > 0 else float("nan")
+    total["contribution_per_order_base"] = float(use[0] / use[1]) if use[1] > 0 else float("nan")
     total["profit_plus_equity_base"] = book.firm_net_profit_base + total["customer_equity_base"]
     finish_horizon_row(total, sum(p.n_customers for p in model.consumers))
     for row, pop in zip(rows, model.consumers, strict=True):
