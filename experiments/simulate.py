@@ -71,6 +71,8 @@ class RunResult:
         horizon: value at the horizon per region (customers, expected purchases,
             contribution per order, customer equity, inventory value, CLV, repurchase rate,
             net profit, profit plus equity; ``horizon.csv``): beside profit, never added.
+        cash_exhausted_day: first day cash and credit had run out (spending that can stop
+            stopped), or None.
         model: the finished model (for its transaction log or further inspection).
     """
 
@@ -82,6 +84,7 @@ class RunResult:
     orders: dict[str, int]
     strategies: dict[str, Any]
     horizon: pd.DataFrame
+    cash_exhausted_day: int | None
     model: MarketModel = field(repr=False, compare=False)
 
     def transactions(self, start_date: str = "2026-01-01") -> pd.DataFrame:
@@ -118,6 +121,7 @@ class RunResult:
                 "marketsim_version": package_version(),
                 "strategies": self.strategies,
                 "orders": self.orders,
+                "cash_exhausted_day": self.cash_exhausted_day,
                 "totals": self.totals,
             },
         )
@@ -180,5 +184,6 @@ def _simulate(source: ScenarioSource, seed: int, days: int) -> RunResult:
         strategies={
             kind: {"name": s.name, "params": dict(s.values)} for kind, s in model.strategies.items()
         },
+        cash_exhausted_day=model.firm.treasury.exhausted_day,
         model=model,
     )

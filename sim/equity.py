@@ -20,11 +20,10 @@ At the run's last day every region is valued beside its profit, never added to i
   **contribution per order**: net revenue minus COGS, freight, duties, payment and FX fees,
   refunds and retention, per order, over the last ``contribution_window_days`` of the run
   (the whole run when that window has no order).
-* **Inventory value** (the daily stock KPI ``inventory_value_base``): units on hand at unit
-  cost (one function, :func:`inventory_value_base`); a region's row holds the warehouses
-  located in it, the ``ALL`` row every warehouse. It is reported beside customer equity and
-  is not added to profit plus equity: stock not yet sold was never expensed, so the run's
-  net profit already keeps its value (adding it would count it twice).
+* **Inventory value** is the ledger's stock KPI ``inventory_value_base`` (landed cost, ``ALL``
+  row). It is reported beside customer equity and is not added to profit plus equity: stock
+  not yet sold was never expensed (COGS is booked at sale), so the run's net profit already
+  keeps its value (adding it would count it twice).
 * **Planner KPIs**: repurchase rate (second order within ``repurchase_window_days`` of the
   first, among customers whose first order is at least that long before the horizon), CLV
   (realised contribution per customer plus customer equity per customer) and profit plus
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
 #: per-order costs taken off revenue in the contribution (names that are not in the KPI
 #: catalogue are skipped, so the definition follows the ledger's lines)
 CONTRIBUTION_COSTS = (
-    "duties_vat_base",
     "duty_base",
     "refunds_base",
     "cogs_base",
@@ -132,18 +130,6 @@ def value_customers(
         total += u
         discounted += d
     return len(ids), total, discounted
-
-
-def inventory_value_base(model: MarketModel) -> tuple[np.ndarray, float]:
-    """Value of the stock on hand at unit cost: per region (its warehouses) and in total."""
-    firm = model.firm
-    by_warehouse = firm.on_hand @ firm.unit_cost_base
-    per_region = np.zeros(len(model.region_ids))
-    index = {rid: r for r, rid in enumerate(model.region_ids)}
-    for w, wh in enumerate(firm.warehouses):
-        if wh.region is not None and wh.region in index:
-            per_region[index[wh.region]] += by_warehouse[w]
-    return per_region, float(by_warehouse.sum())
 
 
 class HorizonBook:
