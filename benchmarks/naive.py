@@ -105,6 +105,7 @@ class ConsumerAgent(mesa.Agent):
         self.first_day = -1
         self.last_day = -1
         self.frequency = 0
+        self.second_day = -1  # day of the second order (repurchase rate)
         self.monetary_base = 0.0
         self.satisfaction = satisfaction
         self.loyalty = 0.0
@@ -347,6 +348,7 @@ class NaiveConsumers:
         self.first_day = _Column(a, "first_day", np.int16)
         self.last_day = _Column(a, "last_day", np.int16)
         self.frequency = _Column(a, "frequency", np.int32)
+        self.segment = _Column(a, "segment", np.int8)
         self.monetary_base = _Column(a, "monetary_base", np.float32)
         self.satisfaction = _Column(a, "satisfaction", np.float32)
         self.loyalty = _Column(a, "loyalty", np.float32)
@@ -416,6 +418,7 @@ class NaiveConsumers:
         """One occasion for each agent: choices, one fulfilment call, then dropouts."""
         res = self.result
         res.occasions += len(round_agents)
+        res.customer_occasions += sum(1 for agent in round_agents if agent.customer)
         buyers: list[int] = []
         products: list[int] = []
         for agent in round_agents:
@@ -451,6 +454,8 @@ class NaiveConsumers:
             if agent.customer:
                 repeat += 1
                 hist[agent.last_day] -= 1
+                if agent.frequency == 1:
+                    agent.second_day = day
             else:
                 agent.customer = True
                 agent.first_day = day
@@ -470,6 +475,15 @@ class NaiveConsumers:
     def customer_ids(self) -> np.ndarray:
         """Indices of every consumer who ever bought from us, in acquisition order."""
         return np.array(self._customer_ids, dtype=np.int32)
+
+    def repurchase_counts(self, horizon_days: int, window_days: int) -> tuple[int, int]:
+        """Customers with a first order >= ``window_days`` before the horizon, and how many of
+        them ordered again within ``window_days`` (as ``RegionalConsumers``)."""
+        cutoff = horizon_days - window_days
+        customers = [self.agents[i] for i in self._customer_ids]
+        eligible = [a for a in customers if a.first_day <= cutoff]
+        again = sum(1 for a in eligible if 0 <= a.second_day - a.first_day <= window_days)
+        return len(eligible), again
 
     def active_customers(self, day: int, window_days: int) -> int:
         """Alive customers whose last purchase is within ``window_days``."""

@@ -29,7 +29,7 @@ from experiments.replications import (
 )
 from experiments.results import write_csv, write_json
 from experiments.stats import (
-    mean_ci,
+    kpi_ci,
     paired_differences,
     probability_best,
     ranking,
@@ -115,7 +115,7 @@ def worst_relative_half_width(per_rep: pd.DataFrame, kpi: str) -> float:
         x = g[kpi].to_numpy(dtype=float)
         if len(x) < 2:
             return float("inf")
-        ci = mean_ci(x)
+        ci = kpi_ci(kpi, x)
         rel = ci["half_width"] / abs(ci["mean"]) if ci["mean"] else float("inf")
         worst = max(worst, rel)
     return worst

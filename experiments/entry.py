@@ -1,9 +1,14 @@
 """`rank_entry_options`: market-entry options (regions, timing, fulfilment) ranked on CRN runs.
 
-Each option is the base scenario with its regions' entry days, fulfilment and strategies;
-every option runs on the same replications (common random numbers) and is ranked by the
-mean NPV of its monthly net profit, with its 95% CI, payback month, probability of a loss,
-5% CVaR of profit and market share over the last 30 days.
+Each option is the base scenario with its regions' entry days (the first day of its calendar
+entry month), fulfilment and strategies; every option runs on the same replications (common
+random numbers) over the file's ``horizon_days`` (default: the scenario's; ``days=``
+overrides both) and is ranked by the mean NPV of its monthly net cash flows (12 calendar
+months a year, end-of-month discounting), with its 95% CI, payback on calendar months,
+probability of a loss, 5% CVaR of profit and market share over the last 30 days. Beside it,
+the NPV including the terminal value: customer equity plus inventory value at the horizon
+(``sim.equity``), discounted from the horizon; the customer equity uses the file's discount
+rate too.
 """
 
 from __future__ import annotations
@@ -28,8 +33,15 @@ from experiments.replications import (
     with_strategies,
 )
 from experiments.results import write_csv, write_json
-from experiments.stats import cvar, mean_ci, monthly_series, npv, payback_month
-from sim.calendar import DAYS_PER_MONTH
+from experiments.stats import (
+    cvar,
+    mean_ci,
+    monthly_cash_flows,
+    npv,
+    payback_month,
+    wilson_interval,
+)
+from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS, month_start_day
 from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError, StrategyError, UsageError
 from sim.scenario import Scenario
@@ -65,7 +77,7 @@ def load_options(path: str | Path) -> tuple[OptionsFile, Scenario, Path]:
         raise ScenarioError(problems)
     for i, option in enumerate(parsed.options):
         try:
-            option_scenario(scenario, option, parsed.horizon_days)
+            option_scenario(scenario, option, parsed.horizon_days, parsed.discount_rate_annual)
         except (ScenarioError, StrategyError, ValueError) as exc:
             problems.append(Problem(source, f"options[{i}]", str(exc)))
     if problems:
@@ -73,13 +85,23 @@ def load_options(path: str | Path) -> tuple[OptionsFile, Scenario, Path]:
     return parsed, scenario, scenario_path
 
 
-def option_scenario(base: Scenario, option: EntryOption, horizon_days: int | None) -> Scenario:
-    """The base scenario with this option's entry days, fulfilment and strategies."""
+def option_scenario(
+    base: Scenario,
+    option: EntryOption,
+    horizon_days: int | None,
+    discount_rate_annual: float | None = None,
+) -> Scenario:
+    """The base scenario with this option's entry days, fulfilment and strategies (and the
+    options file's discount rate for the customer equity, when given)."""
     entry = {r.id: NEVER for r in base.regions}
     for e in option.regions:
-        entry[e.region] = round(e.entry_month * DAYS_PER_MONTH)
+        entry[e.region] = month_start_day(e.entry_month)
     firm = base.firm.model_copy(update={"entry_day_by_region": entry})
     update: dict[str, Any] = {"firm": firm}
+    if discount_rate_annual is not None:
+        update["valuation"] = base.valuation.model_copy(
+            update={"discount_rate_annual": discount_rate_annual}
+        )
     if horizon_days is not None:
         update["horizon_days"] = horizon_days
     scenario = base.model_copy(update=update)
@@ -129,42 +151,70 @@ def _with_local_warehouses(spec: dict[str, Any], regions: list[str]) -> dict[str
     return {"name": "invest", "params": params}
 
 
+def _replication_row(
+    frame: pd.DataFrame, entered: list[str], discount_rate: float, opening_cash_base: float
+) -> dict[str, float]:
+    """One replication of an option: profit, NPVs, terminal value, payback, share."""
+    cash = monthly_cash_flows(frame, opening_cash_base)
+    horizon = frame[(frame["day"] == frame["day"].max()) & (frame["region"] == "ALL")]
+    equity = float(horizon["customer_equity_base"].iloc[0])
+    inventory = float(horizon["inventory_value_base"].iloc[0])
+    years = (int(frame["day"].max()) + 1) / DAYS_PER_YEAR
+    npv_cash = npv(cash, discount_rate)
+    last = frame[frame["day"] > frame["day"].max() - 30]
+    last = last[last["region"].isin(entered)]
+    return {
+        "net_profit_base": float(frame.loc[frame["region"] == "ALL", "net_profit_base"].sum()),
+        "npv_base": npv_cash,
+        "npv_with_equity_base": npv_cash + (equity + inventory) / (1.0 + discount_rate) ** years,
+        "customer_equity_base": equity,
+        "inventory_value_base": inventory,
+        "payback_month": payback_month(cash),
+        "market_share_end": float(last["units"].sum() / last["market_units"].sum())
+        if len(last) and last["market_units"].sum()
+        else np.nan,
+    }
+
+
 def evaluate_option(
-    frames: dict[int, pd.DataFrame], entered: list[str], discount_rate: float
+    frames: dict[int, pd.DataFrame],
+    entered: list[str],
+    discount_rate: float,
+    opening_cash_base: float,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Per-replication profit, NPV, payback, share; and the option's summary row."""
-    rows = []
-    for rep, frame in sorted(frames.items()):
-        monthly = monthly_series(frame, "net_profit_base")
-        last = frame[frame["day"] > frame["day"].max() - 30]
-        last = last[last["region"].isin(entered)]
-        share = float(last["units"].sum() / last["market_units"].sum()) if len(last) else np.nan
-        rows.append(
-            {
-                "rep": rep,
-                "net_profit_base": float(monthly.sum()),
-                "npv_base": npv(monthly, discount_rate),
-                "payback_month": payback_month(monthly),
-                "market_share_end": share,
-            }
-        )
-    per_rep = pd.DataFrame(rows)
+    """Per-replication profit, NPVs, payback, share; and the option's summary row."""
+    per_rep = pd.DataFrame(
+        [
+            {"rep": rep, **_replication_row(frame, entered, discount_rate, opening_cash_base)}
+            for rep, frame in sorted(frames.items())
+        ]
+    )
     npv_ci = mean_ci(per_rep["npv_base"])
+    equity_ci = mean_ci(per_rep["npv_with_equity_base"])
     profit_ci = mean_ci(per_rep["net_profit_base"])
-    mean_monthly = np.mean([monthly_series(f, "net_profit_base") for f in frames.values()], axis=0)
+    mean_cash = np.mean([monthly_cash_flows(f, opening_cash_base) for f in frames.values()], axis=0)
+    losses = int((per_rep["net_profit_base"] < 0).sum())
+    p_loss_low, p_loss_high = wilson_interval(losses, len(per_rep))
     summary = {
         "npv_mean": npv_ci["mean"],
         "npv_low": npv_ci["low"],
         "npv_high": npv_ci["high"],
         "npv_sd": npv_ci["sd"],
+        "npv_with_equity_mean": equity_ci["mean"],
+        "npv_with_equity_low": equity_ci["low"],
+        "npv_with_equity_high": equity_ci["high"],
+        "customer_equity_mean": float(per_rep["customer_equity_base"].mean()),
+        "inventory_value_mean": float(per_rep["inventory_value_base"].mean()),
         "profit_mean": profit_ci["mean"],
         "profit_low": profit_ci["low"],
         "profit_high": profit_ci["high"],
-        "payback_month": payback_month(mean_monthly),
+        "payback_month": payback_month(mean_cash),
         "payback_month_median": float(np.nanmedian(per_rep["payback_month"]))
         if per_rep["payback_month"].notna().any()
         else float("nan"),
-        "p_loss": float((per_rep["net_profit_base"] < 0).mean()),
+        "p_loss": losses / len(per_rep),
+        "p_loss_low": p_loss_low,
+        "p_loss_high": p_loss_high,
         "cvar5_profit": cvar(per_rep["net_profit_base"].to_numpy(), 0.05),
         "market_share_mean": float(per_rep["market_share_end"].mean()),
         "reps": len(per_rep),
@@ -179,9 +229,11 @@ class EntryRanking:
     Attributes:
         options_file: the options file; ``source``: its base scenario (file and hash).
         discount_rate_annual, reps, days: how the options were valued.
-        table: options ranked by mean NPV with CI, payback, P(loss), CVaR, share
+        table: options ranked by mean NPV of cash flows with CI; NPV including the terminal
+            customer equity and inventory; payback, P(loss) with its Wilson CI, CVaR, share
             (``options.csv``).
-        per_rep: per option and replication: profit, NPV, payback, share (``replications.csv``).
+        per_rep: per option and replication: profit, NPVs, terminal values, payback, share
+            (``replications.csv``).
         timeseries: per option, region, KPI and day: mean and 5-95% band.
     """
 
@@ -232,6 +284,7 @@ def rank_entry_options(
     *,
     reps: int | None = None,
     seed: int | None = None,
+    days: int | None = None,
     executor: Executor | None = None,
     workers: int | None = None,
     out: str | Path | None = None,
@@ -242,7 +295,8 @@ def rank_entry_options(
     Args:
         options: the options YAML file (its ``scenario`` path is relative to it).
         reps: replications per option (default: the file's); ``seed`` overrides the
-            scenario's seed.
+            scenario's seed; ``days`` the horizon (default: the file's ``horizon_days``, else
+            the scenario's).
         executor: where to run (default: a local process pool of ``workers`` processes).
         out: when given, replications are stored there as they finish (a rerun resumes) and
             the tables are written at the end; otherwise nothing is written. It must be a new
@@ -258,8 +312,11 @@ def rank_entry_options(
     reps = reps or spec.reps
     if reps < 1:
         raise UsageError(f"--reps: at least 1 replication, got {reps}")
-    variants = {o.name: option_scenario(base, o, spec.horizon_days) for o in spec.options}
-    days = spec.horizon_days or base.horizon_days
+    days = days or spec.horizon_days or base.horizon_days
+    if not 1 <= days <= MAX_HORIZON_DAYS:
+        raise UsageError(f"--days: `1 <= days <= {MAX_HORIZON_DAYS}` must hold, got {days}")
+    rate = spec.discount_rate_annual
+    variants = {o.name: option_scenario(base, o, days, rate) for o in spec.options}
     seed = base.seed if seed is None else seed
     source = ScenarioSource(base, str(scenario_path), file_sha256(scenario_path))
     meta = {
@@ -300,7 +357,9 @@ def _ranking(
     for option in spec.options:
         entered = [e.region for e in option.regions]
         mine = {rep: f for (name, rep), f in frames.items() if name == option.name}
-        per_rep, summary = evaluate_option(mine, entered, spec.discount_rate_annual)
+        per_rep, summary = evaluate_option(
+            mine, entered, spec.discount_rate_annual, source.scenario.firm.starting_cash_base
+        )
         rep_rows.append(per_rep.assign(option=option.name))
         table_rows.append({"option": option.name, "regions": _option_label(option), **summary})
     table = pd.DataFrame(table_rows).sort_values("npv_mean", ascending=False, kind="stable")

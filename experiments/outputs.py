@@ -24,7 +24,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from sim.errors import DataError, UsageError
-from sim.kpis import KPIS, Kpi
+from sim.kpis import KPI_BY_NAME, KPIS, Kpi
 
 Dtype = Literal["int", "float", "str", "bool"]
 
@@ -242,23 +242,50 @@ RANKING = Table(
         Column("p_best", "float", "share", "P(best)"),
     ),
 )
+#: the horizon table's KPIs (``sim.equity``): value at the horizon beside profit, never added
+HORIZON_TABLE_KPIS = (
+    "customers",
+    "expected_purchases",
+    "contribution_per_order_base",
+    "customer_equity_base",
+    "inventory_value_base",
+    "clv_base",
+    "repurchase_rate",
+    "net_profit_base",
+    "profit_plus_equity_base",
+)
+HORIZON = Table(
+    "horizon.csv",
+    "value at the horizon per region (with replications: the mean over them); customer "
+    "equity is reported beside net profit, never added to it",
+    (REGION, *(kpi_column(KPI_BY_NAME[k]) for k in HORIZON_TABLE_KPIS)),
+)
 ENTRY_OPTIONS = Table(
     "options.csv",
-    "entry options ranked on NPV of net profit",
+    "entry options ranked on the NPV of monthly net cash flows (calendar months)",
     (
         Column("rank", "int", "", "rank"),
         OPTION,
         Column("regions", "str", "", "regions (@entry month, /local warehouse)"),
-        Column("npv_mean", "float", "currency", "NPV, mean"),
-        Column("npv_low", "float", "currency", "NPV, 95% CI low"),
-        Column("npv_high", "float", "currency", "NPV, 95% CI high"),
-        Column("npv_sd", "float", "currency", "NPV, standard deviation"),
+        Column("npv_mean", "float", "currency", "NPV of cash flows, mean"),
+        Column("npv_low", "float", "currency", "NPV of cash flows, 95% CI low"),
+        Column("npv_high", "float", "currency", "NPV of cash flows, 95% CI high"),
+        Column("npv_sd", "float", "currency", "NPV of cash flows, standard deviation"),
+        Column("npv_with_equity_mean", "float", "currency", "NPV incl. terminal value, mean"),
+        Column("npv_with_equity_low", "float", "currency", "NPV incl. terminal value, 95% CI low"),
+        Column(
+            "npv_with_equity_high", "float", "currency", "NPV incl. terminal value, 95% CI high"
+        ),
+        Column("customer_equity_mean", "float", "currency", "customer equity at horizon, mean"),
+        Column("inventory_value_mean", "float", "currency", "inventory value at horizon, mean"),
         Column("profit_mean", "float", "currency", "net profit, mean"),
         Column("profit_low", "float", "currency", "net profit, 95% CI low"),
         Column("profit_high", "float", "currency", "net profit, 95% CI high"),
-        Column("payback_month", "float", "month", "payback month of the mean path"),
+        Column("payback_month", "float", "month", "payback month of the mean cash path"),
         Column("payback_month_median", "float", "month", "payback month, median"),
         Column("p_loss", "float", "share", "P(loss)"),
+        Column("p_loss_low", "float", "share", "P(loss), 95% Wilson CI low"),
+        Column("p_loss_high", "float", "share", "P(loss), 95% Wilson CI high"),
         Column("cvar5_profit", "float", "currency", "net profit, mean of the worst 5%"),
         Column("market_share_mean", "float", "share", "market share in the last 30 days, mean"),
         Column("reps", "int", "", "replications"),
@@ -266,13 +293,16 @@ ENTRY_OPTIONS = Table(
 )
 ENTRY_REPLICATIONS = Table(
     "replications.csv",
-    "per entry option and replication: profit, NPV, payback and share",
+    "per entry option and replication: profit, NPVs, terminal values, payback and share",
     (
         OPTION,
         REP,
         Column("net_profit_base", "float", "currency", "net profit"),
-        Column("npv_base", "float", "currency", "NPV of net profit"),
-        Column("payback_month", "float", "month", "payback month"),
+        Column("npv_base", "float", "currency", "NPV of cash flows"),
+        Column("npv_with_equity_base", "float", "currency", "NPV incl. terminal value"),
+        Column("customer_equity_base", "float", "currency", "customer equity at horizon"),
+        Column("inventory_value_base", "float", "currency", "inventory value at horizon"),
+        Column("payback_month", "float", "month", "payback month (cash, calendar months)"),
         Column("market_share_end", "float", "share", "market share in the last 30 days"),
     ),
 )
@@ -358,10 +388,10 @@ SUMMARY = "summary.json"
 OUTPUTS: dict[str, CommandOutputs] = {
     o.command: o
     for o in (
-        CommandOutputs("run", (DAILY_KPIS,), (SUMMARY,), RUN_SUMMARY),
+        CommandOutputs("run", (DAILY_KPIS, HORIZON), (SUMMARY,), RUN_SUMMARY),
         CommandOutputs(
             "run --reps",
-            (REPLICATIONS, SUMMARY_CI_RUN, _timeseries(VARIANT), DAILY_KPIS_MEAN),
+            (REPLICATIONS, SUMMARY_CI_RUN, _timeseries(VARIANT), DAILY_KPIS_MEAN, HORIZON),
             (SUMMARY, MANIFEST, RUNS.root),
             (*_COMMON, SummaryKey("totals", "{region: {kpi: {mean, low, high}}}")),
         ),

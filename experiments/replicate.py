@@ -11,6 +11,7 @@ import pandas as pd
 
 from experiments.executors import Executor
 from experiments.outfolder import check_folder
+from experiments.outputs import HORIZON, HORIZON_TABLE_KPIS
 from experiments.replications import (
     ScenarioSource,
     executor_scope,
@@ -20,7 +21,7 @@ from experiments.replications import (
     timeseries,
 )
 from experiments.results import write_csv, write_json
-from experiments.stats import replication_totals, summarize
+from experiments.stats import horizon_table, replication_totals, summarize
 from experiments.store import ResultStore
 from sim.scenario import Scenario
 
@@ -38,6 +39,8 @@ class Replications:
         summary: mean, sd, 95% CI per region and KPI (``summary_ci.csv``).
         timeseries: per region, KPI and day: mean and 5-95% band (``timeseries.csv``).
         mean_daily: the daily KPI table averaged over replications (``kpis.csv``).
+        horizon: value at the horizon per region, mean over replications (``horizon.csv``):
+            customer equity and inventory value beside net profit, never added to it.
     """
 
     source: ScenarioSource
@@ -48,6 +51,7 @@ class Replications:
     summary: pd.DataFrame
     timeseries: pd.DataFrame
     mean_daily: pd.DataFrame
+    horizon: pd.DataFrame
 
     def totals(self) -> dict[str, dict[str, dict[str, float]]]:
         """``{region: {kpi: {"mean", "low", "high"}}}``."""
@@ -71,6 +75,7 @@ class Replications:
         write_csv(out, "summary_ci.csv", self.summary)
         write_csv(out, "timeseries.csv", self.timeseries)
         write_csv(out, "kpis.csv", self.mean_daily)
+        write_csv(out, HORIZON.name, self.horizon)
         write_json(
             out,
             "summary.json",
@@ -159,4 +164,5 @@ def _replicate(
         summary=summarize(per_rep, ["region"]),
         timeseries=timeseries(frames),
         mean_daily=mean_daily.reset_index(),
+        horizon=horizon_table(per_rep, HORIZON_TABLE_KPIS),
     )

@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 
 from experiments.outfolder import check_folder, owned_folder
+from experiments.outputs import HORIZON, HORIZON_TABLE_KPIS
 from experiments.replications import ScenarioSource, build_model, scenario_source
 from experiments.results import atomic_write, safe_path, write_csv, write_json
-from experiments.stats import totals
+from experiments.stats import horizon_table, totals
 from experiments.versions import package_version
 from sim.errors import StorageError, UsageError
 from sim.model import MarketModel
@@ -67,6 +68,9 @@ class RunResult:
         totals: per region: flows summed, ratios from summed flows, stocks at the last day.
         orders: order counts by final status.
         strategies: the strategies used, ``{kind: {"name", "params"}}``.
+        horizon: value at the horizon per region (customers, expected purchases,
+            contribution per order, customer equity, inventory value, CLV, repurchase rate,
+            net profit, profit plus equity; ``horizon.csv``): beside profit, never added.
         cash_exhausted_day: first day cash and credit had run out (spending that can stop
             stopped), or None.
         model: the finished model (for its transaction log or further inspection).
@@ -79,6 +83,7 @@ class RunResult:
     totals: dict[str, dict[str, float]]
     orders: dict[str, int]
     strategies: dict[str, Any]
+    horizon: pd.DataFrame
     cash_exhausted_day: int | None
     model: MarketModel = field(repr=False, compare=False)
 
@@ -94,7 +99,7 @@ class RunResult:
         return tx
 
     def write(self, out: str | Path) -> None:
-        """Write ``kpis.csv`` and ``summary.json`` into ``out``.
+        """Write ``kpis.csv``, ``horizon.csv`` and ``summary.json`` into ``out``.
 
         Raises:
             StorageError: ``out`` is a file, or holds other files or another command's
@@ -102,6 +107,7 @@ class RunResult:
         """
         check_folder(out, "run")
         write_csv(out, "kpis.csv", self.kpis)
+        write_csv(out, HORIZON.name, self.horizon)
         write_json(
             out,
             "summary.json",
@@ -144,8 +150,9 @@ def simulate(
     Args:
         scenario: a scenario file, a mapping with its content, or a loaded Scenario.
         seed: overrides the scenario's seed; ``days`` overrides its horizon.
-        out: when given, ``kpis.csv`` and ``summary.json`` are written there: a new folder or
-            one holding an earlier ``run`` (else refused before the run; ``force`` replaces it).
+        out: when given, ``kpis.csv``, ``horizon.csv`` and ``summary.json`` are written
+            there: a new folder or one holding an earlier ``run`` (else refused before the
+            run; ``force`` replaces it).
 
     Raises:
         StorageError: ``out`` is refused or in use by another command.
@@ -164,12 +171,15 @@ def simulate(
 def _simulate(source: ScenarioSource, seed: int, days: int) -> RunResult:
     model = build_model(source.scenario, seed, days)
     frame = model.run()
+    run_totals = totals(frame)
+    rows = pd.DataFrame([{"region": region, **kpis} for region, kpis in run_totals.items()])
     return RunResult(
         source=source,
         seed=seed,
         days=days,
         kpis=frame,
-        totals=totals(frame),
+        totals=run_totals,
+        horizon=horizon_table(rows, HORIZON_TABLE_KPIS),
         orders=model.order_status_counts(),
         strategies={
             kind: {"name": s.name, "params": dict(s.values)} for kind, s in model.strategies.items()

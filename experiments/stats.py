@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.kpis import KPI_BY_NAME, KPIS, RATIO_KPIS, kpi_ratio
+from sim.calendar import calendar_month
+from sim.kpis import ALL_REGIONS, KPI_BY_NAME, KPIS, RATIO_KPIS, kpi_ratio
 
 CONFIDENCE = 0.95
 
@@ -49,6 +50,59 @@ def mean_ci(values: np.ndarray | pd.Series, confidence: float = CONFIDENCE) -> d
     }
 
 
+def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``successes / n`` (inside [0, 1]; NaN if n = 0)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return float(low), float(high)
+
+
+def bounded_ci(
+    values: np.ndarray | pd.Series, bound: str, confidence: float = CONFIDENCE
+) -> dict[str, float]:
+    """:func:`mean_ci` on a transformed scale, so the interval respects the KPI's range.
+
+    ``bound="share"`` (a fraction in [0, 1]) uses the logit scale and ``"rate"`` (>= 0) the
+    log scale: the delta method maps the Student-t half-width of the mean ``m`` to
+    ``g(m) +- t * se * g'(m)`` and back, so ``low <= mean <= high`` always holds and a
+    share's interval stays inside [0, 1]. A mean on the bound (every value 0, or every
+    value 1) has the point interval; ``half_width`` is half of ``high - low``.
+    """
+    ci = mean_ci(values, confidence)
+    m, n = ci["mean"], ci["n"]
+    if n < 2 or not np.isfinite(ci["sd"]):
+        return ci
+    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    se = ci["sd"] / np.sqrt(n)
+    if bound == "share" and 0.0 < m < 1.0:
+        w = t * se / (m * (1.0 - m))
+        logit = np.log(m / (1.0 - m))
+        low, high = 1.0 / (1.0 + np.exp(-(logit - w))), 1.0 / (1.0 + np.exp(-(logit + w)))
+    elif bound == "rate" and m > 0.0:
+        w = t * se / m
+        low, high = m * np.exp(-w), m * np.exp(w)
+    else:
+        low = high = m
+    return {**ci, "half_width": float((high - low) / 2), "low": float(low), "high": float(high)}
+
+
+def kpi_ci(kpi: str, values: np.ndarray | pd.Series) -> dict[str, float]:
+    """The CI of a KPI's replication values: shares on the logit scale, rates per
+    customer-year on the log scale (:func:`bounded_ci`), everything else Student-t."""
+    unit = KPI_BY_NAME[kpi].unit if kpi in KPI_BY_NAME else ""
+    if unit == "share":
+        return bounded_ci(values, "share")
+    if unit.startswith("per "):
+        return bounded_ci(values, "rate")
+    return mean_ci(values)
+
+
 def totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Per region (and ``ALL``): flows summed, ratios from summed flows, stocks at the last day."""
     out: dict[str, dict[str, float]] = {}
@@ -64,6 +118,12 @@ def totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
             row[k.name] = kpi_ratio(k, row)
         out[str(region)] = row
     return out
+
+
+def horizon_table(rows: pd.DataFrame, kpis: tuple[str, ...]) -> pd.DataFrame:
+    """Per region (first-seen order): the mean of the horizon ``kpis`` over ``rows`` (one row
+    per region for a single run; one per replication and region for replications)."""
+    return rows.groupby("region", sort=False)[list(kpis)].mean().reset_index()
 
 
 def replication_totals(
@@ -89,7 +149,7 @@ def summarize(per_rep: pd.DataFrame, by: list[str], kpis: list[str] | None = Non
     for key, g in per_rep.groupby(by, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         for k in kpis:
-            rows.append({**dict(zip(by, key, strict=True)), "kpi": k, **mean_ci(g[k])})
+            rows.append({**dict(zip(by, key, strict=True)), "kpi": k, **kpi_ci(k, g[k])})
     return pd.DataFrame(rows)
 
 
@@ -143,7 +203,7 @@ def probability_best(per_rep: pd.DataFrame, kpi: str, region: str = "ALL") -> pd
 def ranking(per_rep: pd.DataFrame, kpi: str, region: str = "ALL") -> pd.DataFrame:
     """Variants ranked by mean ``kpi`` in its better direction, with CI and P(best)."""
     data = per_rep[per_rep["region"] == region]
-    rows = [{"variant": v, **mean_ci(g[kpi])} for v, g in data.groupby("variant", sort=False)]
+    rows = [{"variant": v, **kpi_ci(kpi, g[kpi])} for v, g in data.groupby("variant", sort=False)]
     table = pd.DataFrame(rows)
     table["p_best"] = table["variant"].map(probability_best(per_rep, kpi, region)).fillna(0.0)
     sign = better_sign(kpi) or 1.0
@@ -159,21 +219,26 @@ def cvar(values: np.ndarray, alpha: float = 0.05) -> float:
     return float(x[:k].mean())
 
 
-def monthly_series(frame: pd.DataFrame, kpi: str, region: str = "ALL") -> np.ndarray:
-    """Sum of a daily flow KPI per 30-day month."""
-    g = frame[frame["region"] == region].sort_values("day")
-    month = (g["day"].to_numpy() // 30).astype(int)
-    return np.bincount(month, weights=g[kpi].to_numpy(dtype=float))
+def monthly_cash_flows(frame: pd.DataFrame, opening_cash_base: float) -> np.ndarray:
+    """Net cash flow per calendar month of the firm (region ``ALL``): the change of its cash
+    position (``cash_base``, less ``credit_drawn_base`` when the ledger has one) from
+    ``opening_cash_base``; stock bought is an outflow when it is paid."""
+    g = frame[frame["region"] == ALL_REGIONS].sort_values("day")
+    position = g["cash_base"].to_numpy(dtype=float)
+    if "credit_drawn_base" in KPI_BY_NAME and "credit_drawn_base" in g:
+        position = position - g["credit_drawn_base"].to_numpy(dtype=float)
+    daily = np.diff(position, prepend=opening_cash_base)
+    return np.bincount(calendar_month(g["day"].to_numpy(dtype=np.int64)), weights=daily)
 
 
 def npv(monthly_values: np.ndarray, annual_rate: float) -> float:
-    """Net present value of monthly amounts (end-of-month) at an annual discount rate."""
+    """Net present value of monthly amounts (end of calendar month ``m`` = ``m / 12`` years)."""
     m = np.arange(1, len(monthly_values) + 1)
     return float(np.sum(monthly_values / (1.0 + annual_rate) ** (m / 12.0)))
 
 
 def payback_month(monthly_values: np.ndarray) -> float:
-    """First month (1-based) after which cumulative profit stays >= 0; NaN if never."""
+    """First calendar month (1-based) after which the cumulative amount stays >= 0; NaN if never."""
     cum = np.cumsum(monthly_values)
     negative = np.flatnonzero(cum < 0)
     if len(negative) == 0:

@@ -74,6 +74,7 @@ class OccasionResult:
     stockouts: int = 0
     churned_customers: int = 0
     deaths: int = 0
+    customer_occasions: int = 0  # occasions of consumers who were already our customers
 
 
 # Callback the firm provides: (consumer indices, product indices) -> filled mask; it books the
@@ -174,6 +175,9 @@ class RegionalConsumers(mesa.Agent):
         self.retention_until = np.full(n, -1, dtype=np.int16)
         self._expiries: dict[int, list[np.ndarray]] = {}
         self._customer_ids: list[np.ndarray] = []
+        # (first-order day, days to the second order) of customers with a second order:
+        # the repurchase rate without a per-consumer array
+        self._second_orders: list[tuple[np.ndarray, np.ndarray]] = []
         self.n_customers = 0
         self.n_dissatisfied = 0
         self.n_alive_customers = 0
@@ -305,6 +309,7 @@ class RegionalConsumers(mesa.Agent):
         ch = self.spec.choice
         n_cat = len(offers)
         res.occasions += len(idx)
+        res.customer_occasions += int(np.count_nonzero(self.customer[idx]))
         keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
         if salt:
             keys = keyed.mix64(keys + np.uint64(salt))
@@ -414,6 +419,10 @@ class RegionalConsumers(mesa.Agent):
         old = idx[~new_mask]
         if len(old):
             np.subtract.at(self._last_day_hist, self.last_day[old], 1)
+            second = old[self.frequency[old] == 1]
+            if len(second):
+                first = self.first_day[second].astype(np.int16)
+                self._second_orders.append((first, (day - first).astype(np.int16)))
         self.last_day[idx] = day
         np.add.at(self._last_day_hist, np.full(len(idx), day), 1)
         np.add.at(self.frequency, idx, 1)
@@ -427,6 +436,17 @@ class RegionalConsumers(mesa.Agent):
         if len(self._customer_ids) > 1:
             self._customer_ids = [np.concatenate(self._customer_ids)]
         return self._customer_ids[0]
+
+    def repurchase_counts(self, horizon_days: int, window_days: int) -> tuple[int, int]:
+        """Customers whose first order is at least ``window_days`` before the horizon, and
+        how many of them placed a second order within ``window_days`` of their first."""
+        ids = self.customer_ids()
+        eligible = int(np.count_nonzero(self.first_day[ids] <= horizon_days - window_days))
+        repurchased = 0
+        for first, gap in self._second_orders:
+            ok = (first <= horizon_days - window_days) & (gap <= window_days)
+            repurchased += int(np.count_nonzero(ok))
+        return eligible, repurchased
 
     def active_customers(self, day: int, window_days: int) -> int:
         """Alive customers whose last purchase is within ``window_days``."""

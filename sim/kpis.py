@@ -9,6 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from sim.calendar import DAYS_PER_YEAR
+from sim.equity import HorizonBook, contribution_base, horizon_rows
 from sim.errors import Problem, ScenarioError, UsageError
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Kpi:
             return f"{self.denominator} is 0"
         return self.undefined
 
+
+_BEFORE_HORIZON = "before the horizon (valued on the run's last day only)"
 
 # Flow quantities (summed over days) first; ratios are derived from flows so that totals are
 # exact rather than averages of daily ratios.
@@ -145,6 +148,20 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("new_customers", "customers", "sum", "maximize", "first purchases from us"),
     Kpi("repeat_orders", "orders", "sum", "maximize", "orders by returning customers"),
     Kpi("churned_customers", "customers", "sum", "minimize", "our customers who dropped out"),
+    Kpi(
+        "customer_years",
+        "customer-years",
+        "sum",
+        "none",
+        "customer-years at risk: our alive customers at each day's end / 365",
+    ),
+    Kpi(
+        "customer_occasions",
+        "occasions",
+        "sum",
+        "none",
+        "purchase occasions of consumers who were already our customers",
+    ),
     Kpi("deliveries", "orders", "sum", "none", "orders delivered (not lost)"),
     Kpi("delivery_days_total", "days", "sum", "none", "sum of delivery times"),
     Kpi("on_time_deliveries", "orders", "sum", "maximize", "delivered within promised days"),
@@ -175,6 +192,24 @@ KPIS: tuple[Kpi, ...] = (
         "repeat orders / orders",
         "repeat_orders",
         "orders",
+    ),
+    Kpi(
+        "churn_rate_annual",
+        "per customer-year",
+        "ratio",
+        "minimize",
+        "annualised churn: churned customers / customer-years at risk",
+        "churned_customers",
+        "customer_years",
+    ),
+    Kpi(
+        "share_of_wallet",
+        "share",
+        "ratio",
+        "maximize",
+        "share of our customers' purchase occasions that bought from us",
+        "repeat_orders",
+        "customer_occasions",
     ),
     Kpi(
         "mean_delivery_days",
@@ -273,6 +308,57 @@ KPIS: tuple[Kpi, ...] = (
         defined_in="ALL",
         undefined="nothing was sold in the recent window",
     ),
+    # valued on the horizon day only (``sim.equity``): beside profit, never added to it
+    Kpi(
+        "expected_purchases",
+        "orders",
+        "last",
+        "none",
+        "expected purchases with us over the next equity_years (BG/NBD per customer)",
+        undefined=_BEFORE_HORIZON,
+    ),
+    Kpi(
+        "contribution_per_order_base",
+        "base",
+        "last",
+        "maximize",
+        "net revenue - COGS, freight, duty, fees, refunds, retention, per order "
+        "(last contribution_window_days)",
+        undefined=_BEFORE_HORIZON + "; no order in the run",
+    ),
+    Kpi(
+        "customer_equity_base",
+        "base",
+        "last",
+        "maximize",
+        "discounted expected purchases x contribution per order",
+        undefined=_BEFORE_HORIZON,
+    ),
+    Kpi(
+        "repurchase_rate",
+        "share",
+        "last",
+        "maximize",
+        "share of customers whose first order is >= W days before the horizon with a second "
+        "order within W days (W = repurchase_window_days)",
+        undefined=_BEFORE_HORIZON + "; no first order W days before the horizon",
+    ),
+    Kpi(
+        "clv_base",
+        "base",
+        "last",
+        "maximize",
+        "CLV: (realised contribution + customer equity) per customer",
+        undefined=_BEFORE_HORIZON + "; no customer",
+    ),
+    Kpi(
+        "profit_plus_equity_base",
+        "base",
+        "last",
+        "maximize",
+        "net profit over the run + customer equity at the horizon",
+        undefined=_BEFORE_HORIZON,
+    ),
 )
 KPI_BY_NAME = {k.name: k for k in KPIS}
 
@@ -286,6 +372,8 @@ def kpi_named(name: str, what: str = "kpi") -> Kpi:
 
 
 FLOW_KPIS = tuple(k.name for k in KPIS if k.aggregation == "sum")
+#: KPIs valued on the horizon day only (NaN on the other days)
+HORIZON_KPIS = tuple(k.name for k in KPIS if k.undefined.startswith(_BEFORE_HORIZON))
 STOCK_KPIS = tuple(k.name for k in KPIS if k.aggregation == "last")
 RATIO_KPIS = tuple(k for k in KPIS if k.aggregation == "ratio")
 #: every cost line of the P&L: net profit = revenue - their sum
@@ -384,6 +472,8 @@ class DailyKpis:
         self.model = model
         self.total: dict[str, Any] = {}
         self._units_sold: list[float] = []  # firm-wide units per day (days of cover)
+        valuation = model.scenario.valuation
+        self.horizon = HorizonBook(len(model.region_ids), valuation.contribution_window_days)
 
     @staticmethod
     def reporters() -> dict[str, Any]:
@@ -420,6 +510,7 @@ class DailyKpis:
         self._close_books(totals)
         all_row = {"day": d, "region": ALL_REGIONS, **totals, **ratios(totals)}
         all_row.update(self._all_stocks(rows))
+        self._value_horizon(d, rows, all_row)
         rows.append(all_row)
         for row in rows:
             require_finite(row, m.scenario.name)
@@ -437,6 +528,8 @@ class DailyKpis:
         flows["demanded_units"] = occ.demanded_units
         flows["stockouts"] = occ.stockouts - flows["failed_payments"]  # both went unfilled
         flows["churned_customers"] = occ.churned_customers
+        flows["customer_occasions"] = occ.customer_occasions
+        flows["customer_years"] = m.consumers[r].n_alive_customers / DAYS_PER_YEAR
         flows["views"] = float(occ.views.sum())
         finish_flows(flows)
         return flows
@@ -453,6 +546,23 @@ class DailyKpis:
         totals["inventory_base_days"] = firm.inventory.value_base()
         finish_flows(totals)
         self._units_sold.append(totals["units"])
+
+    def _value_horizon(self, d: int, rows: list[dict[str, Any]], all_row: dict[str, Any]) -> None:
+        """Feed the horizon book; on the horizon day add the horizon KPIs (else NaN)."""
+        m = self.model
+        self.horizon.add_day(
+            [{**row, "contribution_base": contribution_base(row)} for row in rows],
+            all_row["net_profit_base"],
+        )
+        if d != m.horizon_days - 1:
+            nan = dict.fromkeys(HORIZON_KPIS, float("nan"))
+            for row in (*rows, all_row):
+                row.update(nan)
+            return
+        region_values, all_values = horizon_rows(m, self.horizon)
+        for row, values in zip(rows, region_values, strict=True):
+            row.update(values)
+        all_row.update(all_values)
 
     def _region_stocks(self, d: int, r: int) -> dict[str, float]:
         m = self.model

@@ -491,6 +491,19 @@ class Settings(_Strict):
     recent_window_days: Annotated[int, Field(ge=1, le=365)] = 28
 
 
+class Valuation(_Strict):
+    """How the horizon is valued (``sim.equity``): customer equity and planner KPIs."""
+
+    discount_rate_annual: Annotated[float, Field(ge=0.0, le=1.0)] = 0.10
+    """Discount rate per 365-day year of the customers' future contribution."""
+    equity_years: Annotated[int, Field(ge=0, le=10)] = 3
+    """Years of future purchases valued at the horizon (0: no customer equity)."""
+    contribution_window_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 90
+    """Last days of the run whose orders give the contribution per order."""
+    repurchase_window_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 365
+    """W of the repurchase rate: second order within W days of the first."""
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(_Strict):
     """A complete world: regions, products, competitors, lanes, our firm and its strategies."""
@@ -509,6 +522,7 @@ class Scenario(_Strict):
     settings: Settings = Settings()
     events: Annotated[list[Event], Field(max_length=1_000)] = Field(default_factory=list)
     """Dated policy and market shocks (``sim.events``), applied at the start of their day."""
+    valuation: Valuation = Valuation()
 
     # convenient lookups ------------------------------------------------------
     @property

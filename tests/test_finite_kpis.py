@@ -16,6 +16,7 @@ from sim.kpis import (
     ALL_REGIONS,
     FINITE_IN_ALL_ROW,
     FINITE_IN_REGION_ROWS,
+    HORIZON_KPIS,
     KPI_BY_NAME,
     KPIS,
     RATIO_KPIS,
@@ -48,6 +49,11 @@ def check_kpi_table(kpis: pd.DataFrame) -> None:
     assert (kpis.loc[no_sat, "active_customers"] == 0).all()
     assert kpis.loc[kpis["customers"] == 0, "satisfaction"].isna().all()
     assert np.isfinite(kpis.loc[~no_sat, "satisfaction"].to_numpy(dtype=float)).all()
+    # horizon values: NaN before the last day; on it equity and profit plus equity are finite
+    last = kpis["day"] == kpis["day"].max()
+    assert kpis.loc[~last, list(HORIZON_KPIS)].isna().all().all()
+    money = kpis.loc[last, ["customer_equity_base", "profit_plus_equity_base"]]
+    assert np.isfinite(money.to_numpy(dtype=float)).all()
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -67,12 +73,14 @@ def test_shipped_scenarios_write_finite_money_and_counts(path: Path, tmp_path: P
 
 
 def test_every_kpi_declares_when_it_may_be_nan() -> None:
-    """Money and count KPIs are always finite; only ratios and means may be undefined."""
+    """Money and count KPIs are always finite; only ratios, means and horizon values (NaN
+    before the run's last day) may be undefined."""
     for k in KPIS:
         if k.aggregation == "ratio":
             assert k.undefined_when == f"{k.denominator} is 0"
         elif k.undefined_when:
-            assert k.name in ("satisfaction", "days_of_cover")  # means with a stated gap
+            # means with a stated gap, and values taken on the horizon day only
+            assert k.name in ("satisfaction", "days_of_cover") or k.name in HORIZON_KPIS
     assert "satisfaction" not in FINITE_IN_REGION_ROWS + FINITE_IN_ALL_ROW
     assert "cash_base" in FINITE_IN_ALL_ROW and "cash_base" not in FINITE_IN_REGION_ROWS
     assert "net_profit_base" in FINITE_IN_ALL_ROW and "units" in FINITE_IN_REGION_ROWS

@@ -75,7 +75,7 @@ def test_folder_with_other_files_refused_and_force_replaces_it(tmp_path, capsys)
     assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
     code, err = _run(["run", str(TINY), "--days", "3", "--out", str(out), "--force"], capsys)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["kpis.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["horizon.csv", "kpis.csv", "summary.json"]
     file_out = tmp_path / "was_a_file"
     file_out.write_text("x")
     code, err = _run(["run", str(TINY), "--days", "3", "--out", str(file_out), "--force"], capsys)

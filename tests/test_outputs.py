@@ -172,7 +172,7 @@ def test_wrong_type_and_unknown_names(tmp_path: Path) -> None:
 
 def test_labels_and_headers() -> None:
     options = outputs_of("entry").table("options.csv")
-    assert options.header("npv_low", "EUR") == "NPV, 95% CI low (EUR)"
+    assert options.header("npv_low", "EUR") == "NPV of cash flows, 95% CI low (EUR)"
     assert options.header("p_loss") == "P(loss) (share)"
     assert outputs_of("compare").table("ranking.csv").header("p_best") == "P(best) (share)"
     assert set(OUTPUTS) == {"run", "run --reps", "compare", "entry", "tune"}

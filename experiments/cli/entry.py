@@ -12,17 +12,20 @@ def format_entry(result) -> str:
     """The ranked options table (an :class:`EntryRanking`)."""
     sc = result.source.scenario
     lines = [
-        f"{sc.name}: {len(result.table)} entry options x {result.reps} CRN replications; NPV at "
-        f"{result.discount_rate_annual:.0%}/yr, amounts in {sc.currency}",
-        f"{'rank':<5}{'option':<22}{'NPV mean':>12}{'95% CI':>26}{'payback':>9}{'P(loss)':>9}"
-        f"{'CVaR5%':>12}{'share':>8}",
+        f"{sc.name}: {len(result.table)} entry options x {result.reps} CRN replications over "
+        f"{result.days} days; NPV of monthly cash flows at {result.discount_rate_annual:.0%}/yr "
+        f"(calendar months), +equity: including customer equity and inventory at the horizon; "
+        f"amounts in {sc.currency}",
+        f"{'rank':<5}{'option':<22}{'NPV mean':>12}{'95% CI':>26}{'NPV+equity':>12}"
+        f"{'payback':>9}{'P(loss)':>9}{'CVaR5%':>12}{'share':>8}",
     ]
     for row in result.table.itertuples():
         pb = "-" if row.payback_month != row.payback_month else f"m{row.payback_month:.0f}"
         ci = f"[{fmt_number(row.npv_low)}, {fmt_number(row.npv_high)}]"
         lines.append(
-            f"{row.rank:<5}{row.option:<22}{fmt_number(row.npv_mean):>12}{ci:>26}{pb:>9}"
-            f"{row.p_loss:>9.0%}{fmt_number(row.cvar5_profit):>12}{row.market_share_mean:>8.1%}"
+            f"{row.rank:<5}{row.option:<22}{fmt_number(row.npv_mean):>12}{ci:>26}"
+            f"{fmt_number(row.npv_with_equity_mean):>12}{pb:>9}{row.p_loss:>9.0%}"
+            f"{fmt_number(row.cvar5_profit):>12}{row.market_share_mean:>8.1%}"
         )
     return "\n".join(lines)
 
@@ -38,6 +41,7 @@ def cmd_entry(args: argparse.Namespace) -> int:
             args.options,
             reps=args.reps,
             seed=args.seed,
+            days=args.days,
             executor=executor,
             out=out,
             force=args.force,
@@ -53,6 +57,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("options", help="options YAML file")
     p.add_argument("--reps", type=int, default=None, help="replications (default: the file's)")
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    p.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="horizon override (default: the file's horizon_days, else the scenario's)",
+    )
     add_output_args(p, "results/entry")
     add_executor_args(p)
     p.set_defaults(func=cmd_entry)

@@ -73,7 +73,18 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     ),
     (
         "entry/example",
-        ["entry", "examples/entry_options.yaml", "--reps", "2", "--workers", "2", "--out", "{out}"],
+        [
+            "entry",
+            "examples/entry_options.yaml",
+            "--reps",
+            "2",
+            "--days",
+            "365",
+            "--workers",
+            "2",
+            "--out",
+            "{out}",
+        ],
         ("options.csv", "replications.csv"),
     ),
 ]

@@ -2,16 +2,12 @@
 
 One module per job, re-exported here: ``_params`` (parameters, time units, scenario block),
 ``_summary`` (transaction log -> x, t_x, T), ``_likelihood`` (likelihood and fit),
-``_expectation`` (P(alive), E[Y(t) | x, t_x, T], E[X(t)]), ``_holdout`` and ``_plot``.
+``_holdout`` and ``_plot``. The parameters and predictions (P(alive), E[Y(t) | x, t_x, T],
+E[X(t)]) live in ``sim.bgnbd``, their one home, which the simulator's customer equity uses too.
 """
 
 from __future__ import annotations
 
-from experiments.calibration.bgnbd._expectation import (
-    conditional_expected_purchases,
-    expected_repeat_purchases,
-    probability_alive,
-)
 from experiments.calibration.bgnbd._holdout import HoldoutResult, holdout_check
 from experiments.calibration.bgnbd._likelihood import (
     BgNbdFit,
@@ -19,15 +15,16 @@ from experiments.calibration.bgnbd._likelihood import (
     log_likelihood,
     log_likelihood_gradient,
 )
-from experiments.calibration.bgnbd._params import (
-    PERIOD_DAYS,
-    BgNbdParams,
-    Method,
-    period_days,
-    to_scenario_fragment,
-)
+from experiments.calibration.bgnbd._params import PERIOD_DAYS, period_days, to_scenario_fragment
 from experiments.calibration.bgnbd._plot import plot_cumulative
 from experiments.calibration.bgnbd._summary import purchase_occasions, summarize_transactions
+from sim.bgnbd import (
+    BgNbdParams,
+    Method,
+    conditional_expected_purchases,
+    expected_repeat_purchases,
+    probability_alive,
+)
 
 __all__ = [
     "PERIOD_DAYS",

@@ -8,16 +8,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.calibration.bgnbd._expectation import (
-    conditional_expected_purchases,
-    expected_repeat_purchases,
-)
 from experiments.calibration.bgnbd._likelihood import fit_bgnbd
-from experiments.calibration.bgnbd._params import BgNbdParams, Method, period_days
+from experiments.calibration.bgnbd._params import period_days
 from experiments.calibration.bgnbd._summary import (
     end_day,
     purchase_occasions,
     summarize_occasions,
+)
+from sim.bgnbd import (
+    BgNbdParams,
+    Method,
+    conditional_expected_purchases,
+    expected_repeat_purchases,
 )
 
 _FREQUENCY_BUCKETS = 7  # buckets 0..6 and "7+"

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln
 
-from experiments.calibration.bgnbd._params import BgNbdParams, customer_arrays
+from sim.bgnbd import BgNbdParams, customer_arrays
 
 _LOG_BOUND = 15.0  # optimiser box on log-parameters: each parameter in [3e-7, 3.3e6]
 _DEGENERATE_LOG = _LOG_BOUND - 1.0  # beyond [8e-7, 1.2e6] a parameter has run off to a limit

@@ -1,12 +1,81 @@
-"""BG/NBD predictions: P(alive), E[Y(t) | x, t_x, T] (eq. 10) and E[X(t)] (eq. 9)."""
+"""BG/NBD maths (Fader, Hardie & Lee 2005): parameters, P(alive), E[Y(t) | x, t_x, T], E[X(t)].
+
+The one home of these formulas: the simulator values customers at the horizon with them
+(``sim.equity``) and the calibration workflow (``experiments.calibration.bgnbd``) fits and
+checks against them.
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, hyp2f1, roots_jacobi
 
-from experiments.calibration.bgnbd._params import BgNbdParams, Method, customer_arrays
+#: How an expectation is computed: closed form (needs ``a > 1``) or quadrature (any ``a``).
+Method = Literal["closed_form", "quadrature"]
+
+
+@dataclass(frozen=True)
+class BgNbdParams:
+    """BG/NBD parameters.
+
+    Attributes:
+        r: Shape of the gamma distribution of purchase rates across customers.
+        alpha: Scale of that gamma distribution (rate parameter), in the summary's time unit:
+            a customer's purchase rate has mean ``r / alpha`` purchases per unit.
+        a: First shape parameter of the beta distribution of dropout probabilities.
+        b: Second shape parameter of that beta distribution.
+    """
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+    def __post_init__(self) -> None:
+        for name in ("r", "alpha", "a", "b"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0.0):
+                raise ValueError(f"BG/NBD parameter {name} must be finite and > 0, got {value!r}")
+
+    def as_array(self) -> NDArray[np.float64]:
+        """Return ``[r, alpha, a, b]`` as a float array."""
+        return np.array([self.r, self.alpha, self.a, self.b], dtype=float)
+
+
+def customer_arrays(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Check a customer summary and return it as flat float arrays ``(x, t_x, T)``.
+
+    Args:
+        frequency: Repeat purchases per customer (``x``), whole numbers >= 0.
+        recency: Time of last minus first purchase (``t_x``), with ``0 <= t_x <= T``.
+        T: Observation time since first purchase.
+
+    Raises:
+        ValueError: On different lengths, non-finite values or inconsistent values.
+    """
+    x = np.asarray(frequency, dtype=float).ravel()
+    tx = np.asarray(recency, dtype=float).ravel()
+    big_t = np.asarray(T, dtype=float).ravel()
+    if not (x.shape == tx.shape == big_t.shape):
+        raise ValueError(
+            f"frequency, recency and T must have the same length, got {x.size}, {tx.size}, "
+            f"{big_t.size}"
+        )
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(tx)) and np.all(np.isfinite(big_t))):
+        raise ValueError("frequency, recency and T must be finite")
+    if np.any(x < 0) or np.any(x != np.round(x)):
+        raise ValueError("frequency must be a non-negative whole number of repeat purchases")
+    if np.any(tx < 0) or np.any(tx > big_t * (1 + 1e-12) + 1e-12):
+        raise ValueError("recency must satisfy 0 <= recency <= T for every customer")
+    return x, tx, big_t
+
 
 _QUADRATURE_NODES = 48
 
