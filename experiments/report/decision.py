@@ -225,7 +225,7 @@ def waterfall(totals: Mapping[str, float]) -> list[tuple[str, float]]:
     """
     steps: list[tuple[str, float]] = []
     for kpi, label, sign in WATERFALL_STEPS:
-        steps.append((label, sign * float(totals.get(kpi, 0.0))))
+        steps.append((label, sign * float(totals.get(kpi, 0.0)) + 0.0))  # no -0.0
         if kpi == "freight_base":
             steps.append(("gross profit", float(sum(v for _, v in steps))))
     net = sum(v for label, v in steps if label != "gross profit")
