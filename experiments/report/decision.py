@@ -195,8 +195,9 @@ def entry_headline(options: pd.DataFrame, per_rep: pd.DataFrame, currency: str) 
     ranked = options.sort_values("rank", kind="stable")
     best = ranked.iloc[0]
     name = str(best["option"])
+    lead = "Recommended entry" if best["npv_mean"] >= 0 else "No option pays back; least bad"
     recommendation = (
-        f"Recommended entry: {name} ({best['regions']}): NPV {money(best['npv_mean'], currency)}"
+        f"{lead}: {name} ({best['regions']}): NPV {money(best['npv_mean'], currency)}"
         f" (95% CI {money(best['npv_low'], currency)} to {money(best['npv_high'], currency)})."
     )
     sure = (
