@@ -21,7 +21,7 @@ import solara.lab
 from experiments.app import levers as lv
 from experiments.app import panels
 from experiments.app.charts import timeseries_png, waterfall_png
-from experiments.app.jobs import MAIN_KPIS, WhatIf, WhatIfResult, run_whatif
+from experiments.app.jobs import WhatIf, WhatIfResult, run_whatif
 from experiments.report.tables import html_table
 from sim.contract import KINDS
 from sim.errors import MarketsimError
@@ -40,7 +40,7 @@ days = solara.reactive(365)
 seed = solara.reactive(0)
 workers = solara.reactive(1)
 progress = solara.reactive("")
-ts_kpi = solara.reactive("net_profit_base")
+ts_kpi = solara.reactive("net_profit_base_cumulative")
 cancel_event = threading.Event()
 
 
@@ -181,7 +181,7 @@ def LeverControl(lever: lv.Lever, params: dict[str, Any], on_params: Callable) -
         elif p.type == "int":
             solara.InputInt(hint, value=int(value), on_value=guarded(change))
         elif p.type == "bool":
-            solara.Checkbox(label=hint, value=bool(value), on_value=guarded(change))
+            solara.Switch(label=hint, value=bool(value), on_value=guarded(change))
         elif p.type == "choice":
             solara.Select(hint, values=list(p.choices), value=value, on_value=guarded(change))
         else:  # a list of regions
@@ -238,7 +238,7 @@ def WorldEditor() -> None:
                     value=int(w.entry_month.get(rid, months.get(rid, 0))),
                     on_value=guarded(lambda v, rid=rid: put("entry_month", rid, v)),
                 )
-                solara.Checkbox(
+                solara.Switch(
                     label=f"local warehouse for {rid}",
                     value=bool(w.local_warehouse.get(rid, False)),
                     on_value=guarded(lambda v, rid=rid: put("local_warehouse", rid, v)),
@@ -276,8 +276,10 @@ def Results(result: WhatIfResult) -> None:
     solara.Text(result.verdict.text(), classes=["verdict"], style={"font-size": "1.2em"})
     table = html_table("", result.differences, currency=currency)
     panels.Table(table, "differences")
-    solara.Select("KPI over time", values=[k for k in MAIN_KPIS], value=ts_kpi)
-    solara.Image(timeseries_png(result.timeseries, ts_kpi.value, currency))
+    shown = list(dict.fromkeys(result.timeseries["kpi"]))
+    kpi = ts_kpi.value if ts_kpi.value in shown else shown[0]
+    solara.Select("KPI over time", values=shown, value=kpi, on_value=ts_kpi.set)
+    solara.Image(timeseries_png(result.timeseries, kpi, currency))
     solara.HTML(tag="h3", unsafe_innerHTML="P&amp;L per region (variant, mean)")
     solara.Image(waterfall_png(result.waterfalls(), currency))
     panels.Exports(result)

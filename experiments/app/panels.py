@@ -26,9 +26,11 @@ browse_html = solara.reactive("")
 
 def table_html(table: HtmlTable) -> str:
     """A table as escaped HTML that scrolls inside its box."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
+    cell = "padding:2px 8px;border-bottom:1px solid #e3e3e3;text-align:right"
+    head = "".join(f'<th style="{cell}">{html.escape(h)}</th>' for h in table.headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in table.rows
+        "<tr>" + "".join(f'<td style="{cell}">{html.escape(v)}</td>' for v in row) + "</tr>"
+        for row in table.rows
     )
     style = "border-collapse:collapse;font-size:.85em"
     return (
