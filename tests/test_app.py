@@ -37,7 +37,9 @@ def test_bad_lever_values_get_field_paths() -> None:
     bad = {"pricing": {"name": "competitive_index", "params": {"index": {"ID": 2.0}}}}
     with pytest.raises(ms.MarketsimError) as exc:
         lv.check_strategies(scenario, bad, "variant")
-    assert exc.value.problems[0][0] == "variant.pricing.params.index.ID"
+    assert exc.value.lines() == [
+        "variant: pricing.params.index.ID: expected 0.5 <= value <= 1.5, got 2.0"
+    ]
     with pytest.raises(ms.MarketsimError) as exc2:
         lv.apply_world(scenario, lv.WorldLevers(marketing_monthly_base={"ID": -1.0}))
     assert "firm.marketing_budget_monthly_base.ID" in "\n".join(exc2.value.lines())
@@ -127,3 +129,16 @@ def test_the_cli_parser_does_not_import_the_web_framework() -> None:
         cwd=ROOT,
     ).stdout
     assert "--port" in helptext and "127.0.0.1" in helptext
+
+
+def test_baseline_and_variant_from_a_variants_file(tmp_path: Path) -> None:
+    scenario = ms.load_scenario(ROOT / "scenarios" / "default.yaml")
+    found, baseline = lv.variants_from_file(scenario, ROOT / "examples" / "variants.yaml")
+    assert baseline == "scenario_default"
+    assert found["cost_plus_120"]["pricing"]["params"]["markup"] == 1.2
+    assert found["retention_tiers"]["pricing"] == lv.strategy_choices(scenario)["pricing"]
+    bad = tmp_path / "v.yaml"
+    bad.write_text("variants:\n  - name: a\n    pricing: {name: nope}\n", encoding="utf-8")
+    with pytest.raises(ms.MarketsimError) as exc:
+        lv.variants_from_file(scenario, bad)
+    assert exc.value.lines()[0].startswith(f"{bad}: variants[0].pricing.name: unknown pricing")

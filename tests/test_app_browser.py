@@ -91,3 +91,18 @@ def test_a_broken_scenario_shows_the_cli_message_and_the_app_keeps_running(
     fill(page, ".scenario-path", "tiny")  # the app still works
     page.locator(".app-errors").wait_for(state="detached", timeout=TIMEOUT_MS)
     assert page.locator(".run-button").is_visible()
+
+
+def test_a_value_outside_its_bounds_is_refused_with_its_field_path(
+    browser: Any,  # noqa: F811
+    app_url: str,  # noqa: F811
+) -> None:
+    page = open_app(browser, app_url)
+    fill(page, ".lever-pricing-markup-XA", "7")
+    page.locator(".run-button").click()
+    errors = page.locator(".app-errors")
+    errors.wait_for(timeout=TIMEOUT_MS)
+    assert errors.inner_text().strip() == (
+        "variant: pricing.params.markup.XA: expected 0 <= value <= 5, got 7.0"
+    )
+    assert page.locator(".verdict").count() == 0

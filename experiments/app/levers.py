@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
@@ -22,8 +23,8 @@ from experiments.files import EntryOption, RegionEntry, load_scenario
 from experiments.replications import strategies_dict
 from sim.calendar import DAYS_PER_MONTH
 from sim.contract import KINDS
-from sim.errors import StrategyError
-from sim.scenario import Scenario
+from sim.errors import Problem, ScenarioError, StrategyError
+from sim.scenario import Scenario, StrategyChoice
 from strategies import registry
 from strategies.params import Param
 
@@ -182,19 +183,32 @@ def variants_yaml(
     return yaml.safe_dump(plain, sort_keys=False)
 
 
-def check_strategies(scenario: Scenario, strategies: Mapping[str, Any], prefix: str) -> None:
-    """Validate ``{kind: {name, params}}`` against the scenario as a variants file would be.
+def check_strategies(scenario: Scenario, strategies: Mapping[str, Any], source: str) -> None:
+    """Validate ``{kind: {name, params}}`` against the scenario as a variants file is.
 
     Raises:
-        StrategyError: every problem, with paths such as ``variant.pricing.params.index.ID``.
+        ScenarioError: every problem as ``source: pricing.params.index.ID: message``.
     """
-    problems: list[tuple[str, str]] = []
-    for kind, spec in strategies.items():
-        if kind not in KINDS:
-            continue
-        try:
-            registry.validate_choice(kind, spec["name"], spec.get("params") or {}, scenario)
-        except StrategyError as exc:
-            problems += [(f"{prefix}.{kind}" + (f".{p}" if p else ""), m) for p, m in exc.problems]
+    holder = SimpleNamespace(
+        **{
+            kind: StrategyChoice(name=spec["name"], params=dict(spec.get("params") or {}))
+            if kind in strategies
+            else None
+            for kind, spec in ((k, strategies.get(k) or {}) for k in KINDS)
+        }
+    )
+    problems = registry.strategy_problems(source, "", holder, scenario)
     if problems:
-        raise StrategyError(problems)
+        raise ScenarioError(
+            [Problem(p.source, p.path.removeprefix("."), p.message) for p in problems]
+        )
+
+
+def variants_from_file(scenario: Scenario, path: str | Path) -> tuple[dict[str, Any], str | None]:
+    """The bundles of a variants file, completed with the scenario's own strategies, and
+    the file's baseline (validated as ``marketsim compare`` does, with field paths)."""
+    from experiments.files import load_variants
+
+    vfile = load_variants(path, scenario)
+    own = strategy_choices(scenario)
+    return {v.name: {**own, **v.strategies()} for v in vfile.variants}, vfile.baseline

@@ -22,6 +22,7 @@ from experiments.app import levers as lv
 from experiments.app import panels
 from experiments.app.charts import timeseries_png, waterfall_png
 from experiments.app.jobs import WhatIf, WhatIfResult, run_whatif
+from experiments.outputs import outputs_of
 from experiments.report.tables import html_table
 from sim.contract import KINDS
 from sim.errors import MarketsimError
@@ -34,6 +35,10 @@ scenario_text = solara.reactive(os.environ.get(SCENARIO_ENV, "tiny"))
 loaded: solara.Reactive[Scenario | None] = solara.reactive(None)
 errors: solara.Reactive[list[str]] = solara.reactive([])
 variant: solara.Reactive[dict[str, Any]] = solara.reactive({})
+baseline: solara.Reactive[dict[str, Any]] = solara.reactive({})
+baseline_name = solara.reactive("the scenario's own strategies")
+bundles: solara.Reactive[dict[str, Any]] = solara.reactive({})
+variants_path = solara.reactive("")
 world: solara.Reactive[lv.WorldLevers] = solara.reactive(lv.WorldLevers())
 reps = solara.reactive(10)
 days = solara.reactive(365)
@@ -81,6 +86,9 @@ def load(text: str | None = None) -> None:
     scenario = ms.load_scenario(resolve_path(text))
     loaded.set(scenario)
     variant.set(lv.strategy_choices(scenario))
+    baseline.set(lv.strategy_choices(scenario))
+    baseline_name.set("the scenario's own strategies")
+    bundles.set({})
     world.set(lv.WorldLevers())
     days.set(scenario.horizon_days)
     seed.set(scenario.seed)
@@ -103,7 +111,7 @@ def run_task() -> WhatIfResult | None:
         job = WhatIf(
             scenario,
             world_scenario,
-            lv.strategy_choices(scenario),
+            baseline.value,
             variant.value,
             reps.value,
             world.value.days or days.value,
@@ -161,6 +169,43 @@ def ScenarioPicker() -> None:
             classes=["scenario-path"],
         )
         solara.Button("Load", on_click=lambda: load(), classes=["load-button"])
+
+
+@guarded
+def load_variants_file(path: str) -> None:
+    """Offer the bundles of a variants file as baseline and variant."""
+    variants_path.set(path)
+    found, file_baseline = lv.variants_from_file(loaded.value, path)
+    bundles.set(found)
+    if file_baseline:
+        pick_baseline(file_baseline)
+
+
+def pick_baseline(name: str) -> None:
+    """Use one of the file's bundles as the baseline."""
+    baseline.set(bundles.value[name])
+    baseline_name.set(name)
+
+
+@solara.component
+def BundlePicker() -> None:
+    """Baseline and variant from a variants file (optional)."""
+    with solara.Row(style={"flex-wrap": "wrap"}, classes=["bundle-picker"]):
+        solara.InputText(
+            "variants file (optional)",
+            value=variants_path,
+            on_value=load_variants_file,
+            classes=["variants-path"],
+        )
+        if bundles.value:
+            names = list(bundles.value)
+            solara.Select("baseline", values=names, value=None, on_value=guarded(pick_baseline))
+            solara.Select(
+                "start the variant from",
+                values=names,
+                value=None,
+                on_value=guarded(lambda n: variant.set(dict(bundles.value[n]))),
+            )
 
 
 @solara.component
@@ -274,7 +319,8 @@ def Results(result: WhatIfResult) -> None:
     currency = result.inputs.base.currency
     solara.HTML(tag="h3", unsafe_innerHTML="Verdict")
     solara.Text(result.verdict.text(), classes=["verdict"], style={"font-size": "1.2em"})
-    table = html_table("", result.differences, currency=currency)
+    declared = outputs_of("compare").table("differences.csv")
+    table = html_table("", result.differences, declared, currency)
     panels.Table(table, "differences")
     shown = list(dict.fromkeys(result.timeseries["kpi"]))
     kpi = ts_kpi.value if ts_kpi.value in shown else shown[0]
@@ -310,9 +356,10 @@ def Main() -> None:
         Errors()
         if loaded.value is not None:
             solara.Text(
-                f"Baseline: {loaded.value.name} with its own strategies. Variant: below.",
+                f"Baseline: {loaded.value.name} with {baseline_name.value}. Variant: below.",
                 classes=["baseline-text"],
             )
+            BundlePicker()
             with solara.Card("Variant: strategies (from their declared parameters)"):
                 StrategyEditor()
             with solara.Card("Variant: world levers per region"):

@@ -14,6 +14,7 @@ import yaml
 
 from experiments.app import levers as lv
 from experiments.app.jobs import WhatIfResult
+from experiments.outputs import outputs_of
 from experiments.report.parts import HtmlTable
 
 EXAMPLE_OPTIONS = Path(__file__).resolve().parents[2] / "examples" / "entry_options.yaml"
@@ -115,7 +116,8 @@ def EntryResult(ranking: Any) -> None:
     head = entry_headline(ranking.table, ranking.per_rep, currency)
     for line in head.lines():
         solara.Text(line, classes=["entry-headline"])
-    Table(html_table("", ranking.table, currency=currency), "entry")
+    declared = outputs_of("entry").table("options.csv")
+    Table(html_table("", ranking.table, declared, currency), "entry")
     ctx = Context(
         Path("."), {"discount_rate_annual": ranking.discount_rate_annual}, {}, "entry", currency
     )
