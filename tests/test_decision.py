@@ -95,7 +95,7 @@ def test_entry_headline() -> None:
     )
     head = entry_headline(options, reps, "USD")
     assert head.recommendation.startswith("Recommended entry: fast (ID/local): NPV USD 20")
-    assert "lead over slow is USD 15 ± USD 0" in head.change
+    assert "lead over slow is USD 15 ± 0" in head.change
     losing = options.assign(npv_mean=[-5.0, -2.0])
     assert entry_headline(losing, reps, "USD").recommendation.startswith(
         "No option pays back; least bad: fast"

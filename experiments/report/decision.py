@@ -58,6 +58,12 @@ def kpi_amount(value: float, kpi: str, currency: str) -> str:
     return f"{value:,.1f} {unit}" if abs(value) < 100 else f"{value:,.0f} {unit}"
 
 
+def plus_minus(value: float, half_width: float, kpi: str, currency: str) -> str:
+    """``USD 4,089 ± 1,367``: the value with its unit, the half-width without it."""
+    pm = kpi_amount(half_width, kpi, currency).removeprefix(f"{currency} ")
+    return f"{kpi_amount(value, kpi, currency)} ± {pm}"
+
+
 def yearly_factor(kpi: str, days: int) -> float:
     """Scale from a horizon total to a yearly figure (flows only; 1 for stocks and ratios)."""
     return DAYS_PER_YEAR / days if KPI_BY_NAME[kpi].aggregation == "sum" and days > 0 else 1.0
@@ -90,13 +96,10 @@ class Verdict:
 
     def text(self) -> str:
         """One plain sentence: who beats whom, by how much +- what, how often."""
-        amount = kpi_amount(abs(self.gain_mean), self.kpi, self.currency)
-        pm = kpi_amount(self.gain_half_width, self.kpi, self.currency).removeprefix(
-            f"{self.currency} "
-        )
+        amount = plus_minus(abs(self.gain_mean), self.gain_half_width, self.kpi, self.currency)
         verb = "beats" if self.gain_mean > 0 else "trails" if self.gain_mean < 0 else "ties"
         span = " per year" if self.per_year else ""
-        head = f"{self.variant} {verb} {self.baseline} by {amount} ± {pm}{span}"
+        head = f"{self.variant} {verb} {self.baseline} by {amount}{span}"
         head += f" on {kpi_label(self.kpi)} (95% CI)"
         often = f"better in {self.share_better:.0%} of {self.reps} paired replications"
         if not self.clear:
@@ -172,10 +175,7 @@ def compare_headline(
         return Headline(recommendation, sure, "Only one variant: nothing to rank against.")
     runner = str(ranked.iloc[1]["variant"])
     gap = verdict(per_rep, name, runner, kpi, days, currency)
-    gap_text = (
-        f"{kpi_amount(gap.gain_mean, kpi, currency)} ± "
-        f"{kpi_amount(gap.gain_half_width, kpi, currency)}"
-    )
+    gap_text = plus_minus(gap.gain_mean, gap.gain_half_width, kpi, currency)
     if gap.clear:
         change = (
             f"Its lead over the runner-up {runner} is {gap_text}{' per year' * gap.per_year}, "
@@ -209,7 +209,7 @@ def entry_headline(options: pd.DataFrame, per_rep: pd.DataFrame, currency: str) 
     runner = str(ranked.iloc[1]["option"])
     wide = per_rep.pivot(index="rep", columns="option", values="npv_base")[[name, runner]]
     ci = mean_ci((wide[name] - wide[runner]).dropna())
-    gap = f"{money(ci['mean'], currency)} ± {money(ci['half_width'], currency)}"
+    gap = plus_minus(ci["mean"], ci["half_width"], "net_profit_base", currency)
     if np.isfinite(ci["half_width"]) and abs(ci["mean"]) > ci["half_width"]:
         change = f"Its NPV lead over {runner} is {gap}, clear of noise at 95%."
     else:
