@@ -154,3 +154,19 @@ def test_risk_return_labels_never_overlap() -> None:
     finally:
         entry_module.to_png = to_png
     assert seen == [n, n, n]
+
+
+def test_report_tables_show_kpi_names_with_units() -> None:
+    from experiments.outputs import outputs_of
+    from experiments.report.tables import column_label, html_table
+
+    frame = pd.DataFrame(
+        {"kpi": ["net_profit_base", "market_share", "custom"], "mean": [1.0, 0.5, 2.0]}
+    )
+    table = html_table("t", frame, outputs_of("compare").table("differences.csv"), "EUR")
+    assert [row[0] for row in table.rows] == ["net profit (EUR)", "market share (share)", "custom"]
+    assert column_label("npv_low", "EUR") == "npv low"
+    assert column_label("cac_base", "EUR") == "customer acquisition cost (EUR)"
+    entry = outputs_of("entry").table("options.csv")
+    assert entry.header("npv_low", "EUR") == "NPV, 95% CI low (EUR)"
+    assert entry.header("p_loss", "EUR") == "P(loss) (share)"
