@@ -67,6 +67,8 @@ class RunResult:
         totals: per region: flows summed, ratios from summed flows, stocks at the last day.
         orders: order counts by final status.
         strategies: the strategies used, ``{kind: {"name", "params"}}``.
+        cash_exhausted_day: first day cash and credit had run out (spending that can stop
+            stopped), or None.
         model: the finished model (for its transaction log or further inspection).
     """
 
@@ -77,6 +79,7 @@ class RunResult:
     totals: dict[str, dict[str, float]]
     orders: dict[str, int]
     strategies: dict[str, Any]
+    cash_exhausted_day: int | None
     model: MarketModel = field(repr=False, compare=False)
 
     def transactions(self, start_date: str = "2026-01-01") -> pd.DataFrame:
@@ -112,6 +115,7 @@ class RunResult:
                 "marketsim_version": package_version(),
                 "strategies": self.strategies,
                 "orders": self.orders,
+                "cash_exhausted_day": self.cash_exhausted_day,
                 "totals": self.totals,
             },
         )
@@ -170,5 +174,6 @@ def _simulate(source: ScenarioSource, seed: int, days: int) -> RunResult:
         strategies={
             kind: {"name": s.name, "params": dict(s.values)} for kind, s in model.strategies.items()
         },
+        cash_exhausted_day=model.firm.treasury.exhausted_day,
         model=model,
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.kpis import KPI_BY_NAME, KPIS, RATIO_KPIS, ratio
+from sim.kpis import KPI_BY_NAME, KPIS, RATIO_KPIS, kpi_ratio
 
 CONFIDENCE = 0.95
 
@@ -57,11 +57,11 @@ def totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
         row: dict[str, float] = {}
         for k in KPIS:
             if k.aggregation == "sum":
-                row[k.name] = float(g[k.name].sum())
+                row[k.name] = float(g[k.name].sum(min_count=1))  # NaN where not defined
             elif k.aggregation == "last":
                 row[k.name] = float(g[k.name].iloc[-1])
         for k in RATIO_KPIS:
-            row[k.name] = ratio(row[k.numerator], row[k.denominator])
+            row[k.name] = kpi_ratio(k, row)
         out[str(region)] = row
     return out
 

@@ -134,7 +134,8 @@ class Decisions:
             self.model.firm.price_local[r] = arr
 
     def apply_retention(self, decision: RetentionDecision) -> None:
-        """Validate and start retention actions; book their cost."""
+        """Validate and start retention actions; book their cost (none start while cash and
+        credit have run out)."""
         who = self._who("retention")
         m = self.model
         for action in decision.actions:
@@ -147,7 +148,7 @@ class Decisions:
                 raise StrategyError(f"{who}: action {action.action!r} needs cost >= 0, days >= 1")
             if not (action.dropout_multiplier >= 0 and action.rate_multiplier > 0):
                 raise StrategyError(f"{who}: action {action.action!r} has invalid multipliers")
-            if not len(ids):
+            if not len(ids) or m.firm.treasury.stopped:
                 continue
             pop.apply_retention(
                 m.day,

@@ -1,4 +1,9 @@
-"""Deliveries: orders arriving (on time or late), returned or lost; satisfaction and refunds."""
+"""Deliveries: orders arriving (on time or late), returned or lost; satisfaction and refunds.
+
+A refund gives the buyer back what they paid: our revenue (net of VAT) is reversed as a
+refund, the VAT as a VAT reversal, and the duty comes back from customs only where the
+region's ``tax.duty_refunded_on_return`` says so. A returned unit is not resold.
+"""
 
 from __future__ import annotations
 
@@ -93,13 +98,20 @@ class Deliveries:
         book.set("delivered_day", oid[delivered], d)
         nr = len(m.region_ids)
         paid = book.take("paid_base", oid).astype(float)
+        vat = book.take("vat_base", oid).astype(float)
+        duty = book.take("duty_base", oid).astype(float)
+        refunded = returned | lost
+        duty_back = np.array([r.tax.duty_refunded_on_return for r in m.scenario.regions])[region]
 
         def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
             w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
             return np.bincount(region, weights=w, minlength=nr)
 
         totals = {
-            "refunds_base": per_region(returned | lost, paid),
+            # the buyer gets everything back; VAT is reversed, duty refunded where customs do
+            "refunds_base": per_region(refunded, paid - vat),
+            "vat_reversed_base": per_region(refunded, vat),
+            "duty_base": -per_region(refunded & duty_back, duty),
             "deliveries": per_region(delivered),
             "delivery_days_total": per_region(delivered, days),
             "on_time_deliveries": per_region(delivered & ~late),

@@ -1,28 +1,20 @@
-"""Our firm: listings and prices, inventory per warehouse, localization state and the ledger."""
+"""Our firm: listings and prices, warehouses and stock, localization state, cash and the ledger."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import mesa
 import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH, month_of_day
 from sim.contract import PAYMENT_METHODS, LocalizationChoice
+from sim.inventory import Inventory, Transfer
 from sim.kpis import FLOW_KPIS
 from sim.orders import OrderBook
-from sim.prices import landed_price_local
+from sim.prices import landed_price_local, tax_components_local
 from sim.scenario import Lane, Scenario, local_lane, outbound_lane
-
-
-@dataclass
-class Transfer:
-    """A stock replenishment on its way to a warehouse."""
-
-    warehouse: int
-    product: int
-    units: int
-    arrival_day: int = -1  # for supplier orders; lane transfers arrive via SimPy
+from sim.treasury import Treasury
 
 
 class FirmAgent(mesa.Agent):
@@ -44,16 +36,20 @@ class FirmAgent(mesa.Agent):
         self.quality = np.array([p.quality for p in sc.products])
         self.eco_score = np.array([p.eco_score for p in sc.products])
         self.product_tags = [frozenset(p.tags) for p in sc.products]
-        self.cash_base = float(sc.firm.starting_cash_base)
+        self.treasury = Treasury(sc.firm.starting_cash_base, sc.firm.finance)
 
-        # warehouses and lanes
+        # warehouses, stock and lanes
         self.warehouses = sc.firm.warehouses
         self.warehouse_index = {w.id: i for i, w in enumerate(self.warehouses)}
-        nw = len(self.warehouses)
-        self.on_hand = np.zeros((nw, self.n_products), dtype=np.int64)
-        self.on_order = np.zeros((nw, self.n_products), dtype=np.int64)
-        for w, wh in enumerate(self.warehouses):
-            self.on_hand[w, :] = wh.initial_units  # a local warehouse may start pre-stocked
+        self.warehouse_region = [
+            None if w.region is None else [r.id for r in sc.regions].index(w.region)
+            for w in self.warehouses
+        ]
+        self.inventory = Inventory(len(self.warehouses), self.n_products)
+        self.on_hand = self.inventory.on_hand  # the same arrays, never rebound
+        self.on_order = self.inventory.on_order
+        # a warehouse abroad serves its region only once stock has arrived there
+        self.ready = np.array([w.region is None for w in self.warehouses], dtype=bool)
         self.reorder_point, self.order_quantity = self._inventory_policy()
         self.outbound: list[Lane] = [outbound_lane(sc, r.id) for r in sc.regions]  # type: ignore[misc]
         self.local: list[Lane | None] = [local_lane(sc, r.id) for r in sc.regions]
@@ -80,6 +76,41 @@ class FirmAgent(mesa.Agent):
         self.supplier_arrivals: dict[int, list[Transfer]] = {}
         self.lane_transfers: dict[int, Transfer] = {}
         self._next_transfer_id = 0
+        self._buy_opening_stock()
+
+    def _buy_opening_stock(self) -> None:
+        """Opening stock is bought, shipped and cleared before day 0 and paid on day 0."""
+        for w, wh in enumerate(self.warehouses):
+            if wh.initial_units == 0:
+                continue
+            products = np.arange(self.n_products)
+            units = np.full(self.n_products, wh.initial_units, dtype=np.int64)
+            landing = self.import_duty_base(w, products, units)
+            lane = self.stock_lane(wh.replenish_from, wh.region) if wh.region is not None else None
+            freight = 0.0
+            if lane is not None:
+                total = int(units.sum())
+                freight = total * lane.cost_per_unit_base + lane.cost_per_shipment_base * math.ceil(
+                    total / lane.max_units_per_shipment
+                )
+            landing = landing + freight * units / units.sum()
+            self.inventory.buy(0, w, products, units, self.unit_cost_base, landing)
+            self.ready[w] = True
+            self.treasury.pay_on(
+                self.scenario.firm.finance.supplier_payment_days,
+                float((units * self.unit_cost_base).sum()),
+            )
+            r = self.warehouse_region[w]
+            self.book("purchases_base", r, float((units * self.unit_cost_base).sum()))
+            self.book("capitalised_base", r, float(landing.sum()))
+
+    def import_duty_base(self, w: int, products: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """Import duty per product on stock entering warehouse ``w`` (customs value = unit
+        cost; none for a home warehouse)."""
+        r = self.warehouse_region[w]
+        if r is None:
+            return np.zeros(len(products))
+        return self.regions[r].tax.duty_rate * units * self.unit_cost_base[products]
 
     def _inventory_policy(self) -> tuple[np.ndarray, np.ndarray]:
         """Reorder point and order quantity per warehouse and product (-1: never reorder);
@@ -114,11 +145,23 @@ class FirmAgent(mesa.Agent):
         return self.warehouse_index[lane.origin]
 
     def serving_lane(self, r: int) -> Lane:
-        """Lane carrying region ``r``'s orders today."""
+        """Lane carrying region ``r``'s orders today (the local one once its warehouse is open)."""
         local = self.local[r]
-        if self.localization[r].local_warehouse and local is not None:
+        if (
+            self.localization[r].local_warehouse
+            and local is not None
+            and self.ready[self.warehouse_index[local.origin]]
+        ):
             return local
         return self.outbound[r]
+
+    def wanted_warehouses(self) -> set[str]:
+        """Warehouses in use or chosen (a chosen one not yet open is being stocked)."""
+        out = {self.serving_lane(r).origin for r in range(self.n_regions)}
+        for r, local in enumerate(self.local):
+            if local is not None and self.localization[r].local_warehouse:
+                out.add(local.origin)
+        return out
 
     def is_cross_border(self, r: int) -> bool:
         """Whether orders to region ``r`` cross a border (duty applies above de minimis)."""
@@ -128,6 +171,18 @@ class FirmAgent(mesa.Agent):
         """Landed consumer price in region ``r`` (see :func:`sim.prices.landed_price_local`)."""
         tax = self.regions[r].tax
         return landed_price_local(
+            price_local,
+            vat_rate=tax.vat_rate,
+            duty_rate=tax.duty_rate,
+            de_minimis_local=tax.de_minimis_local,
+            cross_border=self.is_cross_border(r),
+        )
+
+    def sale_taxes_local(self, r: int, price_local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Import duty and VAT (local currency) in region ``r``'s landed prices of ``price_local``
+        (see :func:`sim.prices.tax_components_local`)."""
+        tax = self.regions[r].tax
+        return tax_components_local(
             price_local,
             vat_rate=tax.vat_rate,
             duty_rate=tax.duty_rate,
@@ -160,11 +215,13 @@ class FirmAgent(mesa.Agent):
 
         Marketing, compliance and localization (translation, local service, extra payment
         methods, a local warehouse in use) are booked for the regions ``entered``; fixed
-        costs and home warehouses at firm level.
+        costs and home warehouses at firm level. No marketing while cash and credit are out.
         """
         sc = self.scenario
         month = int(month_of_day(d))
         spend = np.where(entered, self.marketing_monthly_base[:, month] / DAYS_PER_MONTH, 0.0)
+        if self.treasury.stopped:
+            spend[:] = 0.0  # cash and credit have run out: marketing stops
         for r, region in enumerate(sc.regions):
             if not entered[r]:
                 continue

@@ -29,6 +29,8 @@ class Fulfilment:
         self.placed = np.zeros(nr, dtype=np.int64)  # orders ever placed, per region
         self.orders_by_lane: dict[str, list[np.ndarray]] = {}  # today's orders to dispatch
         self.occasions: list[OccasionResult] = []  # today's, per region
+        finance = model.scenario.firm.finance
+        self.settlement_days = [finance.settlement_days_of(k) for k in PAYMENT_METHODS]
 
     def run_occasions(self, d: int) -> None:
         """Every region's occasions of day ``d`` (results in :attr:`occasions`)."""
@@ -48,9 +50,7 @@ class Fulfilment:
 
     def fulfiller(self, r: int, d: int) -> Fulfil:
         """The callback region ``r``'s consumers use on day ``d`` to buy our products."""
-        m = self.model
-        firm = m.firm
-        pop = m.consumers[r]
+        firm = self.model.firm
 
         def fulfil(consumers: np.ndarray, products: np.ndarray) -> np.ndarray:
             w = firm.serving_warehouse(r)
@@ -63,46 +63,68 @@ class Fulfilment:
             if not filled.any():
                 return filled
             cons, prods = consumers[filled], products[filled]
-            np.subtract.at(firm.on_hand[w], prods, 1)
-            price = firm.price_local[r, prods]
-            paid_local = firm.consumer_price_local(r, price)
-            fx = m.fx_local_per_base[r]
-            paid_base = paid_local / fx
-            methods = firm.localization[r].payment_methods
-            supported = firm.payment_supported(r)
-            method = pop.payment_method[cons]
-            fallback = PAYMENT_METHODS.index(min(methods)) if methods else 0
-            method = np.where(supported[method], method, fallback)
-            fee = np.nan_to_num(firm.payment_fee[method], nan=0.0)
-            revenue = float(paid_base.sum())
-            firm.book("revenue_base", r, revenue)
-            firm.book("duties_vat_base", r, float(((paid_local - price) / fx).sum()))
-            firm.book("cogs_base", r, float(firm.unit_cost_base[prods].sum()))
-            firm.book("payment_fees_base", r, float((fee * paid_base).sum()))
-            firm.book("fx_cost_base", r, revenue * m.scenario.firm.fx_conversion_fee)
-            firm.book("retention_base", r, float((pop.rebate_share[cons] * paid_base).sum()))
-            firm.book("units", r, len(cons))
-            firm.book("orders", r, len(cons))
-            np.add.at(self.units_today[r], prods, 1)
-            np.add.at(self.revenue_today[r], prods, paid_base)
-            new, repeat = pop.record_purchases(d, cons, paid_base)
-            seq = pop.frequency[cons]
-            firm.book("new_customers", r, new)
-            firm.book("repeat_orders", r, repeat)
-            ids = firm.orders.append(
-                region=r,
-                consumer=cons,
-                product=prods,
-                day=d,
-                units=1,
-                paid_base=paid_base,
-                price_local=price,
-                warehouse=w,
-                seq=seq,
-            )
-            self.placed[r] += len(ids)
-            lane = firm.serving_lane(r).id
-            self.orders_by_lane.setdefault(lane, []).append(ids)
+            self._book_sales(r, d, w, cons, prods)
             return filled
 
         return fulfil
+
+    def _book_sales(self, r: int, d: int, w: int, cons: np.ndarray, prods: np.ndarray) -> None:
+        """Book the sales of one batch: taxes, landed COGS, fees, settlement; record orders.
+
+        Revenue is net of VAT (VAT is the buyer's tax, collected and remitted: a pass-through);
+        duty charged to the buyer is revenue and the duty remitted a cost; the payment fee
+        applies to the amount charged, the FX fee to the proceeds converted (net of VAT and
+        duty, which are paid locally); cash arrives after the payment method's settlement days.
+        """
+        m = self.model
+        firm = m.firm
+        pop = m.consumers[r]
+        price = firm.price_local[r, prods]
+        fx = m.fx_local_per_base[r]
+        paid_base = firm.consumer_price_local(r, price) / fx
+        duty_local, vat_local = firm.sale_taxes_local(r, price)
+        vat_base, duty_base = vat_local / fx, duty_local / fx
+        net_base = paid_base - vat_base
+        methods = firm.localization[r].payment_methods
+        method = pop.payment_method[cons]
+        fallback = PAYMENT_METHODS.index(min(methods)) if methods else 0
+        method = np.where(firm.payment_supported(r)[method], method, fallback)
+        fee = np.nan_to_num(firm.payment_fee[method], nan=0.0)
+        revenue = float(net_base.sum())
+        firm.book("gmv_base", r, float(paid_base.sum()))
+        firm.book("revenue_base", r, revenue)
+        firm.book("vat_collected_base", r, float(vat_base.sum()))
+        firm.book("duty_base", r, float(duty_base.sum()))
+        firm.book("cogs_base", r, firm.inventory.sell(d, w, prods))
+        firm.book("payment_fees_base", r, float((fee * paid_base).sum()))
+        converted = revenue - float(duty_base.sum())
+        firm.book("fx_cost_base", r, converted * m.scenario.firm.fx_conversion_fee)
+        firm.book("retention_base", r, float((pop.rebate_share[cons] * net_base).sum()))
+        firm.book("units", r, len(cons))
+        firm.book("orders", r, len(cons))
+        settled = np.bincount(method, weights=net_base, minlength=len(PAYMENT_METHODS))
+        for code, amount in enumerate(settled):
+            days = self.settlement_days[code]
+            firm.treasury.receive_on(d + days, float(amount))
+        np.add.at(self.units_today[r], prods, 1)
+        np.add.at(self.revenue_today[r], prods, net_base)
+        new, repeat = pop.record_purchases(d, cons, paid_base)
+        firm.book("new_customers", r, new)
+        firm.book("repeat_orders", r, repeat)
+        ids = firm.orders.append(
+            region=r,
+            consumer=cons,
+            product=prods,
+            day=d,
+            units=1,
+            paid_base=paid_base,
+            vat_base=vat_base,
+            duty_base=duty_base,
+            method=method,
+            price_local=price,
+            warehouse=w,
+            seq=pop.frequency[cons],
+        )
+        self.placed[r] += len(ids)
+        lane = firm.serving_lane(r).id
+        self.orders_by_lane.setdefault(lane, []).append(ids)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
+from sim.calendar import DAYS_PER_YEAR
 from sim.errors import Problem, ScenarioError, UsageError
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Kpi:
     denominator: str = ""
     defined_in: Literal["every", "ALL", "regions"] = "every"
     undefined: str = ""
+    scale: float = 1.0  # a ratio's multiplier (e.g. 365 to annualise)
 
     @property
     def undefined_when(self) -> str:
@@ -52,21 +54,90 @@ class Kpi:
 # Flow quantities (summed over days) first; ratios are derived from flows so that totals are
 # exact rather than averages of daily ratios.
 KPIS: tuple[Kpi, ...] = (
-    Kpi("revenue_base", "base", "sum", "maximize", "gross receipts incl. duties and VAT"),
-    Kpi("refunds_base", "base", "sum", "minimize", "refunds for returned or lost orders"),
-    Kpi("cogs_base", "base", "sum", "none", "unit cost of goods sold"),
-    Kpi("freight_base", "base", "sum", "minimize", "lane costs (orders and stock transfers)"),
-    Kpi("duties_vat_base", "base", "sum", "none", "duties and VAT remitted"),
-    Kpi("payment_fees_base", "base", "sum", "minimize", "payment processing fees"),
-    Kpi("fx_cost_base", "base", "sum", "minimize", "currency conversion fees"),
+    Kpi(
+        "gmv_base",
+        "base",
+        "sum",
+        "none",
+        "gross merchandise value: what buyers paid incl. VAT and duty",
+    ),
+    Kpi(
+        "revenue_base", "base", "sum", "maximize", "sales net of VAT (incl. duty charged to buyers)"
+    ),
+    Kpi(
+        "refunds_base", "base", "sum", "minimize", "refunds of returned or lost orders, net of VAT"
+    ),
+    Kpi("vat_collected_base", "base", "sum", "none", "VAT charged on sales (pass-through)"),
+    Kpi("vat_reversed_base", "base", "sum", "none", "VAT given back on refunds (pass-through)"),
+    Kpi("vat_remitted_base", "base", "sum", "none", "VAT collected - VAT reversed (pass-through)"),
+    Kpi(
+        "duty_base",
+        "base",
+        "sum",
+        "minimize",
+        "import duty on cross-border parcels, net of duty refunds",
+    ),
+    Kpi(
+        "cogs_base",
+        "base",
+        "sum",
+        "none",
+        "landed cost of goods sold (price + inbound freight + duty)",
+    ),
+    Kpi(
+        "freight_base",
+        "base",
+        "sum",
+        "minimize",
+        "order freight (stock freight is in inventory value)",
+    ),
+    Kpi("payment_fees_base", "base", "sum", "minimize", "payment fees on the amounts charged"),
+    Kpi(
+        "fx_cost_base",
+        "base",
+        "sum",
+        "minimize",
+        "currency conversion fees on proceeds net of VAT and duty",
+    ),
     Kpi("marketing_base", "base", "sum", "none", "marketing spend"),
     Kpi("localization_base", "base", "sum", "none", "translation, payment, service, warehouse"),
     Kpi("retention_base", "base", "sum", "none", "retention offers and loyalty rebates"),
     Kpi("fixed_base", "base", "sum", "minimize", "fixed and compliance costs"),
+    Kpi("holding_base", "base", "sum", "minimize", "stock holding cost (per unit and day)"),
     Kpi(
-        "gross_profit_base", "base", "sum", "maximize", "revenue - refunds - taxes - COGS - freight"
+        "writeoff_base",
+        "base",
+        "sum",
+        "minimize",
+        "dead stock and stock lost in transit, at landed value",
     ),
-    Kpi("net_profit_base", "base", "sum", "maximize", "gross profit - every other cost"),
+    Kpi("interest_base", "base", "sum", "minimize", "interest on credit drawn"),
+    Kpi(
+        "gross_profit_base", "base", "sum", "maximize", "revenue - refunds - duty - COGS - freight"
+    ),
+    Kpi("net_profit_base", "base", "sum", "maximize", "revenue - every cost line"),
+    Kpi(
+        "purchases_base", "base", "sum", "none", "stock received from suppliers, at purchase price"
+    ),
+    Kpi("capitalised_base", "base", "sum", "none", "inbound freight and duty added to stock value"),
+    Kpi("receipts_base", "base", "sum", "none", "cash received (settled sales)", defined_in="ALL"),
+    Kpi("payments_base", "base", "sum", "none", "cash paid, except interest", defined_in="ALL"),
+    Kpi(
+        "spending_stopped",
+        "days",
+        "sum",
+        "minimize",
+        "days on which cash and credit had run out (reorders, marketing, retention stopped)",
+        defined_in="ALL",
+    ),
+    Kpi(
+        "inventory_base_days",
+        "base x days",
+        "sum",
+        "none",
+        "inventory value summed over days (for turnover)",
+        defined_in="ALL",
+    ),
     Kpi("units", "units", "sum", "maximize", "units sold"),
     Kpi("orders", "orders", "sum", "maximize", "orders taken"),
     Kpi("occasions", "occasions", "sum", "none", "purchase occasions in the market"),
@@ -132,6 +203,17 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi("conversion_rate", "share", "ratio", "maximize", "units / views", "units", "views"),
     Kpi(
+        "inventory_turnover",
+        "per year",
+        "ratio",
+        "maximize",
+        "COGS / mean inventory value, annualised",
+        "cogs_base",
+        "inventory_base_days",
+        defined_in="ALL",
+        scale=DAYS_PER_YEAR,
+    ),
+    Kpi(
         "cac_base",
         "base",
         "ratio",
@@ -154,7 +236,29 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("in_transit", "orders", "last", "none", "orders on their way"),
     Kpi("inventory_units", "units", "last", "none", "units on hand serving the region"),
     Kpi("fx_local_per_base", "rate", "last", "none", "exchange rate", defined_in="regions"),
-    Kpi("cash_base", "base", "last", "maximize", "firm cash (ALL rows only)", defined_in="ALL"),
+    Kpi("cash_base", "base", "last", "maximize", "cash on hand", defined_in="ALL"),
+    Kpi("credit_drawn_base", "base", "last", "minimize", "credit line drawn", defined_in="ALL"),
+    Kpi("receivables_base", "base", "last", "none", "sales not yet settled", defined_in="ALL"),
+    Kpi(
+        "payables_base", "base", "last", "none", "supplier invoices not yet paid", defined_in="ALL"
+    ),
+    Kpi(
+        "inventory_value_base",
+        "base",
+        "last",
+        "none",
+        "stock on hand and in transit at landed cost",
+        defined_in="ALL",
+    ),
+    Kpi(
+        "days_of_cover",
+        "days",
+        "last",
+        "none",
+        "units on hand / mean daily units sold over the recent window",
+        defined_in="ALL",
+        undefined="nothing was sold in the recent window",
+    ),
 )
 KPI_BY_NAME = {k.name: k for k in KPIS}
 
@@ -170,19 +274,30 @@ def kpi_named(name: str, what: str = "kpi") -> Kpi:
 FLOW_KPIS = tuple(k.name for k in KPIS if k.aggregation == "sum")
 STOCK_KPIS = tuple(k.name for k in KPIS if k.aggregation == "last")
 RATIO_KPIS = tuple(k for k in KPIS if k.aggregation == "ratio")
+#: every cost line of the P&L: net profit = revenue - their sum
 COST_KPIS = (
     "refunds_base",
     "cogs_base",
     "freight_base",
-    "duties_vat_base",
+    "duty_base",
     "payment_fees_base",
     "fx_cost_base",
     "marketing_base",
     "localization_base",
     "retention_base",
     "fixed_base",
+    "holding_base",
+    "writeoff_base",
+    "interest_base",
 )
+#: cost lines that are not paid in cash the day they are booked (stock was paid when bought;
+#: interest is charged on the credit line directly)
+NON_CASH_COSTS = ("cogs_base", "writeoff_base", "interest_base")
+#: flows that only the firm as a whole has (region rows hold NaN)
+ALL_ONLY_FLOWS = tuple(k.name for k in KPIS if k.aggregation == "sum" and k.defined_in == "ALL")
 ALL_REGIONS = "ALL"
+#: stock KPIs of the firm as a whole (region rows hold NaN)
+FIRM_STOCKS = tuple(k.name for k in KPIS if k.aggregation == "last" and k.defined_in == "ALL")
 KPI_COLUMNS = ["day", "region", *[k.name for k in KPIS]]
 #: KPIs that are never NaN or inf in a region row / in the ALL row.
 FINITE_IN_REGION_ROWS = tuple(
@@ -222,20 +337,26 @@ def ratio(numerator: float, denominator: float) -> float:
 
 
 def finish_flows(flows: dict[str, float]) -> None:
-    """Add the derived flows (gross and net profit) to a row of flows."""
+    """Add the derived flows (VAT remitted, gross and net profit) to a row of flows."""
+    flows["vat_remitted_base"] = flows["vat_collected_base"] - flows["vat_reversed_base"]
     flows["gross_profit_base"] = (
         flows["revenue_base"]
         - flows["refunds_base"]
-        - flows["duties_vat_base"]
+        - flows["duty_base"]
         - flows["cogs_base"]
         - flows["freight_base"]
     )
     flows["net_profit_base"] = flows["revenue_base"] - sum(flows[k] for k in COST_KPIS)
 
 
+def kpi_ratio(kpi: Kpi, flows: Mapping[str, float]) -> float:
+    """A ratio KPI from summed flows: scale x numerator / denominator (NaN when it is 0)."""
+    return kpi.scale * ratio(flows[kpi.numerator], flows[kpi.denominator])
+
+
 def ratios(flows: Mapping[str, float]) -> dict[str, float]:
     """The ratio KPIs of a row of flows."""
-    return {k.name: ratio(flows[k.numerator], flows[k.denominator]) for k in RATIO_KPIS}
+    return {k.name: kpi_ratio(k, flows) for k in RATIO_KPIS}
 
 
 class DailyKpis:
@@ -248,6 +369,7 @@ class DailyKpis:
     def __init__(self, model: MarketModel):
         self.model = model
         self.total: dict[str, Any] = {}
+        self._units_sold: list[float] = []  # firm-wide units per day (days of cover)
 
     @staticmethod
     def reporters() -> dict[str, Any]:
@@ -255,42 +377,33 @@ class DailyKpis:
         return {k.name: partial(_all_row_kpi, name=k.name) for k in KPIS}
 
     def record(self, d: int) -> None:
-        """Build day ``d``'s rows, remember what the firm observed, book the cash flow."""
+        """Build day ``d``'s rows, remember what the firm observed, pay the day's cash costs."""
         m = self.model
         firm = m.firm
         rows = []
         totals = {k: 0.0 for k in FLOW_KPIS}
         for r, region_id in enumerate(m.region_ids):
-            occ = m.fulfilment.occasions[r]
-            flows = {k: float(firm.today[k][r]) for k in FLOW_KPIS}
-            flows["occasions"] = occ.occasions
-            flows["market_units"] = occ.market_units
-            flows["demanded_units"] = occ.demanded_units
-            flows["stockouts"] = occ.stockouts
-            flows["churned_customers"] = occ.churned_customers
-            flows["views"] = float(occ.views.sum())
-            finish_flows(flows)
+            flows = self._region_flows(r)
             for k in FLOW_KPIS:
                 totals[k] += flows[k]
             row = {"day": d, "region": region_id, **flows}
             row.update(ratios(flows))
+            for k in ALL_ONLY_FLOWS:
+                row[k] = float("nan")
             row.update(self._region_stocks(d, r))
             rows.append(row)
             m.observer.history.remember(
                 d,
                 r,
                 m.fulfilment.units_today[r],
-                occ.views,
+                m.fulfilment.occasions[r].views,
                 m.fulfilment.revenue_today[r],
                 firm.price_local[r],
                 (flows["deliveries"], flows["delivery_days_total"], flows["on_time_deliveries"]),
             )
         for k in FLOW_KPIS:
             totals[k] += firm.firm_today[k]
-        finish_flows(totals)
-        firm.cash_base += totals["revenue_base"] - sum(
-            totals[k] for k in COST_KPIS if k != "cogs_base"
-        )
+        self._close_books(totals)
         all_row = {"day": d, "region": ALL_REGIONS, **totals, **ratios(totals)}
         all_row.update(self._all_stocks(rows))
         rows.append(all_row)
@@ -299,6 +412,33 @@ class DailyKpis:
         for row in rows:
             m.datacollector.add_table_row("kpis", row)
         self.total = all_row
+        firm.reset_day()
+
+    def _region_flows(self, r: int) -> dict[str, float]:
+        m = self.model
+        occ = m.fulfilment.occasions[r]
+        flows = {k: float(m.firm.today[k][r]) for k in FLOW_KPIS}
+        flows["occasions"] = occ.occasions
+        flows["market_units"] = occ.market_units
+        flows["demanded_units"] = occ.demanded_units
+        flows["stockouts"] = occ.stockouts
+        flows["churned_customers"] = occ.churned_customers
+        flows["views"] = float(occ.views.sum())
+        finish_flows(flows)
+        return flows
+
+    def _close_books(self, totals: dict[str, float]) -> None:
+        """Pay the day's cash costs and add the firm-only flows to the ``ALL`` flows."""
+        firm = self.model.firm
+        treasury = firm.treasury
+        cash_costs = sum(totals[k] for k in COST_KPIS if k not in NON_CASH_COSTS)
+        treasury.pay(cash_costs + totals["capitalised_base"])
+        totals["receipts_base"] = treasury.receipts_today
+        totals["payments_base"] = treasury.payments_today
+        totals["spending_stopped"] = float(treasury.stopped)
+        totals["inventory_base_days"] = firm.inventory.value_base()
+        finish_flows(totals)
+        self._units_sold.append(totals["units"])
 
     def _region_stocks(self, d: int, r: int) -> dict[str, float]:
         m = self.model
@@ -311,7 +451,7 @@ class DailyKpis:
             "in_transit": int(m.fulfilment.placed[r] - m.deliveries.completed[r]),
             "inventory_units": int(firm.on_hand[firm.serving_warehouse(r)].sum()),
             "fx_local_per_base": float(m.fx_local_per_base[r]),
-            "cash_base": float("nan"),
+            **{k: float("nan") for k in FIRM_STOCKS},
         }
 
     def _all_stocks(self, rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -319,15 +459,23 @@ class DailyKpis:
         pops = m.consumers
         alive_customers = sum(p.n_alive_customers for p in pops)
         sat_sum = sum(p.satisfaction_sum for p in pops)
+        treasury, inventory = m.firm.treasury, m.firm.inventory
+        on_hand = int(inventory.on_hand.sum())
+        window = self._units_sold[-m.scenario.settings.recent_window_days :]
         return {
             "active_customers": sum(row["active_customers"] for row in rows),
             "customers": sum(p.n_customers for p in pops),
             "aware_share": sum(p.n_aware for p in pops) / sum(p.n for p in pops),
             "satisfaction": ratio(sat_sum, alive_customers),
             "in_transit": int(sum(row["in_transit"] for row in rows)),
-            "inventory_units": int(m.firm.on_hand.sum()),
+            "inventory_units": on_hand,
             "fx_local_per_base": float("nan"),
-            "cash_base": m.firm.cash_base,
+            "cash_base": treasury.cash_base,
+            "credit_drawn_base": treasury.credit_drawn_base,
+            "receivables_base": treasury.receivable_base,
+            "payables_base": treasury.payable_base,
+            "inventory_value_base": inventory.value_base(),
+            "days_of_cover": ratio(on_hand, sum(window) / len(window)),
         }
 
 

@@ -1,4 +1,4 @@
-"""Logistics: dispatch the day's orders, reorder stock, collect finished shipments."""
+"""Logistics: dispatch the day's orders, reorder and move stock, collect finished shipments."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.calendar import HOURS_PER_DAY
-from sim.firm import Transfer
+from sim.inventory import Transfer, pack_shipments
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -31,59 +31,80 @@ class Logistics:
             m.firm.book("freight_base", r, freight)
 
     def reorder(self, d: int) -> None:
-        """Order stock where a warehouse in use is at or below its reorder point."""
+        """Order stock where a warehouse in use is at or below its reorder point.
+
+        Each warehouse places at most one order a day: one supplier purchase order, or one
+        departure on its stock lane carrying every product due (split only by the lane's
+        capacity). Nothing is reordered while cash and credit have run out.
+        """
         m = self.model
         firm = m.firm
-        serving = {firm.serving_lane(r).origin for r in range(len(m.region_ids))}
+        if firm.treasury.stopped:
+            return
+        wanted = firm.wanted_warehouses()
         for w, wh in enumerate(firm.warehouses):
-            if wh.region is not None and wh.id not in serving:
+            if wh.region is not None and wh.id not in wanted:
                 continue  # a local or regional warehouse restocks only while in use
             position = firm.on_hand[w] + firm.on_order[w]
             due = np.flatnonzero((firm.reorder_point[w] >= 0) & (position <= firm.reorder_point[w]))
-            for p in due:
-                q = int(firm.order_quantity[w, p])
-                if wh.replenish_from == "supplier":
-                    firm.on_order[w, p] += q
-                    firm.cash_base -= q * firm.unit_cost_base[p]
-                    arrival = d + max(1, wh.supplier_lead_days)
-                    firm.supplier_arrivals.setdefault(arrival, []).append(Transfer(w, int(p), q))
-                    continue
-                self._transfer(d, w, int(p), q)
+            if len(due) == 0:
+                continue
+            units = firm.order_quantity[w, due].astype(np.int64)
+            if wh.replenish_from == "supplier":
+                firm.on_order[w, due] += units
+                arrival = d + max(1, wh.supplier_lead_days)
+                transfer = Transfer(w, due, units, np.zeros(len(due)), arrival)
+                firm.supplier_arrivals.setdefault(arrival, []).append(transfer)
+                continue
+            self._transfer(d, w, due, units)
 
-    def _transfer(self, d: int, w: int, p: int, q: int) -> None:
-        """Send up to ``q`` units of product ``p`` to warehouse ``w`` from its source."""
+    def _transfer(self, d: int, w: int, products: np.ndarray, wanted: np.ndarray) -> None:
+        """One departure on warehouse ``w``'s stock lane with what its source can spare.
+
+        Freight (per unit and per shipment) and the import duty of ``w``'s region are paid now
+        and added to the stock's landed value.
+        """
         m = self.model
         firm = m.firm
         wh = firm.warehouses[w]
         src = firm.warehouse_index[wh.replenish_from]
-        q = min(q, int(firm.on_hand[src, p]))
-        if q <= 0:
+        units = np.minimum(wanted, firm.on_hand[src, products])
+        keep = units > 0
+        products, units = products[keep], units[keep]
+        if len(products) == 0:
             return
         lane_spec = firm.stock_lane(wh.replenish_from, wh.region)
         lane = m.lanes[lane_spec.id]
-        firm.on_hand[src, p] -= q
-        firm.on_order[w, p] += q
-        tid = firm.new_transfer_id()
-        firm.lane_transfers[tid] = Transfer(w, p, q)
-        lane.submit_shipment(HOURS_PER_DAY * d + lane_spec.departure_hour, np.array([tid]), q)
-        r = m.region_ids.index(wh.region)
-        firm.book("freight_base", r, lane.freight_cost_base(q, 1))
-        duty = m.scenario.regions[r].tax.duty_rate * q * firm.unit_cost_base[p]
-        firm.book("duties_vat_base", r, duty)
+        value = firm.inventory.send(src, products, units)
+        firm.on_order[w, products] += units
+        shipments = pack_shipments(products, units, lane_spec.max_units_per_shipment)
+        total = int(units.sum())
+        freight = lane.freight_cost_base(total, len(shipments))
+        duty = firm.import_duty_base(w, products, units)
+        landed = value + duty + freight * units / total  # per product
+        firm.inventory.capitalise(float(duty.sum()) + freight)
+        firm.book("capitalised_base", firm.warehouse_region[w], float(duty.sum()) + freight)
+        share = dict(zip(products.tolist(), (landed / units).tolist(), strict=True))
+        hour = HOURS_PER_DAY * d + lane_spec.departure_hour
+        for prods, qty in shipments:
+            tid = firm.new_transfer_id()
+            unit_value = np.array([share[p] for p in prods.tolist()])
+            firm.lane_transfers[tid] = Transfer(w, prods, qty, qty * unit_value)
+            lane.submit_shipment(hour, np.array([tid]), int(qty.sum()))
 
     def collect_shipments(self, d: int) -> None:
-        """Stock transfers that finished today fill their warehouse; order shipments are
-        filed under their delivery day (see :class:`sim.deliveries.Deliveries`)."""
+        """Stock transfers that finished today fill their warehouse (lost stock is written
+        off); order shipments are filed under their delivery day (see
+        :class:`sim.deliveries.Deliveries`)."""
         m = self.model
+        firm = m.firm
         ids, hours, lost, promised = [], [], [], []
         for lane in m.lanes.values():
             for result in lane.pop_completed():
                 if lane.lane.carries == "stock":
                     for tid in result.order_ids:
-                        t = m.firm.lane_transfers.pop(int(tid))
-                        if not bool(result.lost[0]):
-                            m.firm.on_hand[t.warehouse, t.product] += t.units
-                        m.firm.on_order[t.warehouse, t.product] -= t.units
+                        t = firm.lane_transfers.pop(int(tid))
+                        self._arrive(d, t, bool(result.lost[0]))
                     continue
                 ids.append(result.order_ids)
                 hours.append(result.delivered_hour)
@@ -99,9 +120,38 @@ class Logistics:
             np.concatenate(promised),
         )
 
-    def receive_supplier_stock(self, d: int) -> None:
-        """Supplier orders due today arrive at their warehouse."""
+    def _arrive(self, d: int, transfer: Transfer, lost: bool) -> None:
         firm = self.model.firm
-        for transfer in firm.supplier_arrivals.pop(d, []):
-            firm.on_hand[transfer.warehouse, transfer.product] += transfer.units
-            firm.on_order[transfer.warehouse, transfer.product] -= transfer.units
+        written_off = firm.inventory.arrive(d, transfer, lost)
+        firm.book("writeoff_base", firm.warehouse_region[transfer.warehouse], written_off)
+        if not lost:
+            firm.ready[transfer.warehouse] = True
+
+    def receive_supplier_stock(self, d: int) -> None:
+        """Supplier orders due today arrive: bought at unit cost (paid after the supplier's
+        terms), import duty paid now where the warehouse is abroad."""
+        firm = self.model.firm
+        terms = self.model.scenario.firm.finance.supplier_payment_days
+        for t in firm.supplier_arrivals.pop(d, []):
+            duty = firm.import_duty_base(t.warehouse, t.products, t.units)
+            cost = firm.unit_cost_base[t.products]
+            firm.on_order[t.warehouse, t.products] -= t.units
+            firm.inventory.buy(d, t.warehouse, t.products, t.units, cost, duty)
+            firm.ready[t.warehouse] = True
+            price = float((t.units * cost).sum())
+            firm.book("purchases_base", firm.warehouse_region[t.warehouse], price)
+            firm.book("capitalised_base", firm.warehouse_region[t.warehouse], float(duty.sum()))
+            firm.treasury.pay_on(d + terms, price)
+
+    def upkeep(self, d: int) -> None:
+        """Holding cost of the stock on hand and the write-off of dead stock, per warehouse."""
+        firm = self.model.firm
+        for w, wh in enumerate(firm.warehouses):
+            r = firm.warehouse_region[w]
+            if wh.dead_stock_days is not None:
+                firm.book(
+                    "writeoff_base", r, firm.inventory.write_off_dead(d, w, wh.dead_stock_days)
+                )
+            if wh.holding_cost_per_unit_day_base:
+                units = int(firm.on_hand[w].sum())
+                firm.book("holding_base", r, units * wh.holding_cost_per_unit_day_base)

@@ -2,8 +2,10 @@
 
 :meth:`MarketModel.step` is the day's story, one phase per line, each phase in its own module:
 
-1. **Environment**: retention actions ending today expire; market entrants arrive; FX rates
-   move (log random walk, from day 1); running costs are booked (``sim.firm``).
+1. **Environment**: sales and supplier invoices due today settle, interest is charged on
+   credit drawn and spending stops if cash and credit have run out (``sim.treasury``);
+   retention actions ending today expire; market entrants arrive; FX rates move (log random
+   walk, from day 1); running costs are booked (``sim.firm``).
 2. **Strategies** (every ``decision_interval_days`` and on entry days): localization,
    selection, pricing, retention decide in that order, each from a fresh read-only view
    (``sim.observe``); their decisions are validated, applied and booked (``sim.decisions``).
@@ -12,11 +14,14 @@
 5. **Occasions**: consumers with an occasion today choose (logit); our chosen offers are
    filled from stock, booked and turned into orders (``sim.fulfilment``).
 6. **Logistics**: the day's orders are dispatched per lane; reorder points trigger
-   replenishments; the shared SimPy clock (hours) runs to the end of the day; finished
-   shipments are collected; supplier stock arrives (``sim.logistics``).
+   one consolidated replenishment per warehouse; the shared SimPy clock (hours) runs to the
+   end of the day; finished shipments are collected; supplier stock arrives; holding costs
+   and dead-stock write-offs are booked (``sim.logistics``, ``sim.inventory``).
 7. **Deliveries** due today update satisfaction and loyalty; returns and losses are refunded
    (``sim.deliveries``).
-8. **KPIs** for the day are recorded: one row per region plus an ``ALL`` row (``sim.kpis``).
+8. **KPIs** for the day are recorded: one row per region plus an ``ALL`` row; the day's cash
+   costs are paid and the flows start afresh (``sim.kpis``). Flows booked before day 0 (the
+   opening stock) belong to day 0.
 
 At the horizon the model sets ``running = False`` (Mesa's convention), so
 ``mesa.batch_run(MarketModel, parameters={...})`` runs it to the end and returns the daily
@@ -156,7 +161,6 @@ class MarketModel(mesa.Model):
             self.running = False
             return
         d = self.day
-        self.firm.reset_day()
         self._environment(d)
         if self.decisions.is_decision_day(d):
             self.decisions.run()
@@ -169,6 +173,7 @@ class MarketModel(mesa.Model):
         self.env.run(until=HOURS_PER_DAY * (d + 1))
         self.logistics.collect_shipments(d)
         self.logistics.receive_supplier_stock(d)
+        self.logistics.upkeep(d)
         self.deliveries.process(d)
         self.kpis.record(d)
         self.datacollector.collect(self)
@@ -176,7 +181,9 @@ class MarketModel(mesa.Model):
         self.running = self.day < self.horizon_days
 
     def _environment(self, d: int) -> None:
-        """Retention expiry, market entrants, FX moves and the running costs of day ``d``."""
+        """Cash settlements and interest, retention expiry, market entrants, FX moves and the
+        running costs of day ``d``."""
+        self.firm.book("interest_base", None, self.firm.treasury.open_day(d))
         for pop in self.consumers:
             pop.expire_retention(d)
             if pop.spec.entrants_yearly_share > 0:

@@ -17,7 +17,10 @@ _FIELDS: dict[str, np.dtype] = {
     "units": np.dtype(np.int16),
     "status": np.dtype(np.int8),
     "delivered_day": np.dtype(np.int16),
-    "paid_base": np.dtype(np.float32),
+    "paid_base": np.dtype(np.float32),  # what the buyer paid, incl. VAT and duty
+    "vat_base": np.dtype(np.float32),
+    "duty_base": np.dtype(np.float32),
+    "method": np.dtype(np.int8),  # payment method code (sim.contract.PAYMENT_METHODS)
     "price_local": np.dtype(np.float32),
     "warehouse": np.dtype(np.int8),  # at most 100 warehouses
     "seq": np.dtype(np.int32),  # the consumer's order number with us (1 = first order)

@@ -22,6 +22,34 @@ def landed_price_local(
     return p * (1.0 + duty) * (1.0 + vat_rate)
 
 
+def tax_components_local(
+    list_local: np.ndarray,
+    *,
+    vat_rate: float,
+    duty_rate: float,
+    de_minimis_local: float,
+    cross_border: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Import duty and VAT (local currency) inside the landed price of ``list_local``.
+
+    Duty is the list price times the duty rate when the order crosses a border above de
+    minimis; VAT is the VAT share of the landed price (VAT is charged on list price plus
+    duty), so ``landed - vat`` is exactly the seller's revenue net of VAT.
+    """
+    p = np.asarray(list_local, dtype=float)
+    duty = np.zeros_like(p)
+    if cross_border:
+        duty = np.where(p > de_minimis_local, p * duty_rate, 0.0)
+    landed = landed_price_local(
+        p,
+        vat_rate=vat_rate,
+        duty_rate=duty_rate,
+        de_minimis_local=de_minimis_local,
+        cross_border=cross_border,
+    )
+    return duty, landed * (vat_rate / (1.0 + vat_rate))
+
+
 def list_price_local(
     consumer_local: np.ndarray | float,
     *,

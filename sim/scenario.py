@@ -157,6 +157,9 @@ class Tax(_Strict):
     duty_rate: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
     vat_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     de_minimis_local: NonNegative = 0.0
+    duty_refunded_on_return: bool = False
+    """Whether customs refunds the import duty of a returned (or lost) parcel; VAT is always
+    reversed on a refund (it is the consumer's tax, collected and remitted by us)."""
 
 
 class Regulation(_Strict):
@@ -345,6 +348,16 @@ class Warehouse(_Strict):
     replenished from another warehouse waits for its stock lane instead)."""
     monthly_fixed_cost_base: NonNegative = 0.0
     initial_units: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    """Opening stock of every product (the pre-entry replenishment): bought before day 0 at
+    unit cost, shipped and cleared like any replenishment (stock-lane freight and duty of the
+    warehouse's region), costed into inventory and paid on day 0 (subject to supplier terms).
+    A warehouse abroad with no opening stock opens when its first replenishment arrives; until
+    then its region is served cross-border."""
+    holding_cost_per_unit_day_base: NonNegative = 0.0
+    """Storage and capital cost per unit on hand per day (base currency)."""
+    dead_stock_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] | None = None
+    """A product with stock here and no sale from here for this many days is dead stock and
+    written off at its landed value (None: never written off)."""
 
 
 class ReorderRule(_Strict):
@@ -372,6 +385,41 @@ class LocalizationCosts(_Strict):
     local_warehouse_setup_base: NonNegative = 0.0
 
 
+#: days from sale to cash per payment method (acquirer / courier practice): cards D+2,
+#: e-wallets and mobile money D+1, bank transfer D+1, COD remitted by couriers weekly to
+#: fortnightly (~10 days), instalments paid by the acquirer per instalment (~30 days on average,
+#: Brazil's "parcelado" without anticipation)
+DEFAULT_SETTLEMENT_DAYS: dict[str, int] = {
+    "card": 2,
+    "ewallet": 1,
+    "cod": 10,
+    "instalments": 30,
+    "mobile_money": 1,
+    "bank_transfer": 1,
+}
+SettlementDays = Annotated[int, Field(ge=0, le=365)]
+
+
+class Finance(_Strict):
+    """Working capital: supplier terms, settlement delays and the credit line."""
+
+    supplier_payment_days: Annotated[int, Field(ge=0, le=365)] = 0
+    """Days from a supplier delivery (stock on hand) to paying for it."""
+    settlement_days: dict[PaymentMethod, SettlementDays] = Field(
+        default_factory=lambda: dict(DEFAULT_SETTLEMENT_DAYS)
+    )
+    """Days from a sale to its cash per payment method; methods not named keep the default."""
+    credit_limit_base: NonNegative | None = None
+    """Most the firm may borrow; None: unlimited (interest is still charged). When cash plus
+    credit runs out, spending that can stop (reorders, marketing, retention) stops."""
+    credit_interest_annual: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Annual interest on credit drawn (charged daily, 365-day year)."""
+
+    def settlement_days_of(self, method: str) -> int:
+        """Settlement days of ``method`` (the default when the file does not name it)."""
+        return self.settlement_days.get(method, DEFAULT_SETTLEMENT_DAYS[method])  # type: ignore[call-overload]
+
+
 class Firm(_Strict):
     """Our seller."""
 
@@ -394,6 +442,7 @@ class Firm(_Strict):
     localization or compliance costs, and no awareness growth. A day past the horizon means
     the region is not entered."""
     localization_costs: LocalizationCosts = LocalizationCosts()
+    finance: Finance = Finance()
 
 
 # --------------------------------------------------------------------------- strategies

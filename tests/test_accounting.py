@@ -2,8 +2,11 @@
 
 Each property runs a handful of small simulations (population 500-3000, 20-60 days); the
 worlds perturb the markup, population, loss and return probabilities, initial inventory
-(0 forces stockouts until the first supplier delivery), the horizon and, optionally, add a
-second region served by its own lane so that the ``ALL`` rows aggregate several regions.
+(0 forces stockouts until the first supplier delivery), the horizon, taxes and the money
+side (supplier terms, a credit line and its interest, holding cost, dead-stock write-off,
+duty refunds) and, optionally, add a second region served by its own lane so that the
+``ALL`` rows aggregate several regions, and a local warehouse in the first region supplied
+over a stock lane (opening stock, consolidated replenishment, landed cost).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.calendar import DAYS_PER_MONTH
-from sim.kpis import ALL_REGIONS, COST_KPIS, FLOW_KPIS
+from sim.kpis import ALL_ONLY_FLOWS, ALL_REGIONS, COST_KPIS, FLOW_KPIS, NON_CASH_COSTS
 from sim.model import MarketModel
 from sim.orders import STATUS_LOST, STATUS_RETURNED
 from tests.helpers import new_model
@@ -41,6 +44,15 @@ class World:
     initial_units: int
     horizon_days: int
     second_region: bool
+    local_warehouse: bool = False
+    starting_cash: float = 50_000.0
+    credit_limit: float | None = None
+    interest_annual: float = 0.0
+    supplier_payment_days: int = 0
+    holding_per_unit_day: float = 0.0
+    dead_stock_days: int | None = None
+    duty_refunded: bool = False
+    vat_rate: float = 0.2
 
 
 worlds = st.builds(
@@ -53,8 +65,20 @@ worlds = st.builds(
     initial_units=st.sampled_from([0, 3, 40, 400]),
     horizon_days=st.integers(20, 60),
     second_region=st.booleans(),
+    local_warehouse=st.booleans(),
+    starting_cash=st.sampled_from([0.0, 2_000.0, 50_000.0]),
+    credit_limit=st.sampled_from([None, 0.0, 5_000.0]),
+    interest_annual=st.floats(0.0, 0.3),
+    supplier_payment_days=st.integers(0, 45),
+    holding_per_unit_day=st.floats(0.0, 0.05),
+    dead_stock_days=st.sampled_from([None, 5, 20]),
+    duty_refunded=st.booleans(),
+    vat_rate=st.floats(0.0, 0.3),
 )
 STOCKOUT_WORLD = World(1, 0.6, 3000, 0.05, 0.2, 0, 30, True)
+MONEY_WORLD = World(
+    3, 0.6, 2000, 0.05, 0.3, 40, 45, True, True, 2_000.0, 5_000.0, 0.2, 20, 0.01, 5, True
+)
 
 
 def build(w: World):
@@ -69,6 +93,20 @@ def build(w: World):
         d["firm"]["warehouses"][0]["initial_units"] = w.initial_units
         d["firm"]["warehouses"][0]["monthly_fixed_cost_base"] = 300.0
         d["strategies"]["pricing"] = {"name": "cost_plus", "params": {"markup": w.markup}}
+        region["tax"] = {**region["tax"], "vat_rate": w.vat_rate}
+        region["tax"]["duty_refunded_on_return"] = w.duty_refunded
+        firm = d["firm"]
+        firm["starting_cash_base"] = w.starting_cash
+        firm["finance"] = {
+            "credit_limit_base": w.credit_limit,
+            "credit_interest_annual": w.interest_annual,
+            "supplier_payment_days": w.supplier_payment_days,
+        }
+        home = firm["warehouses"][0]
+        home["holding_cost_per_unit_day_base"] = w.holding_per_unit_day
+        home["dead_stock_days"] = w.dead_stock_days
+        if w.local_warehouse:
+            add_local_warehouse(d, w)
         if w.second_region:
             second = {
                 **region,
@@ -83,6 +121,50 @@ def build(w: World):
             d["firm"]["marketing_budget_monthly_base"]["XB"] = 600.0
 
     return make_scenario(modify)
+
+
+def add_local_warehouse(d: dict, w: World) -> None:
+    """A warehouse LOC in XA, stocked from CN over a stock lane, used from day 0."""
+    lane = d["lanes"][0]
+    d["lanes"].append(
+        {
+            **lane,
+            "id": "cn-loc-sea",
+            "destination": "XA",
+            "carries": "stock",
+            "cost_per_unit_base": 0.7,
+            "cost_per_shipment_base": 300.0,
+            "max_units_per_shipment": 500,
+        }
+    )
+    d["lanes"].append(
+        {
+            **lane,
+            "id": "loc-xa",
+            "origin": "LOC",
+            "promised_days": 3,
+            "customs": None,
+            "stages": [lane["stages"][0]],
+            "cost_per_unit_base": 1.0,
+        }
+    )
+    d["firm"]["warehouses"].append(
+        {
+            "id": "LOC",
+            "region": "XA",
+            "replenish_from": "CN",
+            "initial_units": min(w.initial_units, 50),
+            "holding_cost_per_unit_day_base": w.holding_per_unit_day,
+            "dead_stock_days": w.dead_stock_days,
+        }
+    )
+    d["firm"]["inventory_policy"].append(
+        {"warehouse": "LOC", "reorder_point": 60, "order_quantity": 200}
+    )
+    d["strategies"]["localization"] = {
+        "name": "invest",
+        "params": {"regions": ["XA"], "local_warehouse": True, "human_translation": False},
+    }
 
 
 @dataclass
@@ -110,36 +192,56 @@ def close(a, b, rel: float = REL) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- (a) P&L
+#: cost lines a region row does not carry in full (firm-level: fixed costs and home
+#: warehouses' holding and write-offs, interest); purchases and capitalised costs of home
+#: warehouses likewise
+FIRM_LEVEL = ("fixed_base", "holding_base", "writeoff_base", "interest_base")
+FIRM_LEVEL_STOCK = ("purchases_base", "capitalised_base")
+
+
 @PROPERTY
 @given(worlds)
 @example(STOCKOUT_WORLD)
+@example(MONEY_WORLD)
 def test_profit_identities_and_all_rows(w: World) -> None:
-    """net = revenue - every cost KPI and gross = revenue - refunds - duties/VAT - COGS -
-    freight on every row (1e-6 relative); each ALL-row flow is the sum of the region rows,
-    except fixed costs, where ALL adds the firm-level fixed costs (fixed + home-warehouse
-    costs, prorated per day) that no region row carries."""
+    """net = revenue - every cost line and gross = revenue - refunds - duty - COGS - freight
+    on every row (1e-6 relative); VAT stays out of profit (collected - reversed = remitted);
+    each ALL-row flow is the sum of the region rows, except the firm-level lines (fixed costs,
+    interest, home warehouses' holding, write-offs, purchases and capitalised costs), where
+    ALL adds a non-negative firm-level amount that no region row carries; GMV = revenue +
+    VAT collected."""
     run = simulate(w)
-    f, sc = run.frame, run.model.scenario
+    f, sc = run.model.kpi_frame(), run.model.scenario
     costs = f[list(COST_KPIS)].sum(axis=1)
     bad = ~close(f["net_profit_base"], f["revenue_base"] - costs)
     assert not bad.any(), f"net profit identity fails on rows {f.index[bad].tolist()}"
-    gross = f["revenue_base"] - f[
-        ["refunds_base", "duties_vat_base", "cogs_base", "freight_base"]
-    ].sum(axis=1)
+    gross = f["revenue_base"] - f[["refunds_base", "duty_base", "cogs_base", "freight_base"]].sum(
+        axis=1
+    )
     assert close(f["gross_profit_base"], gross).all()
+    assert close(f["vat_remitted_base"], f["vat_collected_base"] - f["vat_reversed_base"]).all()
+    assert close(f["gmv_base"], f["revenue_base"] + f["vat_collected_base"]).all()
 
     regions = f[f["region"] != ALL_REGIONS]
     all_rows = f[f["region"] == ALL_REGIONS].set_index("day")
     assert sorted(regions["region"].unique()) == sorted(r.id for r in sc.regions)
     summed = regions.groupby("day")[list(FLOW_KPIS)].sum()
+    firm_only = set(FIRM_LEVEL + FIRM_LEVEL_STOCK + ALL_ONLY_FLOWS)
+    for k in FLOW_KPIS:
+        if k in firm_only or k in ("net_profit_base",):
+            continue
+        ok = close(all_rows[k], summed[k])
+        assert ok.all(), f"ALL {k} != sum of regions on days " + str(all_rows.index[~ok].tolist())
+    extra = {k: all_rows[k] - summed[k] for k in FIRM_LEVEL + FIRM_LEVEL_STOCK}
+    for k, v in extra.items():
+        assert (v >= -1e-6 * np.maximum(1.0, all_rows[k].abs())).all(), k
     home_fixed = sum(wh.monthly_fixed_cost_base for wh in sc.firm.warehouses if wh.region is None)
     firm_fixed = (sc.firm.fixed_costs_monthly_base + home_fixed) / DAYS_PER_MONTH
-    for k in FLOW_KPIS:
-        extra = {"fixed_base": firm_fixed, "net_profit_base": -firm_fixed}.get(k, 0.0)
-        ok = close(all_rows[k], summed[k] + extra)
-        assert ok.all(), f"ALL {k} != sum of regions (+ firm-level {extra}) on days " + str(
-            all_rows.index[~ok].tolist()
-        )
+    assert close(extra["fixed_base"], firm_fixed).all()
+    assert close(
+        all_rows["net_profit_base"] - summed["net_profit_base"],
+        -sum(extra[k] for k in FIRM_LEVEL),
+    ).all()
     # region rows carry only their compliance costs as fixed costs
     for r in sc.regions:
         daily = r.regulation.compliance_cost_monthly_base / DAYS_PER_MONTH
@@ -164,6 +266,30 @@ def test_inventory_never_negative(w: World) -> None:
     assert (inv >= 0).all()
 
 
+@PROPERTY
+@given(worlds)
+@example(MONEY_WORLD)
+def test_inventory_value_and_units_are_conserved(w: World) -> None:
+    """Every day: inventory value = opening + landed purchases (price + capitalised freight
+    and duty) - COGS - write-offs (opening stock is bought on day 0, so opening = 0); every
+    unit bought is on hand, in transit, sold, written off or lost; COGS = landed unit value x
+    units sold never falls below the supplier price of the units sold."""
+    run = simulate(w)
+    model = run.model
+    a = run.frame[run.frame["region"] == ALL_REGIONS]
+    cum = (
+        a["purchases_base"] + a["capitalised_base"] - a["cogs_base"] - a["writeoff_base"]
+    ).cumsum()
+    assert close(a["inventory_value_base"], cum, rel=1e-6).all()
+    inv = model.firm.inventory
+    assert inv.units_balance() == 0
+    t = inv.totals
+    assert t.sold_units == int(a["units"].sum())
+    sold = model.firm.orders.column("product").astype(np.int64)
+    price_of_sold = float(model.firm.unit_cost_base[sold].sum())
+    assert a["cogs_base"].sum() >= price_of_sold * (1 - 1e-9)
+
+
 # --------------------------------------------------------------------------- (c) orders
 @PROPERTY
 @given(worlds)
@@ -184,10 +310,18 @@ def test_every_order_is_accounted_for(w: World) -> None:
     assert int(all_rows["lost_orders"].sum()) == counts["lost"]
     status = book.column("status")
     refunded = np.isin(status, [STATUS_LOST, STATUS_RETURNED])
-    expected_refunds = float(book.column("paid_base")[refunded].astype(float).sum())
-    assert math.isclose(
-        all_rows["refunds_base"].sum(), expected_refunds, rel_tol=1e-6, abs_tol=1e-6
-    )
+    paid = book.column("paid_base").astype(float)
+    vat = book.column("vat_base").astype(float)
+    duty = book.column("duty_base").astype(float)
+    expected = {
+        "refunds_base": float((paid - vat)[refunded].sum()),
+        "vat_collected_base": float(vat.sum()),
+        "vat_reversed_base": float(vat[refunded].sum()),
+        "gmv_base": float(paid.sum()),
+        "duty_base": float(duty.sum() - (duty[refunded].sum() if w.duty_refunded else 0.0)),
+    }
+    for k, value in expected.items():
+        assert math.isclose(all_rows[k].sum(), value, rel_tol=1e-5, abs_tol=1e-3), k
     # per region, in transit = placed so far - completed so far
     last = f[(f["region"] != ALL_REGIONS) & (f["day"] == f["day"].max())]
     region = book.column("region")
@@ -227,35 +361,36 @@ def test_a_world_without_stock_has_stockouts() -> None:
 @PROPERTY
 @given(worlds)
 @example(STOCKOUT_WORLD)
+@example(MONEY_WORLD)
 def test_cash_identity(w: World) -> None:
-    """cash(last) = starting cash + sum(revenue) - sum(costs except COGS) - supplier purchases,
-    where purchases = unit cost x (on hand + on order - initial stock + units sold) (returns
-    are not restocked); equivalently cash = start + sum(net profit) - change in inventory value
-    at unit cost. COGS equals unit cost x units sold per the order book (1e-6 relative)."""
+    """Every day: cash - credit drawn = starting cash + receipts - payments - interest; cash
+    and credit are never both positive; interest is charged only on credit drawn; payments =
+    cash costs (every cost line but COGS, write-offs and interest) + capitalised freight and
+    duty + supplier invoices due; receipts = sales net of VAT settled so far."""
     run = simulate(w)
     model, f, sc = run.model, run.frame, run.model.scenario
-    firm = model.firm
-    all_rows = f[f["region"] == ALL_REGIONS]
-    sold = np.bincount(
-        firm.orders.column("product").astype(np.int64), minlength=firm.n_products
-    ).astype(float)
+    a = f[f["region"] == ALL_REGIONS]
+    position = a["cash_base"] - a["credit_drawn_base"]
+    flows = (a["receipts_base"] - a["payments_base"] - a["interest_base"]).cumsum()
+    assert close(position, sc.firm.starting_cash_base + flows, rel=1e-6).all()
+    assert ((a["cash_base"] == 0) | (a["credit_drawn_base"] == 0)).all()
+    opening_credit = max(-sc.firm.starting_cash_base, 0.0)
+    drawn_last_night = np.r_[opening_credit, a["credit_drawn_base"].to_numpy()[:-1]]
+    rate = sc.firm.finance.credit_interest_annual / 365
+    assert np.allclose(a["interest_base"], drawn_last_night * rate, rtol=1e-12, atol=1e-12)
+    cash_costs = sum(a[k] for k in COST_KPIS if k not in NON_CASH_COSTS)
+    invoices = a["payments_base"] - cash_costs - a["capitalised_base"]
+    assert (invoices >= -1e-6 * np.maximum(1.0, a["payments_base"].abs())).all()
     assert math.isclose(
-        all_rows["cogs_base"].sum(), float(firm.unit_cost_base @ sold), rel_tol=REL, abs_tol=1e-6
+        invoices.sum() + a["payables_base"].iloc[-1],
+        a["purchases_base"].sum(),
+        rel_tol=1e-6,
+        abs_tol=1e-6,
     )
-    initial = np.array(
-        [
-            [wh.initial_units if wh.region is None else 0] * firm.n_products
-            for wh in sc.firm.warehouses
-        ],
-        dtype=float,
+    assert math.isclose(
+        a["receipts_base"].sum() + a["receivables_base"].iloc[-1],
+        a["revenue_base"].sum(),
+        rel_tol=1e-6,
+        abs_tol=1e-6,
     )
-    purchased_units = (firm.on_hand + firm.on_order - initial).sum(axis=0) + sold
-    assert (purchased_units >= 0).all()
-    purchases = float(firm.unit_cost_base @ purchased_units)
-    non_cogs = sum(all_rows[k].sum() for k in COST_KPIS if k != "cogs_base")
-    expected = sc.firm.starting_cash_base + all_rows["revenue_base"].sum() - non_cogs - purchases
-    cash = float(all_rows["cash_base"].iloc[-1])
-    assert math.isclose(cash, expected, rel_tol=REL, abs_tol=1e-6), (
-        f"cash {cash} vs start + revenue - costs - purchases = {expected}"
-    )
-    assert cash == firm.cash_base
+    assert position.iloc[-1] == model.firm.treasury.position_base

@@ -28,7 +28,7 @@ import yaml
 
 from experiments.files import load_scenario
 from sim.errors import ScenarioError, StrategyError
-from sim.kpis import ALL_REGIONS, KPIS
+from sim.kpis import ALL_REGIONS, FINITE_IN_ALL_ROW, FINITE_IN_REGION_ROWS
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [
@@ -36,15 +36,8 @@ SOURCES = [
     ROOT / "tests" / "data" / "strategy_world.yaml",
 ]
 CASE_SECONDS = 5.0
-COUNT_UNITS = ("customers", "orders", "units")
 DEFAULT_CASES = 300
 SLOW_CASES = 10_000
-#: money and count KPIs (flows, counted stocks) must stay finite; ratios may be NaN (no customers)
-FINITE_KPIS = tuple(
-    k.name
-    for k in KPIS
-    if k.aggregation == "sum" or (k.aggregation == "last" and k.unit in COUNT_UNITS)
-)
 
 ODD_VALUES: list[Any] = [
     None,
@@ -297,9 +290,10 @@ def _run_accepted(paths: list[Path], days: int) -> list[str]:
             bad.append(f"{path.name}: {type(exc).__name__}: {str(exc)[:200]}")
             continue
         kpis = result.kpis
-        values = kpis[list(FINITE_KPIS)].to_numpy(dtype=float)
-        cash = kpis.loc[kpis["region"] == ALL_REGIONS, "cash_base"].to_numpy(dtype=float)
-        if not (abs(values) < math.inf).all() or not (abs(cash) < math.inf).all():
+        is_all = kpis["region"] == ALL_REGIONS
+        regions = kpis.loc[~is_all, list(FINITE_IN_REGION_ROWS)].to_numpy(dtype=float)
+        firm = kpis.loc[is_all, list(FINITE_IN_ALL_ROW)].to_numpy(dtype=float)
+        if not (abs(regions) < math.inf).all() or not (abs(firm) < math.inf).all():
             bad.append(f"{path.name}: inf or NaN in money or count KPIs")
     return bad
 

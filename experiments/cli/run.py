@@ -78,6 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"(written to {out}/kpis.csv and {out}/summary.json)"
     )
     print(format_summary(result.totals, title))
+    from experiments.pnl import format_pnl
+
+    print()
+    print(format_pnl(result.totals["ALL"], sc.currency, result.cash_exhausted_day))
     return 0
 
 
