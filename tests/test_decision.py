@@ -103,13 +103,16 @@ def test_entry_headline() -> None:
 
 
 def test_waterfall_ends_at_net_profit_in_every_region() -> None:
-    run = ms.simulate(ms.load_scenario(ROOT / "scenarios" / "tiny.yaml"), days=40, seed=3)
+    run = ms.simulate(ms.load_scenario(ROOT / "scenarios" / "sea_entry.yaml"), days=40, seed=3)
     for region, totals in run.totals.items():
-        steps = dict(waterfall(totals))
-        assert steps["net profit"] == pytest.approx(totals["net_profit_base"], rel=1e-9, abs=1e-6)
-        assert steps["gross profit"] == pytest.approx(
-            totals["gross_profit_base"], rel=1e-9, abs=1e-6
-        ), region
+        steps = waterfall(totals)
+        assert steps[0] == ("revenue", pytest.approx(totals["revenue_base"]))
+        assert all(np.isfinite(v) for _, v in steps), region
+        named = dict(steps)
+        assert named["net profit"] == pytest.approx(totals["net_profit_base"], rel=1e-9, abs=1e-6)
+        assert named["gross profit"] == pytest.approx(totals["gross_profit_base"], abs=1e-6)
+        flows = sum(v for label, v in steps if label not in ("gross profit", "net profit"))
+        assert flows == pytest.approx(totals["net_profit_base"], rel=1e-9, abs=1e-6), region
 
 
 def test_risk_return_labels_never_overlap() -> None:

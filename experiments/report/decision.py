@@ -14,24 +14,11 @@ import numpy as np
 import pandas as pd
 
 from experiments.outputs import kpi_label
+from experiments.pnl import pnl_lines
 from experiments.stats import better_sign, mean_ci
 from sim.calendar import DAYS_PER_YEAR
 from sim.kpis import KPI_BY_NAME
 
-# P&L steps from revenue to net profit: (KPI, label, sign); gross profit is a subtotal
-WATERFALL_STEPS: tuple[tuple[str, str, float], ...] = (
-    ("revenue_base", "revenue", 1.0),
-    ("refunds_base", "refunds", -1.0),
-    ("duties_vat_base", "duties and VAT", -1.0),
-    ("cogs_base", "cost of goods", -1.0),
-    ("freight_base", "freight", -1.0),
-    ("payment_fees_base", "payment fees", -1.0),
-    ("fx_cost_base", "FX fees", -1.0),
-    ("marketing_base", "marketing", -1.0),
-    ("localization_base", "localization", -1.0),
-    ("retention_base", "retention", -1.0),
-    ("fixed_base", "fixed costs", -1.0),
-)
 P_BEST_DEFINITION = (
     "P(best) is the probability that an option has the best mean over replications, "
     "estimated by resampling the paired replications (bootstrap); the ranking is by mean, so "
@@ -221,13 +208,18 @@ def entry_headline(options: pd.DataFrame, per_rep: pd.DataFrame, currency: str) 
 def waterfall(totals: Mapping[str, float]) -> list[tuple[str, float]]:
     """P&L steps from revenue to net profit for one region's horizon totals.
 
-    Returns ``(label, amount)`` with costs negative, a ``gross profit`` subtotal after
-    freight and ``net profit`` last (which equals ``net_profit_base``).
+    The lines of the P&L statement (:func:`experiments.pnl.pnl_lines`) from revenue (net of
+    VAT) on: ``(label, amount)`` with costs negative, the ``gross profit`` subtotal and
+    ``net profit`` last (equal to ``net_profit_base``).
     """
-    steps: list[tuple[str, float]] = []
-    for kpi, label, sign in WATERFALL_STEPS:
-        steps.append((label, sign * float(totals.get(kpi, 0.0)) + 0.0))  # no -0.0
-        if kpi == "freight_base":
-            steps.append(("gross profit", float(sum(v for _, v in steps))))
-    net = sum(v for label, v in steps if label != "gross profit")
-    return [*steps, ("net profit", float(net))]
+    lines = pnl_lines(totals)
+    first = next(i for i, (kpi, _, _) in enumerate(lines) if kpi == "revenue_base")
+    return [(SHORT_LABELS.get(kpi, label), amount) for kpi, label, amount in lines[first:]]
+
+
+# short labels for the chart's axis (the statement's own labels are long)
+SHORT_LABELS = {
+    "revenue_base": "revenue",
+    "gross_profit_base": "gross profit",
+    "net_profit_base": "net profit",
+}
