@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-slow bench lint format clean
+.PHONY: demo app test test-slow bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,21 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.installed
+	touch $@ $(VENV)/.installed $(VENV)/.installed-app
 
 demo: $(VENV)/.installed
 	$(BIN)/marketsim run scenarios/default.yaml --out results/default
 
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[app]'
+	touch $@ $(VENV)/.installed
+
+# the what-if app on http://127.0.0.1:8765/ (SCENARIO=name or path)
+app: $(VENV)/.installed-app
+	$(BIN)/marketsim app $(SCENARIO)
+
+# the browser tests drive /usr/bin/chromium (apt-get install chromium chromium-driver; .ci/run
+# installs it); MARKETSIM_NO_BROWSER=1 skips them on purpose
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

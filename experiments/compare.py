@@ -56,7 +56,8 @@ class Comparison:
         differences: variant minus baseline, paired by replication (``differences.csv``).
         ranking: variants ranked on the primary KPI with CI and P(best) (``ranking.csv``).
         timeseries: per variant, region, KPI and day: mean and 5-95% band.
-        p_best: per KPI with a direction, the share of replications each variant is best.
+        p_best: per KPI with a direction, the probability each variant has the best mean
+            (paired bootstrap, see :func:`experiments.stats.probability_best`).
     """
 
     source: ScenarioSource

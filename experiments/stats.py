@@ -187,15 +187,33 @@ def _paired_p(diff: pd.Series) -> float:
     return float(stats.ttest_1samp(d, 0.0).pvalue)
 
 
+BOOTSTRAP_RESAMPLES = 4000
+# a fixed seed: P(best) is a statistic of the replications, not a random draw of the run
+_BOOTSTRAP_SEED = 20261129
+
+
 def probability_best(per_rep: pd.DataFrame, kpi: str, region: str = "ALL") -> pd.Series:
-    """Share of paired replications in which each variant is best on ``kpi`` (ties split)."""
+    """P(best): the probability that each variant has the best *mean* ``kpi`` (ties split).
+
+    Estimated by a paired bootstrap: replications are resampled with replacement (the same
+    replications for every variant, so common random numbers stay paired), the variants'
+    means are recomputed and the share of resamples in which each one is best is reported.
+    It answers the question the ranking (by mean) answers, so it agrees with it: a variant
+    that wins most replications by a little while another wins one by a lot no longer gets
+    the larger P(best) while ranked second (issue 14). When one variant is best in every
+    replication its P(best) is exactly 1.
+    """
     data = per_rep[per_rep["region"] == region]
     wide = data.pivot(index="rep", columns="variant", values=kpi).dropna()
     if wide.empty:
         return pd.Series(dtype=float)
     sign = better_sign(kpi) or 1.0
-    score = wide.to_numpy() * sign
-    best = score == score.max(axis=1, keepdims=True)
+    score = wide.to_numpy(dtype=float) * sign
+    n = score.shape[0]
+    rng = np.random.default_rng(np.random.SeedSequence(_BOOTSTRAP_SEED))
+    idx = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n)) if n > 1 else np.zeros((1, 1), int)
+    means = score[idx].mean(axis=1)  # resamples x variants
+    best = means == means.max(axis=1, keepdims=True)
     share = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
     return pd.Series(share, index=wide.columns, name="p_best")
 

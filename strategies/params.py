@@ -45,6 +45,13 @@ class Param:
     whose fields are declared by ``fields`` (e.g. per-region settings), or, without
     ``fields``, a flat mapping of names to scalars or lists of names (e.g. the parameters of
     a wrapped strategy, checked by the strategy's :meth:`Strategy.validate_values`).
+
+    A ``per_region`` number may be given as one value for every region or as a mapping
+    region -> value (each value checked against the bounds; regions not named take the
+    declared default; unknown region names are refused against the scenario by
+    :func:`per_region_problems`). Strategies read it with :func:`region_value`. Optuna
+    searches it as one dimension shared by every region (the search space stays the same
+    size whatever the scenario); per-region values are set in YAML, variants or the app.
     """
 
     name: str
@@ -56,8 +63,11 @@ class Param:
     choices: tuple[str, ...] = ()
     help: str = ""
     fields: tuple[Param, ...] = ()
+    per_region: bool = False
 
     def __post_init__(self) -> None:
+        if self.per_region and self.type not in ("float", "int"):
+            raise ValueError(f"only float and int parameters can be per region ({self.name!r})")
         if self.type in ("float", "int"):
             if self.low is None or self.high is None or not self.low <= self.high:
                 raise ValueError(
@@ -87,7 +97,11 @@ class Param:
         """Type, default and bounds in one line (used by ``marketsim strategies``)."""
         if self.type in ("float", "int"):
             scale = ", log" if self.log else ""
-            return f"{self.type} in [{self.low:g}, {self.high:g}]{scale}, default {self.default!r}"
+            where = " (or a mapping region -> value)" if self.per_region else ""
+            return (
+                f"{self.type} in [{self.low:g}, {self.high:g}]{scale}{where}, "
+                f"default {self.default!r}"
+            )
         if self.type == "choice":
             return f"one of {list(self.choices)}, default {self.default!r}"
         if self.type == "str_list":
@@ -115,6 +129,8 @@ class Param:
             if not isinstance(value, bool):
                 raise ValueError(f"expected true or false, got {_show(value)}")
             return value
+        if self.per_region and isinstance(value, Mapping):
+            return self._validate_per_region(value)
         if self.type in ("float", "int"):
             return self._validate_number(value)
         if self.type == "choice":
@@ -143,6 +159,17 @@ class Param:
         if not finite or not self.low <= value <= self.high:  # type: ignore[operator]
             raise ValueError(f"expected {self.low:g} <= value <= {self.high:g}, got {_show(value)}")
         return int(value) if self.type == "int" else float(value)
+
+    def _validate_per_region(self, value: Mapping[Any, Any]) -> dict[str, int | float]:
+        out: dict[str, int | float] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key:
+                raise ValueError(f"region keys must be non-empty names, got {_show(key)}")
+            try:
+                out[key] = self._validate_number(item)
+            except ValueError as exc:
+                raise ParamError(f".{shorten(key, 40)}", str(exc)) from None
+        return out
 
     def _validate_mapping(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
@@ -191,6 +218,34 @@ class Param:
                     ) from None
             out[key] = record
         return out
+
+
+def region_value(values: Mapping[str, Any], param: Param, region: str) -> Any:
+    """The value of ``param`` for ``region``: the scalar, the region's entry or the default."""
+    value = values[param.name]
+    if isinstance(value, Mapping):
+        return value.get(region, param.default)
+    return value
+
+
+def per_region_problems(
+    cls: type[Strategy], values: Mapping[str, Any], region_ids: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """``(field_path, message)`` for per-region values naming a region the scenario lacks."""
+    problems = []
+    for p in cls.params:
+        value = values.get(p.name)
+        if not p.per_region or not isinstance(value, Mapping):
+            continue
+        for key in value:
+            if key not in region_ids:
+                problems.append(
+                    (
+                        f"params.{p.name}.{shorten(str(key), 40)}",
+                        f"unknown region; known: {list(region_ids)}",
+                    )
+                )
+    return problems
 
 
 def resolve_params(cls: type[Strategy], values: Mapping[str, Any]) -> dict[str, Any]:

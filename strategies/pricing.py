@@ -23,8 +23,16 @@ from strategies._common import (
     list_price_for,
 )
 from strategies.base import PricingStrategy
-from strategies.params import Param
+from strategies.params import Param, region_value
 from strategies.registry import register
+
+# per-region parameters: one value for every region, or a mapping region -> value
+_MARKUP = Param(
+    "markup", "float", 0.5, low=0.0, high=5.0, help="margin over landed cost", per_region=True
+)
+_INDEX = Param(
+    "index", "float", 0.95, low=0.5, high=1.5, help="our price / median competitor", per_region=True
+)
 
 
 def _markup_order(
@@ -47,18 +55,31 @@ class CostPlus(PricingStrategy):
     """Cost-plus: price = landed cost x (1 + markup), converted with FX pass-through.
 
     The business rule of most first-time cross-border sellers: know your landed cost
-    (product, freight, expected duty) and add a fixed margin.
+    (product, freight, expected duty) and add a fixed margin. ``markup`` may differ per
+    region (a mapping region -> markup).
     """
 
     name: ClassVar[str] = "cost_plus"
     params: ClassVar[tuple[Param, ...]] = (
-        Param("markup", "float", 0.5, low=0.0, high=5.0, help="margin over landed cost"),
+        Param(
+            "markup",
+            "float",
+            0.5,
+            low=0.0,
+            high=5.0,
+            help="margin over landed cost",
+            per_region=True,
+        ),
         FX_PASS_THROUGH,
     )
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> PricingDecision:
         prices = {
-            rid: base_to_local(r, r.landed_cost_base * (1.0 + self.markup), self.fx_pass_through)
+            rid: base_to_local(
+                r,
+                r.landed_cost_base * (1.0 + region_value(self.values, _MARKUP, rid)),
+                self.fx_pass_through,
+            )
             for rid, r in view.regions.items()
         }
         return PricingDecision(prices)
@@ -71,12 +92,13 @@ class CompetitiveIndex(PricingStrategy):
     Rule: price relative to the market. Our landed consumer price (duty and VAT included)
     is set to ``index`` times the median competitor price observed in the product's category
     and region; the list price never falls below landed cost x (1 + min_margin). Where no
-    competitor sells the category, cost-plus with ``fallback_markup`` applies.
+    competitor sells the category, cost-plus with ``fallback_markup`` applies. ``index`` may
+    differ per region ("10% under the incumbent in Indonesia": ``index: {ID: 0.9}``).
     """
 
     name: ClassVar[str] = "competitive_index"
     params: ClassVar[tuple[Param, ...]] = (
-        Param("index", "float", 0.95, low=0.5, high=1.5, help="our price / median competitor"),
+        _INDEX,
         Param("min_margin", "float", 0.1, low=0.0, high=2.0, help="floor: margin over landed cost"),
         Param(
             "fallback_markup",
@@ -95,7 +117,8 @@ class CompetitiveIndex(PricingStrategy):
             fx = effective_fx(r, self.fx_pass_through)
             landed = np.asarray(r.landed_cost_base, dtype=float) * fx
             median = competitor_stats(view, r)["median"]
-            target = list_price_for(r, self.index * np.nan_to_num(median, nan=1.0))
+            index = region_value(self.values, _INDEX, rid)
+            target = list_price_for(r, index * np.nan_to_num(median, nan=1.0))
             indexed = np.maximum(target, landed * (1.0 + self.min_margin))
             prices[rid] = np.where(np.isnan(median), landed * (1.0 + self.fallback_markup), indexed)
         return PricingDecision(prices)

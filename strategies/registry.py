@@ -13,7 +13,7 @@ from sim.errors import Problem, StrategyError
 from sim.scenario import Scenario, Strategies
 from sim.validation import strategy_context
 from strategies.base import BASE_BY_KIND, Strategy
-from strategies.params import resolve_params
+from strategies.params import per_region_problems, resolve_params
 
 ENTRY_POINT_GROUP = "marketsim.strategies"
 _BUILTIN_MODULES = (
@@ -86,7 +86,10 @@ def validate_choice(
     """
     cls = get(kind, name)
     values = resolve_params(cls, params)
-    problems = cls.check(values, strategy_context(context)) if context is not None else []
+    problems = []
+    if context is not None:
+        facts = strategy_context(context)
+        problems = per_region_problems(cls, values, facts.region_ids) + cls.check(values, facts)
     if problems:
         raise StrategyError(problems)
 

@@ -11,7 +11,9 @@ or call :func:`check_strategy` (or the single ``check_*`` functions) directly. T
 parameter declarations are sound (defaults valid and within finite bounds, a docstring);
 decisions have the right type, shape and range for every region of realistic views, are
 deterministic for the same view and an identically seeded generator and never mutate the
-view; a model runs with the strategy; a reused instance starts each run afresh.
+view; a model runs with the strategy; a reused instance starts each run afresh; a
+per-region parameter given as a mapping naming every region with the default decides as
+the scalar default does, and an out-of-bounds region value is refused with its path.
 
 The views come from short runs of contract scenarios: by default ``scenarios/tiny.yaml`` of
 a marketsim source checkout; pass your own :class:`~sim.scenario.Scenario` objects otherwise.
@@ -240,6 +242,30 @@ def check_decisions(cls: type[Strategy], views: Mapping[str, MarketView]) -> Non
             assert np.array_equal(arr, after["arrays"][path], equal_nan=True), f"{who}: {path}"
 
 
+def check_per_region(cls: type[Strategy], views: Mapping[str, MarketView]) -> None:
+    """Per-region parameters: a mapping of every region to the default decides as the scalar
+    default; a value out of bounds is refused with ``params.<name>.<region>``."""
+    from sim.errors import StrategyError
+
+    for p in (p for p in cls.params if p.per_region):
+        for key, view in views.items():
+            who = f"{cls.kind}:{cls.name}.{p.name} on {key}"
+            regions = sorted(view.regions)
+            same = cls(**{p.name: dict.fromkeys(regions, p.default)})
+            rng = np.random.default_rng(2024)
+            first = comparable(same.decide(view, rng))
+            second = comparable(cls().decide(view, np.random.default_rng(2024)))
+            assert first == second, f"{who}: mapping of defaults differs from the scalar default"
+        region = regions[0]
+        try:
+            cls(**{p.name: {region: p.high + (1 if p.type == "int" else abs(p.high) + 1.0)}})
+        except StrategyError as exc:
+            paths = [path for path, _ in exc.problems]
+            assert f"params.{p.name}.{region}" in paths, f"{who}: got {paths}"
+        else:
+            raise AssertionError(f"{who}: a value above the bound was accepted")
+
+
 def check_runs(cls: type[Strategy], scenario: Scenario, days: int = 60, seed: int = 5) -> None:
     """A fresh model of ``scenario`` runs ``days`` days with the strategy; KPIs are sane."""
     model = new_model(scenario, {cls.kind: cls()}, seed=seed, days=days)
@@ -272,7 +298,9 @@ def check_strategy(cls: type[Strategy], scenarios: Sequence[Scenario] | None = N
     """Every check of the contract on ``scenarios`` (default: :func:`default_scenarios`)."""
     scenarios = list(scenarios) if scenarios is not None else default_scenarios()
     check_declarations(cls)
-    check_decisions(cls, contract_views(scenarios))
+    views = contract_views(scenarios)
+    check_decisions(cls, views)
+    check_per_region(cls, views)
     for sc in scenarios:
         check_runs(cls, sc)
     check_fresh_each_run(cls, scenarios[0])
@@ -293,6 +321,9 @@ class StrategyContract:
 
     def test_decisions(self) -> None:
         check_decisions(self.strategy_cls, contract_views(self.contract_scenarios()))
+
+    def test_per_region(self) -> None:
+        check_per_region(self.strategy_cls, contract_views(self.contract_scenarios()))
 
     def test_runs(self) -> None:
         for sc in self.contract_scenarios():

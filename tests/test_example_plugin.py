@@ -22,4 +22,4 @@ def test_example_plugin_passes_the_contract_suite() -> None:
         timeout=600,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "4 passed" in out.stdout, out.stdout
+    assert "5 passed" in out.stdout, out.stdout

@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "experiments.cli.tune",
     "experiments.cli.report",
     "experiments.cli.calibrate",
+    "experiments.cli.app",
 )
 LIMITS = {
     "days": MAX_HORIZON_DAYS,

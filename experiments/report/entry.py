@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from experiments.report.context import Context
@@ -34,8 +35,9 @@ def risk_return_chart(ctx: Context, options: pd.DataFrame) -> list[Chart]:
         return []
     fig = new_figure(5.4 * len(risks), 5.0)
     axes = fig.subplots(1, len(risks), squeeze=False, sharey=True).ravel()
+    labels_per_panel = []
     for ax, (col, label, share) in zip(axes, risks, strict=True):
-        _risk_panel(ctx, ax, table, col, share)
+        labels_per_panel.append(_risk_panel(ctx, ax, table, col, share))
         ax.set_xlabel(f"{label}, right = riskier")
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0) if share else FuncFormatter(tick))
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
@@ -47,6 +49,9 @@ def risk_return_chart(ctx: Context, options: pd.DataFrame) -> list[Chart]:
     rate = ctx.summary.get("discount_rate_annual")
     rate_text = f" at {rate:.0%} a year" if isinstance(rate, int | float) else ""
     fig.suptitle(f"Entry options: risk vs return (NPV{rate_text})", fontsize=12)
+    fig.draw_without_rendering()  # settle the layout (legend, titles) before placing labels
+    for ax, points in zip(axes, labels_per_panel, strict=True):
+        _label_points(ax, points)
     return [
         Chart(
             "entry_risk_return",
@@ -59,7 +64,10 @@ def risk_return_chart(ctx: Context, options: pd.DataFrame) -> list[Chart]:
     ]
 
 
-def _risk_panel(ctx: Context, ax, table: pd.DataFrame, col: str, share: bool) -> None:
+def _risk_panel(
+    ctx: Context, ax, table: pd.DataFrame, col: str, share: bool
+) -> list[tuple[float, float, str]]:
+    """Draw one panel; return the points to label once the figure's layout is settled."""
     points: list[tuple[float, float, str]] = []
     for row in table.itertuples():
         x, y = float(getattr(row, col)), float(row.npv_mean)
@@ -70,35 +78,71 @@ def _risk_panel(ctx: Context, ax, table: pd.DataFrame, col: str, share: bool) ->
             yerr = [[y - row.npv_low], [row.npv_high - y]]
         color = ctx.color(row.option)
         ax.errorbar(
-            x, y, yerr=yerr, fmt="o", color=color, capsize=4, ms=7, label=mpl_text(row.option)
+            x,
+            y,
+            yerr=yerr,
+            fmt="o",
+            color=color,
+            capsize=4,
+            ms=7,
+            label=mpl_text(f"#{int(row.rank)} {row.option}"),
         )
-        points.append((x, y, f"#{int(row.rank)} {row.option}"))
+        points.append((x, y, f"#{int(row.rank)}"))
     ax.axhline(0.0, color="black", lw=1, ls=":", label="NPV = 0")
     ax.margins(x=0.12, y=0.08)
     if share:
         ax.set_xlim(-0.05, 1.05)  # probabilities: always the whole 0-100% scale
-    _label_points(ax, points)
+    return points
 
 
 def _label_points(ax, points: list[tuple[float, float, str]]) -> None:
-    """Options at the same spot share one label, placed towards the middle of the panel."""
+    """Label each option by its rank (the legend names it) without overlaps: options at the
+    same spot share one label; a label that would overlap another, or leave the panel, tries
+    nearby spots above, below and on either side of its point."""
     lo, hi = ax.get_xlim()
     y_lo, y_hi = ax.get_ylim()
     groups: dict[tuple[float, float], tuple[float, float, list[str]]] = {}
     for x, y, text in points:
         key = (round((x - lo) / (hi - lo), 3), round((y - y_lo) / (y_hi - y_lo), 3))
         groups.setdefault(key, (x, y, []))[2].append(text)
-    for x, y, texts in groups.values():
-        right = x > (lo + hi) / 2
-        ax.annotate(
-            mpl_text("\n".join(texts)),
+    renderer = ax.figure.canvas.get_renderer()
+    placed: list = []  # window extents of the labels drawn so far
+    for x, y, texts in sorted(groups.values(), key=lambda g: (g[1], g[0])):
+        label = ax.annotate(
+            mpl_text(",".join(texts)),
             (x, y),
             textcoords="offset points",
-            xytext=(-7 if right else 7, 4),
-            ha="right" if right else "left",
+            xytext=(5, 3),
             va="bottom",
             fontsize=8,
+            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5", "shrinkA": 0, "shrinkB": 3},
         )
+        label.set_in_layout(False)
+        _place_clear(label, ax.get_window_extent(renderer), placed, renderer)
+        placed.append(Text.get_window_extent(label, renderer))
+
+
+def _label_spots() -> list[tuple[float, float, str]]:
+    """Offsets (points) and alignment tried in order: near first, then further out."""
+    spots = []
+    for dx in (5, 24, 43):
+        for dy in (3, -13, 15, -25, 27, -37, 39, -49, 51, -61):
+            spots += [(dx, dy, "left"), (-dx, dy, "right")]
+    return spots
+
+
+def _place_clear(label, inside, placed: list, renderer) -> None:
+    """Move ``label`` to the first spot inside the panel clear of ``placed`` (if any)."""
+    for dx, dy, ha in _label_spots():
+        label.xyann = (dx, dy)
+        label.set_horizontalalignment(ha)
+        label.update_positions(renderer)
+        box = Text.get_window_extent(label, renderer)  # the text alone, not its leader line
+        fits = inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)
+        padded = box.expanded(1.1, 1.2)
+        if fits and not any(padded.overlaps(other) for other in placed):
+            return
+    label.xyann, _ = (5, 3), label.set_horizontalalignment("left")
 
 
 def entry_sections(ctx: Context) -> list[Section]:

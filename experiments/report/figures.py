@@ -29,8 +29,12 @@ def mpl_text(text: Any) -> str:
 
 
 def new_figure(width: float, height: float) -> Figure:
-    """A pyplot-free figure (rendered with Agg)."""
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    """A pyplot-free figure (rendered with Agg, so text extents can be measured)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def to_png(fig: Figure) -> bytes:

@@ -11,7 +11,7 @@ from experiments.report.differences import FOREST_KPIS, distribution_chart, fore
 from experiments.report.entry import entry_sections
 from experiments.report.explore import explore_sections
 from experiments.report.parts import Section
-from experiments.report.tables import TABLE_KPIS, html_table, kpi_rows
+from experiments.report.tables import TABLE_KPIS, html_table, kpi_rows, kpi_with_unit
 from experiments.report.timeseries import single_run_timeseries, timeseries_charts
 from experiments.report.tuning import objectives, tune_sections
 
@@ -53,7 +53,8 @@ def _comparison(ctx: Context) -> Section:
     primary = str(ctx.summary["primary_kpi"])
     s.tables.append(
         html_table(
-            f"Ranking on {primary} (region ALL) with P(best)",
+            f"Ranking on {kpi_with_unit(primary, ctx.currency)} (all regions) with P(best), "
+            "the probability of the best mean",
             ctx.table("ranking.csv"),
             ctx.declared("ranking.csv"),
             ctx.currency,

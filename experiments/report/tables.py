@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.outputs import Table
+from experiments.outputs import Table, kpi_column
 from experiments.report.context import Context
 from experiments.report.parts import HtmlTable
+from sim.kpis import KPI_BY_NAME
 
 MAX_TABLE_ROWS = 60
 TABLE_KPIS = (
@@ -77,15 +78,33 @@ def html_table(
         return HtmlTable(caption, [], [])
     plain = {c.name for c in declared.fixed} if declared is not None else set()
     headers = [
-        declared.header(c, currency) if declared is not None and c in plain else str(c)
+        declared.header(c, currency)
+        if declared is not None and c in plain
+        else column_label(str(c), currency)
         for c in frame.columns
     ]
+    if "kpi" in frame.columns:
+        frame = frame.assign(kpi=[kpi_with_unit(str(k), currency) for k in frame["kpi"]])
     shown = frame.head(max_rows).astype(object).where(frame.head(max_rows).notna(), None)
     rows = [[cell(v) for v in row] for row in shown.itertuples(index=False)]
     note = (
         f"first {max_rows} of {len(frame)} rows; see the CSV file" if len(frame) > max_rows else ""
     )
     return HtmlTable(caption, headers, rows, note)
+
+
+def kpi_with_unit(name: str, currency: str) -> str:
+    """A KPI name as a reader sees it: ``net profit (USD)``; unknown names stay as they are."""
+    if name not in KPI_BY_NAME:
+        return name
+    col = kpi_column(KPI_BY_NAME[name])
+    unit = {"currency": currency}.get(col.unit, col.unit)
+    return f"{col.label} ({unit})" if unit else col.label
+
+
+def column_label(name: str, currency: str) -> str:
+    """A header for a column no table declares: a KPI with its unit, else spaced words."""
+    return kpi_with_unit(name, currency) if name in KPI_BY_NAME else name.replace("_", " ")
 
 
 def kpi_rows(frame: pd.DataFrame | None, kpis: Sequence[str]) -> pd.DataFrame | None:
