@@ -79,3 +79,17 @@ def format_pnl(row: Mapping[str, float], currency: str, exhausted_day: int | Non
             f"retention stopped on {days} days."
         )
     return "\n".join(out)
+
+
+def format_horizon(row: Mapping[str, float], currency: str, years: int, rate: float) -> str:
+    """The value at the horizon (one ``horizon.csv`` row), beside profit, never added to it."""
+    return "\n".join(
+        [
+            f"Value at the horizon ({currency}; beside profit, not part of it)",
+            f"    customer equity: {row['expected_purchases']:,.0f} expected purchases over "
+            f"{years} years x {row['contribution_per_order_base']:,.2f} contribution per order,"
+            f" discounted at {rate:.0%}: {row['customer_equity_base']:,.0f}",
+            f"    net profit + customer equity: {row['profit_plus_equity_base']:,.0f}; CLV per "
+            f"customer {row['clv_base']:,.2f}",
+        ]
+    )

@@ -78,10 +78,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"(written to {out}/kpis.csv and {out}/summary.json)"
     )
     print(format_summary(result.totals, title))
-    from experiments.pnl import format_pnl
+    from experiments.pnl import format_horizon, format_pnl
 
     print()
     print(format_pnl(result.totals["ALL"], sc.currency, result.cash_exhausted_day))
+    horizon = result.horizon.set_index("region").loc["ALL"]
+    valuation = sc.valuation
+    print(
+        format_horizon(horizon, sc.currency, valuation.equity_years, valuation.discount_rate_annual)
+    )
     return 0
 
 
