@@ -1,0 +1,1 @@
+"""`marketsim check`: theory checks, the stylized-fact table and lever directions."""
