@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "experiments.cli.tune",
     "experiments.cli.report",
     "experiments.cli.calibrate",
+    "experiments.cli.check",
 )
 LIMITS = {
     "days": MAX_HORIZON_DAYS,
