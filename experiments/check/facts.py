@@ -111,14 +111,15 @@ def late_delivery_cut(ctx: FactContext) -> Measurement:
     return Measurement(values, f"repeat {base:.1%} on schedule vs {late:.1%} late")
 
 
-def _conversion_cut(ctx: FactContext, variant: str, regions: list[str], worse: bool) -> np.ndarray:
-    """1 - conversion with the friction / conversion without it, per replication."""
-    out = []
-    for b, v in ctx.paired(variant):
-        cb = runs.ratio(b, "units", "views", regions)
-        cv = runs.ratio(v, "units", "views", regions)
-        out.append(1 - cb / cv if worse else 1 - cv / cb)
-    return np.array(out)
+def _conversion_cut(ctx: FactContext, variant: str, regions: list[str]) -> np.ndarray:
+    """1 - conversion (units / views) with the friction (the baseline) / without it (the
+    variant), per replication."""
+    return np.array(
+        [
+            1 - runs.ratio(b, "units", "views", regions) / runs.ratio(v, "units", "views", regions)
+            for b, v in ctx.paired(variant)
+        ]
+    )
 
 
 def machine_translation(ctx: FactContext) -> Measurement:
@@ -126,7 +127,7 @@ def machine_translation(ctx: FactContext) -> Measurement:
     regions = mt_regions(ctx.scenario)
     if not regions:
         raise NotMeasurable("no machine-translated region")
-    values = _conversion_cut(ctx, "human_translation", regions, worse=True)
+    values = _conversion_cut(ctx, "human_translation", regions)
     return Measurement(values, f"regions {', '.join(regions)}")
 
 
@@ -135,7 +136,7 @@ def consent_flow(ctx: FactContext) -> Measurement:
     regions = consent_regions(ctx.scenario)
     if not regions:
         raise NotMeasurable("no region with a consent flow")
-    values = _conversion_cut(ctx, "no_consent", regions, worse=True)
+    values = _conversion_cut(ctx, "no_consent", regions)
     return Measurement(values, f"regions {', '.join(regions)}")
 
 

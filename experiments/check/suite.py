@@ -65,12 +65,9 @@ class CheckResult:
         ]
         out += [f"registry: {p}" for p in self.registry_problems]
         for name, table in (("fact", self.facts), ("lever", self.levers)):
-            if table.empty:
-                continue
-            key = "fact" if name == "fact" else "lever"
             for r in table.to_dict(orient="records"):
                 if str(r["verdict"]).startswith("fail"):
-                    out.append(f"{name} {r['scenario']}/{r[key]}: {r['verdict']}")
+                    out.append(f"{name} {r['scenario']}/{r[name]}: {r['verdict']}")
         return out
 
     @property
