@@ -20,6 +20,15 @@ def _num(v: Any) -> str:
     return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
+def _pp(v: Any) -> str:
+    """A difference of two shares, in percentage points."""
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:+.2f} pp"
+
+
+#: lever KPIs that are shares: their effects print in percentage points
+_SHARE_KPIS = {"churn_per_customer_year", "conversion_rate", "market_share"}
+
+
 def _cut(text: Any, width: int) -> str:
     s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
     return s if len(s) <= width else s[: width - 3] + "..."
@@ -76,8 +85,9 @@ def format_levers(result) -> list[str]:
         ]
         for r in g.to_dict(orient="records"):
             has = r.get("effect") == r.get("effect") and "effect" in r
-            ci = f"[{_num(r['low'])}, {_num(r['high'])}]" if has else ""
-            effect = _num(r["effect"]) if has else "-"
+            fmt = _pp if r["kpi"] in _SHARE_KPIS else _num
+            ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
+            effect = fmt(r["effect"]) if has else "-"
             lines.append(
                 f"{r['lever']:<28}{r['kpi']:<25}{r['expected']:>8}{effect:>11}{ci:>24}  "
                 f"{_cut(r['verdict'], _VERDICT_WIDTH)}"
