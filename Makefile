@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo app test test-slow bench lint format clean
+.PHONY: demo app test test-slow check bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,14 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+	$(BIN)/marketsim check
 
 test-slow: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m slow
+
+# the whole validation suite: facts and lever directions too (minutes; exit 1 while some fail)
+check: $(VENV)/.installed-test
+	$(BIN)/marketsim check --full --out results/check
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run

@@ -47,6 +47,8 @@ _EXPORTS = {
     "conditional_expected_purchases": "experiments.calibration",
     "expected_repeat_purchases": "experiments.calibration",
     "write_report": "experiments.report",
+    "check": "experiments.check",
+    "CheckResult": "experiments.check",
     # where replications run
     "LocalExecutor": "experiments.executors",
     "DaskExecutor": "experiments.executors",
@@ -63,6 +65,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "CheckResult",
     "Comparison",
     "DaskExecutor",
     "DataError",
@@ -83,6 +86,7 @@ __all__ = [
     "UsageError",
     "calibrate_demand",
     "calibrate_transactions",
+    "check",
     "compare",
     "conditional_expected_purchases",
     "expected_repeat_purchases",
@@ -120,6 +124,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         conditional_expected_purchases,
         expected_repeat_purchases,
     )
+    from experiments.check import CheckResult, check
     from experiments.compare import Comparison, compare
     from experiments.entry import EntryRanking, rank_entry_options
     from experiments.executors import DaskExecutor, LocalExecutor, make_executor

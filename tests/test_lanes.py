@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import simpy
 
+from experiments.check.theory import erlang_wait
 from sim.lanes import LaneAgent, ShipmentResult, disruption_blocked_servers, sample_duration
 from sim.scenario import Customs, Deterministic, Disruption, Exponential, Lane, LogNormal, Stage
 
@@ -42,12 +43,6 @@ def one(i: int) -> np.ndarray:
     return np.array([i])
 
 
-def erlang_c(c: int, a: float) -> float:
-    """Probability an arrival waits in an M/M/c queue with offered load ``a = lambda/mu``."""
-    top = a**c / math.factorial(c) * c / (c - a)
-    return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
-
-
 # --------------------------------------------------------------------------- sample_duration
 def test_sample_duration_moments() -> None:
     rng = np.random.default_rng(1)
@@ -76,52 +71,35 @@ def test_blocked_servers_rule() -> None:
 
 # --------------------------------------------------------------------------- queueing theory
 def test_mmc_mean_wait_matches_erlang_c() -> None:
-    """M/M/2 at utilisation 0.7: simulated mean queue wait within 5 % of Erlang C.
+    """M/M/2 at utilisation 0.7: simulated mean queue wait within 5 % of Erlang C (the run is
+    ``experiments.check.theory.erlang_wait``, the theory table's row).
 
-    Tolerance: 5 % relative. With 250,000 shipments (after a 2,000-shipment warm-up) the
-    run-to-run relative standard deviation of the mean wait is about 1.8 %, so 5 % is about
-    3 standard deviations. Little's law (time-average queue length = lambda * W_q, the queue
-    sampled hourly) is checked on the same run, also within 5 % (it agrees to ~0.1 %).
+    Little's law (time-average queue length = lambda * W_q, the queue sampled hourly) is
+    checked on the same run, also within 5 % (it agrees to ~0.1 %).
     """
-    c, mu, rho = 2, 1.0, 0.7
-    lam = rho * c * mu
-    n, warmup = 250_000, 2_000
-    lane = make_lane(servers=c, service=Exponential(dist="exponential", mean=1.0 / mu))
-    agent, env = make_agent(lane, seed=7)
-    arrivals = np.cumsum(np.random.default_rng(8).exponential(1.0 / lam, size=n))
-
-    def feeder():  # submits each pre-drawn arrival at its hour (keeps few processes alive)
-        for i, t in enumerate(arrivals):
-            yield env.timeout(t - env.now)
-            agent.submit_shipment(float(t), one(i), 1)
-
-    t0, t1 = float(arrivals[warmup]), float(arrivals[-1])
-    queue_samples: list[int] = []
-
-    def sampler():  # queue length on an hourly grid over the post-warm-up window
-        yield env.timeout(t0)
-        while env.now < t1:
-            queue_samples.append(len(agent.resources["s"].queue))
-            yield env.timeout(1.0)
-
-    env.process(feeder())
-    env.process(sampler())
-    env.run()
+    check = erlang_wait()
+    d = check.details
+    agent, n = d["agent"], len(d["arrivals"])
     assert agent.shipments_completed == n
     assert agent.in_system == 0
+    assert d["waits"].shape == (n,)  # one FIFO stage: waits are recorded in arrival order
+    assert check.passed, (check.model, check.theory)
 
-    waits = np.asarray(agent.stage_wait_hours["s"])
-    assert waits.shape == (n,)  # one FIFO stage: waits are recorded in arrival order
-    w_sim = float(waits[warmup:].mean())
-    w_theory = erlang_c(c, lam / mu) / (c * mu - lam)
-    assert abs(w_sim - w_theory) / w_theory < 0.05, (w_sim, w_theory)
-
-    lq_sim = float(np.mean(queue_samples))
-    lam_hat = (n - warmup) / (t1 - t0)
+    w_sim = check.model
+    lq_sim = float(np.mean(d["queue"]))
+    lam_hat = (n - 2_000) / (d["t1"] - d["t0"])
     assert abs(lq_sim - lam_hat * w_sim) / (lam_hat * w_sim) < 0.05, (lq_sim, lam_hat * w_sim)
-
     service = np.asarray(agent.stage_service_hours["s"])
-    assert abs(service.mean() - 1.0 / mu) < 0.01
+    assert abs(service.mean() - 1.0) < 0.01
+
+
+def test_erlang_check_fails_when_the_lane_is_perturbed() -> None:
+    """The checker can fail: service 10% slower than the theory's (fewer shipments suffice)."""
+
+    def slower(lane: dict) -> None:
+        lane["service_mean_hours"] = 1.1
+
+    assert not erlang_wait(perturb=slower, n=60_000).passed
 
 
 def test_deterministic_service_exact_trace() -> None:

@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "experiments.cli.report",
     "experiments.cli.calibrate",
     "experiments.cli.app",
+    "experiments.cli.check",
 )
 LIMITS = {
     "days": MAX_HORIZON_DAYS,

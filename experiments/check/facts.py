@@ -1,0 +1,416 @@
+"""The stylized-fact registry: one declaration per DOMAIN fact, and how the model measures it.
+
+A fact names the DOMAIN claim and figure, its acceptance range, the scenarios it applies to,
+the counterfactual variants it needs (``experiments/check/variants.py``) and a measure that
+turns paired replications into one value per replication. A fact that needs a mechanism the
+model does not have yet declares ``missing`` instead of a measure: its row says "not
+measurable: <missing>", never a made-up value. Issue 12's later mechanisms add a fact by
+adding one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from experiments.check import runs
+from experiments.check.runs import RunStats
+from experiments.check.variants import consent_regions, mt_regions, warehouse_regions
+from sim.calendar import DAYS_PER_YEAR
+from sim.scenario import Scenario
+
+ALL_SCENARIOS = ("*",)
+
+
+class NotMeasurable(Exception):
+    """A measure cannot give a value for this scenario or run length (the reason)."""
+
+
+@dataclass(frozen=True)
+class FactContext:
+    """What a measure sees: the (scaled) baseline scenario and every variant's runs."""
+
+    scenario: Scenario
+    runs: dict[str, list[RunStats]]
+    days: int
+    window_days: int
+
+    def paired(self, variant: str) -> list[tuple[RunStats, RunStats]]:
+        """(baseline, variant) runs of each replication."""
+        if variant not in self.runs:
+            raise NotMeasurable(f"the {variant} variant does not apply to this scenario")
+        return list(zip(self.runs["baseline"], self.runs[variant], strict=True))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Per-replication values (one value for a closed form) and what was measured."""
+
+    values: np.ndarray
+    note: str = ""
+    closed_form: bool = False
+
+
+Measure = Callable[[FactContext], Measurement]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One stylized fact: the DOMAIN claim, its acceptance range and how it is measured."""
+
+    id: str
+    domain: str
+    figure: str
+    low: float | None
+    high: float | None
+    definition: str
+    scenarios: tuple[str, ...] = ALL_SCENARIOS
+    needs: tuple[str, ...] = ()
+    measure: Measure | None = None
+    missing: str = ""
+    percent: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def applies_to(self, scenario_name: str) -> bool:
+        """Whether this fact is checked on a scenario of that name."""
+        return self.scenarios == ALL_SCENARIOS or scenario_name in self.scenarios
+
+    def range_text(self) -> str:
+        """The acceptance range as printed (``-`` when none is stated)."""
+        if self.low is None or self.high is None:
+            return "-"
+        if self.percent:
+            return f"{self.low:.0%} to {self.high:.0%}"
+        return f"{self.low:g} to {self.high:g}"
+
+
+# ----------------------------------------------------------------------------- measures
+def _each(ctx: FactContext, fn: Callable[[RunStats], float]) -> np.ndarray:
+    return np.array([fn(s) for s in ctx.runs["baseline"]])
+
+
+def churn(ctx: FactContext) -> Measurement:
+    """Churned customers per customer-year alive, firm-wide."""
+    return Measurement(_each(ctx, runs.churn_per_customer_year))
+
+
+def repurchase(ctx: FactContext) -> Measurement:
+    """Share of a cohort ordering again within the window."""
+    w = ctx.window_days
+    return Measurement(_each(ctx, runs.repeat_rate), f"window {w} days")
+
+
+def late_delivery_cut(ctx: FactContext) -> Measurement:
+    """1 - repeat rate when every order is 6 days late / repeat rate as scheduled."""
+    pairs = ctx.paired("late_deliveries")
+    values = np.array([1 - runs.repeat_rate(v) / runs.repeat_rate(b) for b, v in pairs])
+    base = np.nanmean([runs.repeat_rate(b) for b, _ in pairs])
+    late = np.nanmean([runs.repeat_rate(v) for _, v in pairs])
+    return Measurement(values, f"repeat {base:.1%} on schedule vs {late:.1%} late")
+
+
+def _conversion_cut(ctx: FactContext, variant: str, regions: list[str]) -> np.ndarray:
+    """1 - conversion (units / views) with the friction (the baseline) / without it (the
+    variant), per replication."""
+    return np.array(
+        [
+            1 - runs.ratio(b, "units", "views", regions) / runs.ratio(v, "units", "views", regions)
+            for b, v in ctx.paired(variant)
+        ]
+    )
+
+
+def machine_translation(ctx: FactContext) -> Measurement:
+    """Conversion (units / views) machine-translated vs human-translated."""
+    regions = mt_regions(ctx.scenario)
+    if not regions:
+        raise NotMeasurable("no machine-translated region")
+    values = _conversion_cut(ctx, "human_translation", regions)
+    return Measurement(values, f"regions {', '.join(regions)}")
+
+
+def consent_flow(ctx: FactContext) -> Measurement:
+    """Conversion (units / views) with the consent flow vs without it."""
+    regions = consent_regions(ctx.scenario)
+    if not regions:
+        raise NotMeasurable("no region with a consent flow")
+    values = _conversion_cut(ctx, "no_consent", regions)
+    return Measurement(values, f"regions {', '.join(regions)}")
+
+
+def eco_premium(ctx: FactContext) -> Measurement:
+    """Willingness to pay for a full eco point (eco weight / price sensitivity, in base
+    currency) over the region's mean competitor price, for the most eco-minded segment."""
+    sc = ctx.scenario
+    best = None
+    for region in sc.regions:
+        prices = [
+            o.price_local / region.fx.local_per_base
+            for c in sc.competitors
+            for o in c.offers
+            if o.region == region.id
+        ]
+        if not prices:
+            continue
+        for seg in region.segments:
+            wtp = seg.eco_weight / seg.price_sensitivity.mean
+            premium = wtp / float(np.mean(prices))
+            if best is None or seg.eco_weight > best[0]:
+                best = (seg.eco_weight, premium, f"segment {seg.id} in {region.id}")
+    if best is None:
+        raise NotMeasurable("no competitor prices to express the premium against")
+    return Measurement(np.array([best[1]]), best[2], closed_form=True)
+
+
+def market_growth(ctx: FactContext) -> Measurement:
+    """Purchase occasions in the market, last 365 days over the first 365, minus 1."""
+    if ctx.days < 2 * DAYS_PER_YEAR:
+        raise NotMeasurable(f"needs a two-year run (ran {ctx.days} days)")
+
+    def growth(s: RunStats) -> float:
+        k = runs.rows(s)
+        first = k[k["day"] < DAYS_PER_YEAR]["occasions"].sum()
+        last = k[k["day"] >= ctx.days - DAYS_PER_YEAR]["occasions"].sum()
+        return float(last / first - 1) if first else np.nan
+
+    return Measurement(_each(ctx, growth), "year over year")
+
+
+def net_margin(ctx: FactContext) -> Measurement:
+    """Net profit / revenue from day 365 on (the firm once established)."""
+    if ctx.days <= DAYS_PER_YEAR:
+        raise NotMeasurable(f"needs more than a year (ran {ctx.days} days)")
+
+    def margin(s: RunStats) -> float:
+        k = runs.rows(s, first_day=DAYS_PER_YEAR)
+        revenue = k["revenue_base"].sum()
+        return float(k["net_profit_base"].sum() / revenue) if revenue else np.nan
+
+    return Measurement(_each(ctx, margin), f"days {DAYS_PER_YEAR}-{ctx.days}")
+
+
+def newcomer_share(ctx: FactContext) -> Measurement:
+    """Our units / all inside units in the first year."""
+
+    def share(s: RunStats) -> float:
+        k = runs.rows(s)
+        k = k[k["day"] < DAYS_PER_YEAR]
+        return float(k["units"].sum() / k["market_units"].sum())
+
+    return Measurement(_each(ctx, share))
+
+
+def repurchase_cycle(ctx: FactContext) -> Measurement:
+    """Mean days between a customer's orders, regional warehouse over cross-border."""
+    regions = warehouse_regions(ctx.scenario)
+    if not regions:
+        raise NotMeasurable("no region with a local or regional warehouse")
+    pairs = ctx.paired("regional_warehouse")
+    values = np.array(
+        [runs.mean_gap_days(v, regions) / runs.mean_gap_days(b, regions) for b, v in pairs]
+    )
+    days = [
+        np.nanmean([runs.ratio(s, "delivery_days_total", "deliveries", regions) for s in side])
+        for side in zip(*pairs, strict=True)
+    ]
+    return Measurement(
+        values, f"{', '.join(regions)}: delivery {days[0]:.1f} -> {days[1]:.1f} days"
+    )
+
+
+# ----------------------------------------------------------------------------- the registry
+FACTS: tuple[Fact, ...] = (
+    Fact(
+        "annual_churn",
+        "annual churn about 35%",
+        "~35%",
+        0.28,
+        0.42,
+        "churned customers per customer-year alive (all regions)",
+        measure=churn,
+    ),
+    Fact(
+        "repurchase_rate",
+        "average repurchase rate about 18%",
+        "~18%",
+        0.12,
+        0.28,
+        "share of customers whose first order came at least W days before the horizon who "
+        "ordered again within W days (W = 365, or half the run when shorter)",
+        measure=repurchase,
+    ),
+    Fact(
+        "late_delivery_repeat",
+        "delays above 5 days cut repurchase intent about 58%",
+        "-58%",
+        0.45,
+        0.70,
+        "1 - repeat rate (as above) when every order's last mile takes 6 days longer "
+        "(promises unchanged) / repeat rate as scheduled; paired CRN",
+        needs=("late_deliveries",),
+        measure=late_delivery_cut,
+    ),
+    Fact(
+        "machine_translation",
+        "machine-translated listings convert about 52% worse",
+        "-52%",
+        0.45,
+        0.60,
+        "1 - conversion (units / views) machine-translated / human-translated, in regions "
+        "whose language differs from ours; paired CRN",
+        needs=("human_translation",),
+        measure=machine_translation,
+    ),
+    Fact(
+        "consent_flow",
+        "a cumbersome consent flow cut conversion about 23%",
+        "-23%",
+        0.17,
+        0.29,
+        "1 - conversion with the consent flow / without it, in regions that have one; paired CRN",
+        needs=("no_consent",),
+        measure=consent_flow,
+    ),
+    Fact(
+        "eco_premium",
+        "eco-conscious buyers pay 15-20% more for eco products",
+        "15-20%",
+        0.12,
+        0.25,
+        "willingness to pay for a full eco point (eco weight / price sensitivity) over the "
+        "mean competitor price, most eco-minded segment (closed form from the scenario)",
+        scenarios=("default", "eu_eco_entry"),
+        measure=eco_premium,
+    ),
+    Fact(
+        "cod_instalments_lift",
+        "COD plus interest-free instalments raised conversion about 58% (Brazil)",
+        "+58%",
+        0.45,
+        0.70,
+        "conversion with COD and instalments / without, Brazil",
+        scenarios=("latam_entry",),
+        missing="payments (success rates, COD refusal, instalment terms) are not modelled; "
+        "a method only removes the unsupported-payment penalty",
+    ),
+    Fact(
+        "mobile_money_success",
+        "mobile money lifted payment success from 63% to 91% (Kenya)",
+        "63% -> 91%",
+        None,
+        None,
+        "payment success rate without and with mobile money, each within 5 pp",
+        missing="payment success is always 100% and no Kenya scenario is shipped",
+    ),
+    Fact(
+        "warehouse_cycle",
+        "a regional warehouse cut delivery from 15 to 3 days and halved the repurchase cycle",
+        "x0.5",
+        0.40,
+        0.60,
+        "mean days between a customer's consecutive orders shipped from the local or "
+        "regional warehouse / shipped cross-border, in regions with one; paired CRN",
+        needs=("regional_warehouse",),
+        measure=repurchase_cycle,
+        percent=False,
+    ),
+    Fact(
+        "rfm_win_back",
+        "RFM tiers win back 28 / 41 / 62% of the customers they target",
+        "28/41/62%",
+        None,
+        None,
+        "share of targeted customers of each risk tier who order again, each within 6 pp",
+        missing="dropped-out customers can never return and offers are not tracked per tier",
+    ),
+    Fact(
+        "listing_success",
+        "about 40% of new listings reach expected sales within 3 months, 45% become dead stock",
+        "40% / 45%",
+        None,
+        None,
+        "share of listings at expected sales after 90 days; share of dead stock, each within 10 pp",
+        missing="product appeal is known in advance, listing costs nothing and unsold stock "
+        "is never written off",
+    ),
+    Fact(
+        "trial_pack",
+        "a $9.9 trial pack: 28% of new customers order again",
+        "28%",
+        0.22,
+        0.34,
+        "share of trial-pack buyers ordering again",
+        missing="there is no trial-pack offer",
+    ),
+    Fact(
+        "bundles",
+        "bundles for growing customers raise order value about 52%",
+        "+52%",
+        0.40,
+        0.65,
+        "order value with bundles / without",
+        missing="every order is one unit; there are no bundles",
+    ),
+    Fact(
+        "market_growth",
+        "Southeast Asia's market grows about 25% a year",
+        "+25%/yr",
+        0.20,
+        0.30,
+        "purchase occasions in the market, last 365 days / first 365 days - 1",
+        scenarios=("sea_entry",),
+        measure=market_growth,
+    ),
+    Fact(
+        "net_margin",
+        "cross-border net margin is under 5% once established (years 2-3)",
+        "<5%",
+        -0.05,
+        0.05,
+        "net profit / revenue from day 365 to the end of the run (all regions)",
+        measure=net_margin,
+    ),
+    Fact(
+        "newcomer_share",
+        "a newcomer's market share in its first year",
+        "stated per scenario",
+        None,
+        None,
+        "our units / all inside units bought in the first 365 days (all regions)",
+        measure=newcomer_share,
+        extra={"no_range": "no acceptance range stated in the scenario yet"},
+    ),
+)
+FACT_BY_ID = {f.id: f for f in FACTS}
+
+
+def registry_problems(facts: tuple[Fact, ...] = FACTS) -> list[str]:
+    """Schema sanity of the registry: unique ids, DOMAIN text and figure, a measure or a
+    stated missing mechanism (not both), ordered ranges, known variants."""
+    from experiments.check.variants import FACT_VARIANTS
+
+    problems = []
+    seen: set[str] = set()
+    for f in facts:
+        where = f"fact {f.id!r}"
+        if f.id in seen:
+            problems.append(f"{where}: declared twice")
+        seen.add(f.id)
+        if not f.domain or not f.figure or not f.definition:
+            problems.append(f"{where}: needs the DOMAIN text, its figure and a definition")
+        if (f.measure is None) == (not f.missing):
+            problems.append(f"{where}: needs either a measure or the missing mechanism")
+        if (f.low is None) != (f.high is None) or (
+            f.low is not None and f.high is not None and f.low > f.high
+        ):
+            problems.append(f"{where}: range must be low <= high, got {f.low}, {f.high}")
+        if f.low is None and f.measure is not None and "no_range" not in f.extra:
+            problems.append(f"{where}: a measured fact needs a range or a stated reason")
+        unknown = sorted(set(f.needs) - set(FACT_VARIANTS))
+        if unknown:
+            problems.append(f"{where}: unknown variants {unknown}; known {sorted(FACT_VARIANTS)}")
+        if not f.scenarios:
+            problems.append(f"{where}: applies to no scenario")
+    return problems

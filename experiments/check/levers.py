@@ -1,0 +1,159 @@
+"""Lever directions: each built-in strategy (and two planner levers) against the scenario's
+default on paired CRN replications, with the KPI DOMAIN or issue 12 says it should move.
+
+A lever passes when the 95% CI of its paired effect lies entirely on the expected side of
+zero; an effect of the wrong sign, or one not distinguishable from zero, fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from experiments.check import runs, variants
+from experiments.check.runs import RunStats, VariantBuilder
+from experiments.stats import mean_ci
+
+Metric = Callable[[RunStats], float]
+METRICS: dict[str, Metric] = {
+    "net_profit_base": lambda s: runs.total(s, "net_profit_base"),
+    "churn_per_customer_year": runs.churn_per_customer_year,
+    "new_customers": lambda s: runs.total(s, "new_customers"),
+    "conversion_rate": lambda s: runs.ratio(s, "units", "views"),
+    "market_share": lambda s: runs.ratio(s, "units", "market_units"),
+}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The KPI a lever should move, the sign (+1 up, -1 down) and where that comes from."""
+
+    kpi: str
+    sign: int
+    source: str
+
+
+#: (kind, strategy name) -> what it should do; built-ins missing here state no direction
+EXPECTED: dict[tuple[str, str], Expectation] = {
+    ("pricing", "competitive_index"): Expectation(
+        "market_share", 1, "DOMAIN: pricing under the incumbents wins share"
+    ),
+    ("pricing", "penetration"): Expectation(
+        "new_customers", 1, "DOMAIN: a launch discount (penetration, then ramp) buys customers"
+    ),
+    ("pricing", "logit_optimal"): Expectation(
+        "net_profit_base", 1, "theory: the logit best response maximizes margin x volume"
+    ),
+    ("selection", "three_factor"): Expectation(
+        "net_profit_base", 1, "issue 12: curated selection beats listing every product"
+    ),
+    ("selection", "stop_loss"): Expectation(
+        "net_profit_base", 1, "issue 12: delisting poor sellers beats listing every product"
+    ),
+    ("selection", "top_margin"): Expectation(
+        "net_profit_base", 1, "DOMAIN: selection on margin beats listing every product"
+    ),
+    ("retention", "win_back"): Expectation(
+        "churn_per_customer_year", -1, "issue 12: win-back lowers churn"
+    ),
+    ("retention", "rfm_tiers"): Expectation(
+        "churn_per_customer_year", -1, "DOMAIN: tiered offers win back 28/41/62%"
+    ),
+    ("retention", "loyalty_program"): Expectation(
+        "churn_per_customer_year", -1, "DOMAIN: loyalty programmes retain customers"
+    ),
+    ("retention", "none"): Expectation(
+        "churn_per_customer_year", 1, "DOMAIN: without retention more customers churn"
+    ),
+    ("localization", "invest"): Expectation(
+        "conversion_rate", 1, "DOMAIN: human translation and local payments raise conversion"
+    ),
+    ("localization", "none"): Expectation(
+        "conversion_rate", -1, "DOMAIN: machine translation and missing payments cost conversion"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One lever row: the variant it runs and what it should move (None: nothing stated)."""
+
+    id: str
+    build: VariantBuilder
+    expected: Expectation | None
+
+
+def built_in_levers() -> list[Lever]:
+    """Every built-in strategy (plug-ins excluded), then local service and no marketing."""
+    from strategies.registry import all_strategies
+
+    levers = [
+        Lever(f"{kind}={name}", variants.strategy(kind, name), EXPECTED.get((kind, name)))
+        for kind, by_name in all_strategies().items()
+        for name, cls in by_name.items()
+        if cls.__module__.startswith("strategies.")
+    ]
+    levers += [
+        Lever(
+            "local_service",
+            variants.local_service,
+            Expectation(
+                "churn_per_customer_year",
+                -1,
+                "issue 12: local service lowers churn after late deliveries",
+            ),
+        ),
+        Lever(
+            "no_marketing",
+            variants.no_marketing,
+            Expectation(
+                "net_profit_base", -1, "issue 12: the budget's optimum is interior, not zero"
+            ),
+        ),
+    ]
+    return levers
+
+
+def lever_verdict(expected: Expectation | None, low: float, high: float) -> str:
+    """pass when the CI is on the expected side of zero; otherwise why it fails."""
+    if expected is None:
+        return "not measurable: DOMAIN states no direction"
+    if not np.isfinite(low) or not np.isfinite(high):
+        return "not measurable: too few replications for a CI"
+    lo, hi = sorted((expected.sign * low, expected.sign * high))
+    if lo > 0:
+        return "pass"
+    if hi < 0:
+        return "fail: wrong direction"
+    return "fail: no significant effect"
+
+
+def lever_row(lever: Lever, runs_by: dict[str, list[RunStats]]) -> dict[str, Any]:
+    """The lever table's row: baseline mean, paired effect with CI, verdict."""
+    exp = lever.expected
+    kpi = exp.kpi if exp is not None else "net_profit_base"
+    row: dict[str, Any] = {
+        "lever": lever.id,
+        "kpi": kpi,
+        "expected": {1: "up", -1: "down"}[exp.sign] if exp is not None else "-",
+        "source": exp.source if exp is not None else "",
+    }
+    name = f"lever:{lever.id}"
+    if name not in runs_by:
+        return {**row, "verdict": "not applicable: the scenario's own choice"}
+    metric = METRICS[kpi]
+    base = np.array([metric(s) for s in runs_by["baseline"]])
+    diff = np.array([metric(v) for v in runs_by[name]]) - base
+    ci = mean_ci(diff)
+    return {
+        **row,
+        "baseline": float(np.nanmean(base)),
+        "effect": ci["mean"],
+        "low": ci["low"],
+        "high": ci["high"],
+        "n": ci["n"],
+        "verdict": lever_verdict(exp, ci["low"], ci["high"]),
+    }

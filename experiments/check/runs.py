@@ -1,0 +1,210 @@
+"""Paired CRN runs for the fact and lever tables: scenario variants, a scaled market slice,
+and per-run statistics (the daily KPI table plus repeat-purchase figures from the order log).
+
+Replication ``k`` of every variant uses ``SeedSequence([seed, 0, k])`` (the rule of
+``marketsim run --reps``), so differences between variants are paired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.executors import Executor
+from sim.calendar import DAYS_PER_YEAR
+from sim.scenario import Scenario
+
+#: scenario edits that build a variant; None when the variant does not apply to a scenario
+VariantBuilder = Callable[[Scenario], "Scenario | None"]
+
+
+def edit_scenario(
+    scenario: Scenario, edit: Callable[[dict[str, Any]], Any], label: str
+) -> Scenario:
+    """A validated copy of ``scenario`` after ``edit`` changed its data (a mapping)."""
+    from sim.validation import parse_scenario
+    from strategies.registry import scenario_strategy_problems
+
+    data = scenario.model_dump(mode="json")
+    edit(data)
+    return parse_scenario(
+        data, f"{scenario.name} ({label})", check_strategies=scenario_strategy_problems
+    )
+
+
+def _scale_amounts(mapping: dict[str, Any], factor: float) -> None:
+    for key, value in mapping.items():
+        if key.endswith("_base") and isinstance(value, int | float):
+            mapping[key] = value * factor
+
+
+def scale_market(data: dict[str, Any], factor: float) -> None:
+    """Shrink a scenario to a slice of its market: populations, stock and every firm-level
+    amount (marketing, fixed, compliance, localization, warehouse, per-shipment, cash) times
+    ``factor``; marketing's awareness effect per 1k spend divided by it, so that awareness
+    follows the same curve. Per-consumer economics (prices, unit costs, fees) are unchanged."""
+    for region in data["regions"]:
+        region["population"] = max(1, round(region["population"] * factor))
+        awareness = region.get("awareness") or {}
+        if awareness.get("p_per_1k_spend_daily"):
+            awareness["p_per_1k_spend_daily"] /= factor
+        _scale_amounts(region.get("regulation") or {}, factor)
+    firm = data["firm"]
+    _scale_amounts(firm, factor)
+    _scale_amounts(firm.get("localization_costs") or {}, factor)
+    budget = firm.get("marketing_budget_monthly_base") or {}
+    for region_id, amount in budget.items():
+        budget[region_id] = (
+            [x * factor for x in amount] if isinstance(amount, list) else amount * factor
+        )
+    for wh in firm.get("warehouses") or []:
+        _scale_amounts(wh, factor)
+        wh["initial_units"] = round(wh.get("initial_units", 0) * factor)
+    for policy in firm.get("inventory_policy") or []:
+        policy["reorder_point"] = round(policy["reorder_point"] * factor)
+        policy["order_quantity"] = max(1, round(policy["order_quantity"] * factor))
+    for lane in data.get("lanes") or []:
+        if "cost_per_shipment_base" in lane:
+            lane["cost_per_shipment_base"] *= factor
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """One replication of one variant."""
+
+    variant: str
+    scenario: Scenario
+    rep: int
+    seed: int
+    days: int
+    window_days: int
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What one replication gives the fact and lever measures.
+
+    Attributes:
+        kpis: the daily KPI table (one row per day and region, plus ALL).
+        repeat: per region id and ``ALL``: ``cohort`` (customers whose first order came at
+            least ``window_days`` before the horizon), ``repeaters`` (of them, those who
+            ordered again within ``window_days`` of their first order), ``gap_days_sum`` and
+            ``gaps`` (days between consecutive orders of the same customer).
+    """
+
+    variant: str
+    rep: int
+    window_days: int
+    kpis: pd.DataFrame
+    repeat: dict[str, dict[str, float]]
+
+
+def repeat_statistics(
+    region: np.ndarray, consumer: np.ndarray, day: np.ndarray, days: int, window_days: int
+) -> dict[str, float]:
+    """Cohort, repeaters within the window and inter-order gaps of one set of orders."""
+    if len(day) == 0:
+        return {"cohort": 0.0, "repeaters": 0.0, "gap_days_sum": 0.0, "gaps": 0.0}
+    key = region.astype(np.int64) * (2**40) + consumer.astype(np.int64)
+    order = np.lexsort((day, key))
+    key, day = key[order], day[order].astype(np.int64)
+    first = np.r_[True, key[1:] != key[:-1]]
+    same_next = np.r_[key[1:] == key[:-1], False]
+    gaps = np.diff(day)[~first[1:]]
+    first_idx = np.flatnonzero(first)
+    has_second = same_next[first_idx]
+    second_day = np.where(has_second, day[np.minimum(first_idx + 1, len(day) - 1)], -1)
+    in_cohort = day[first_idx] < days - window_days
+    repeated = has_second & (second_day - day[first_idx] <= window_days)
+    return {
+        "cohort": float(in_cohort.sum()),
+        "repeaters": float((in_cohort & repeated).sum()),
+        "gap_days_sum": float(gaps.sum()),
+        "gaps": float(len(gaps)),
+    }
+
+
+def run_check_task(task: CheckTask) -> RunStats:
+    """Run one replication (in a worker process) and summarise its order log."""
+    from experiments.replications import build_model
+
+    seed = np.random.SeedSequence([task.seed, 0, task.rep])
+    model = build_model(task.scenario, seed, task.days)
+    kpis = model.run()
+    book = model.firm.orders
+    region = book.column("region").astype(np.int64)
+    consumer, day = book.column("consumer"), book.column("day")
+    repeat = {"ALL": repeat_statistics(region, consumer, day, task.days, task.window_days)}
+    for r, rid in enumerate(model.region_ids):
+        mine = region == r
+        repeat[rid] = repeat_statistics(
+            region[mine], consumer[mine], day[mine], task.days, task.window_days
+        )
+    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat)
+
+
+def run_variants(
+    variants: Mapping[str, Scenario],
+    reps: int,
+    *,
+    seed: int,
+    days: int,
+    window_days: int,
+    executor: Executor,
+) -> dict[str, list[RunStats]]:
+    """Every variant x replication; per variant, the runs in replication order."""
+    tasks = [
+        CheckTask(name, sc, k, seed, days, window_days)
+        for k in range(reps)
+        for name, sc in variants.items()
+    ]
+    out: dict[str, list[RunStats]] = {name: [] for name in variants}
+    for _, stats in executor.map_unordered(run_check_task, tasks):
+        out[stats.variant].append(stats)
+    for runs in out.values():
+        runs.sort(key=lambda s: s.rep)
+    return out
+
+
+# ----------------------------------------------------------------------------- per-run figures
+def rows(stats: RunStats, regions: Iterable[str] = ("ALL",), first_day: int = 0) -> pd.DataFrame:
+    """The KPI rows of ``regions`` from ``first_day`` on."""
+    k = stats.kpis
+    return k[k["region"].isin(list(regions)) & (k["day"] >= first_day)]
+
+
+def churn_per_customer_year(stats: RunStats) -> float:
+    """Customers who dropped out per customer-year alive (firm-wide): churned customers over
+    the sum of daily alive customers (acquired so far minus churned so far) / 365."""
+    k = rows(stats).sort_values("day")
+    alive = k["customers"].to_numpy() - np.cumsum(k["churned_customers"].to_numpy())
+    years = alive.sum() / DAYS_PER_YEAR
+    return float(k["churned_customers"].sum() / years) if years > 0 else np.nan
+
+
+def ratio(stats: RunStats, num: str, den: str, regions: Iterable[str] = ("ALL",)) -> float:
+    """Summed ``num`` over summed ``den`` in ``regions`` (NaN when the denominator is 0)."""
+    k = rows(stats, regions)
+    d = float(k[den].sum())
+    return float(k[num].sum()) / d if d else np.nan
+
+
+def total(stats: RunStats, kpi: str, regions: Iterable[str] = ("ALL",)) -> float:
+    """Horizon total of a flow KPI in ``regions``."""
+    return float(rows(stats, regions)[kpi].sum())
+
+
+def repeat_rate(stats: RunStats, regions: Iterable[str] = ("ALL",)) -> float:
+    """Share of the cohort that ordered again within the window (see :class:`RunStats`)."""
+    cohort = sum(stats.repeat[r]["cohort"] for r in regions)
+    return sum(stats.repeat[r]["repeaters"] for r in regions) / cohort if cohort else np.nan
+
+
+def mean_gap_days(stats: RunStats, regions: Iterable[str] = ("ALL",)) -> float:
+    """Mean days between consecutive orders of the same customer (the repurchase cycle)."""
+    gaps = sum(stats.repeat[r]["gaps"] for r in regions)
+    return sum(stats.repeat[r]["gap_days_sum"] for r in regions) / gaps if gaps else np.nan

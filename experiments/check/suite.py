@@ -1,0 +1,266 @@
+"""`check`: the validation suite: theory checks, stylized facts per scenario, lever directions.
+
+Levels: ``quick`` runs the theory checks and the fact registry's schema sanity (seconds; what
+``make test`` runs, and meant to pass today); ``full`` adds, per scenario, the stylized-fact
+table and the lever directions on paired CRN replications of a scaled market slice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from experiments.check import facts as fact_registry
+from experiments.check import levers as lever_table
+from experiments.check import theory
+from experiments.check.runs import edit_scenario, run_variants, scale_market
+from experiments.check.variants import FACT_VARIANTS
+from experiments.executors import Executor
+from experiments.stats import mean_ci
+from sim.errors import UsageError
+from sim.scenario import Scenario
+
+Level = Literal["quick", "full"]
+SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+#: shipped scenarios checked when none are given (tiny.yaml is a test fixture)
+SHIPPED = ("default.yaml", "sea_entry.yaml", "eu_eco_entry.yaml", "latam_entry.yaml")
+FULL_DEFAULTS = {"reps": 5, "days": 730, "population_scale": 1.0}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What :func:`check` returns.
+
+    Attributes:
+        level: ``quick`` or ``full``; scenarios: the scenario names checked.
+        settings: reps, days, seed, population scale and repeat window of the full level.
+        theory: one row per theory check (theory, model, tolerance, verdict).
+        registry_problems: schema problems of the fact registry (empty when sane).
+        facts: per scenario and fact: DOMAIN figure, range, model value with 95% CI, verdict
+            (empty at the quick level).
+        levers: per scenario and lever: KPI, expected direction, paired effect with 95% CI,
+            verdict (empty at the quick level).
+    """
+
+    level: Level
+    scenarios: list[str]
+    settings: dict[str, Any]
+    theory: pd.DataFrame
+    registry_problems: list[str]
+    facts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    levers: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def failures(self) -> list[str]:
+        """Every failed check, one line each (empty: the suite passed)."""
+        out = [
+            f"theory {r.check}: {r.verdict}"
+            for r in self.theory.itertuples()
+            if r.verdict != "pass"
+        ]
+        out += [f"registry: {p}" for p in self.registry_problems]
+        for name, table in (("fact", self.facts), ("lever", self.levers)):
+            for r in table.to_dict(orient="records"):
+                if str(r["verdict"]).startswith("fail"):
+                    out.append(f"{name} {r['scenario']}/{r[name]}: {r['verdict']}")
+        return out
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed (not-measurable rows do not fail the suite)."""
+        return not self.failures()
+
+    def write(self, out: str | Path, *, force: bool = False) -> None:
+        """Write ``theory.csv``, ``facts.csv``, ``levers.csv`` and ``summary.json`` into ``out``
+        (a new folder, one holding an earlier check, or any folder with ``force``)."""
+        from experiments.outfolder import check_folder
+        from experiments.results import write_csv, write_json
+
+        check_folder(out, "check", force=force or _earlier_check(Path(out)))
+        write_csv(out, "theory.csv", self.theory)
+        write_csv(out, "facts.csv", self.facts)
+        write_csv(out, "levers.csv", self.levers)
+        write_json(
+            out,
+            "summary.json",
+            {
+                "command": "check",
+                "level": self.level,
+                "scenarios": self.scenarios,
+                "settings": self.settings,
+                "passed": self.passed,
+                "failures": self.failures(),
+                "registry_problems": self.registry_problems,
+            },
+        )
+
+
+def _earlier_check(out: Path) -> bool:
+    """Whether ``out`` holds an earlier check's results (a rerun replaces them)."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and summary.get("command") == "check"
+
+
+def _load(scenarios: Sequence[str | Path | Scenario] | None) -> list[Scenario]:
+    from experiments.files import load_scenario
+
+    if scenarios is None:
+        scenarios = [SCENARIOS_DIR / name for name in SHIPPED]
+    return [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+
+
+def _settings(level: Level, reps: int | None, days: int | None, scale: float | None, seed):
+    if level not in ("quick", "full"):
+        raise UsageError(f"level must be 'quick' or 'full', got {level!r}")
+    reps = FULL_DEFAULTS["reps"] if reps is None else reps
+    days = FULL_DEFAULTS["days"] if days is None else days
+    scale = FULL_DEFAULTS["population_scale"] if scale is None else scale
+    if reps < 2:
+        raise UsageError(f"--reps: at least 2 paired replications for a CI, got {reps}")
+    if days < 60:
+        raise UsageError(f"--days: at least 60 days, got {days}")
+    if not 0 < scale <= 1:
+        raise UsageError(f"--population-scale must be in (0, 1], got {scale}")
+    return {
+        "reps": reps,
+        "days": days,
+        "seed": seed,
+        "population_scale": scale,
+        "window_days": min(365, days // 2),
+    }
+
+
+def check(
+    scenarios: Sequence[str | Path | Scenario] | None = None,
+    *,
+    level: Level = "quick",
+    reps: int | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    population_scale: float | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+) -> CheckResult:
+    """Run the validation suite.
+
+    Args:
+        scenarios: scenario files (or loaded scenarios); default: the four shipped ones.
+        level: ``"quick"`` (theory checks and the fact registry's sanity, seconds) or
+            ``"full"`` (plus the stylized-fact table and lever directions per scenario).
+        reps, days: paired replications and horizon of the full level (default 5 and 730).
+        seed: the replications' seed (default: each scenario's own).
+        population_scale: the full level runs a slice of each market: populations, stock and
+            firm-level amounts times this share (default 1: the whole market;
+            see ``runs.scale_market``).
+        executor, workers: where the full level's replications run (default: a local pool).
+        out: when given, the tables and ``summary.json`` are written there.
+
+    Raises:
+        UsageError: an invalid argument; ScenarioError: a scenario file is invalid.
+    """
+    settings = _settings(level, reps, days, population_scale, seed)
+    loaded = _load(scenarios)
+    theory_rows = pd.DataFrame([c.row() for c in theory.run_theory_checks()])
+    result = CheckResult(
+        level=level,
+        scenarios=[s.name for s in loaded],
+        settings=settings if level == "full" else {},
+        theory=theory_rows,
+        registry_problems=fact_registry.registry_problems(),
+    )
+    if level == "full":
+        from experiments.replications import executor_scope
+
+        fact_rows, lever_rows = [], []
+        with executor_scope(executor, workers) as ex:
+            for sc in loaded:
+                f, lv = _check_scenario(sc, settings, ex)
+                fact_rows += f
+                lever_rows += lv
+        result = CheckResult(
+            level,
+            result.scenarios,
+            settings,
+            theory_rows,
+            result.registry_problems,
+            pd.DataFrame(fact_rows),
+            pd.DataFrame(lever_rows),
+        )
+    if out is not None:
+        result.write(out, force=force)
+    return result
+
+
+def _check_scenario(
+    scenario: Scenario, settings: dict[str, Any], executor: Executor
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fact and lever rows of one scenario (one batch of paired replications)."""
+    scale = settings["population_scale"]
+    base = scenario
+    if scale < 1:
+        base = edit_scenario(scenario, lambda d: scale_market(d, scale), f"x{scale:g} slice")
+    facts = [f for f in fact_registry.FACTS if f.applies_to(scenario.name)]
+    variants: dict[str, Scenario] = {"baseline": base}
+    for name in sorted({n for f in facts for n in f.needs}):
+        built = FACT_VARIANTS[name](base)
+        if built is not None:
+            variants[name] = built
+    levers = lever_table.built_in_levers()
+    for lever in levers:
+        built = lever.build(base)
+        if built is not None:
+            variants[f"lever:{lever.id}"] = built
+    seed = scenario.seed if settings["seed"] is None else settings["seed"]
+    runs_by = run_variants(
+        variants,
+        settings["reps"],
+        seed=seed,
+        days=settings["days"],
+        window_days=settings["window_days"],
+        executor=executor,
+    )
+    ctx = fact_registry.FactContext(base, runs_by, settings["days"], settings["window_days"])
+    fact_rows = [{"scenario": scenario.name, **fact_row(f, ctx)} for f in facts]
+    lever_rows = [
+        {"scenario": scenario.name, **lever_table.lever_row(lv, runs_by)} for lv in levers
+    ]
+    return fact_rows, lever_rows
+
+
+def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[str, Any]:
+    """One row of the fact table: DOMAIN figure, range, model value with 95% CI, verdict."""
+    row: dict[str, Any] = {
+        "fact": fact.id,
+        "domain": fact.domain,
+        "figure": fact.figure,
+        "range": fact.range_text(),
+        "definition": fact.definition,
+    }
+    if fact.measure is None:
+        return {**row, "verdict": f"not measurable: {fact.missing}"}
+    try:
+        m = fact.measure(ctx)
+    except fact_registry.NotMeasurable as exc:
+        return {**row, "verdict": f"not measurable: {exc}"}
+    if m.closed_form:
+        value = float(m.values[0])
+        ci = {"mean": value, "low": value, "high": value, "n": 0}
+    else:
+        ci = mean_ci(m.values)
+    row.update(value=ci["mean"], low=ci["low"], high=ci["high"], n=ci["n"], note=m.note)
+    if fact.low is None or fact.high is None:
+        return {**row, "verdict": f"not measurable: {fact.extra.get('no_range', 'no range')}"}
+    if not (np.isfinite(ci["low"]) and np.isfinite(ci["high"])):
+        return {**row, "verdict": "not measurable: no CI (too few replications or no data)"}
+    inside = fact.low <= ci["low"] and ci["high"] <= fact.high
+    return {**row, "verdict": "pass" if inside else "fail"}

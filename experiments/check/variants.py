@@ -1,0 +1,129 @@
+"""Counterfactual scenario variants the fact and lever measures compare with the baseline.
+
+Each builder takes the (scaled) baseline scenario and returns the variant, or None when it
+does not apply to that scenario (e.g. no region with a consent flow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from experiments.check.runs import VariantBuilder, edit_scenario
+from experiments.replications import with_strategies
+from sim.scenario import Scenario
+
+LATE_EXTRA_DAYS = 6.0  # "delays above 5 days" (DOMAIN): every order arrives 6 days later
+#: invest with every lever off; a variant switches on the one it studies
+_NO_LEVERS = {
+    "human_translation": False,
+    "pay_ewallet": False,
+    "pay_cod": False,
+    "local_warehouse": False,
+    "local_service": False,
+}
+
+
+def localized(scenario: Scenario, **levers: Any) -> Scenario | None:
+    """The scenario with ``invest`` switching on only ``levers`` (None when the scenario
+    already chooses a localization strategy: the comparison would not isolate the lever)."""
+    if scenario.strategies.localization.name != "none":
+        return None
+    params = {**_NO_LEVERS, **levers}
+    return with_strategies(scenario, {"localization": {"name": "invest", "params": params}})
+
+
+def mt_regions(scenario: Scenario) -> list[str]:
+    """Regions where our listings are machine-translated at a conversion penalty."""
+    source = scenario.firm.source_language
+    return [
+        r.id
+        for r in scenario.regions
+        if r.language != source and r.choice.machine_translation_penalty > 0
+    ]
+
+
+def consent_regions(scenario: Scenario) -> list[str]:
+    """Regions with a consent flow that costs conversion."""
+    return [r.id for r in scenario.regions if r.regulation.consent_penalty > 0]
+
+
+def warehouse_regions(scenario: Scenario) -> list[str]:
+    """Regions a local or regional warehouse can serve (a lane carries its orders there)."""
+    from sim.scenario import local_lane
+
+    return [r.id for r in scenario.regions if local_lane(scenario, r.id) is not None]
+
+
+def human_translation(scenario: Scenario) -> Scenario | None:
+    """Human-translated listings everywhere (machine translation is the baseline)."""
+    return localized(scenario, human_translation=True) if mt_regions(scenario) else None
+
+
+def no_consent(scenario: Scenario) -> Scenario | None:
+    """No consent-flow friction (consent penalty 0 wherever it was positive)."""
+    if not consent_regions(scenario):
+        return None
+
+    def edit(d: dict[str, Any]) -> None:
+        for region in d["regions"]:
+            region["regulation"]["consent_penalty"] = 0.0
+
+    return edit_scenario(scenario, edit, "no consent flow")
+
+
+def late_deliveries(scenario: Scenario) -> Scenario | None:
+    """Every order lane's last mile takes 6 days longer (mean), promises unchanged."""
+
+    def edit(d: dict[str, Any]) -> None:
+        for lane in d["lanes"]:
+            if lane.get("carries", "orders") != "orders":
+                continue
+            mile = lane.get("last_mile_days") or {"dist": "deterministic", "value": 0.0}
+            if mile["dist"] == "deterministic":
+                mile = {"dist": "deterministic", "value": mile["value"] + LATE_EXTRA_DAYS}
+            else:  # same spread, mean 6 days later
+                sd = mile.get("sd", mile.get("mean", 0.0))
+                mile = {"dist": "lognormal", "mean": mile["mean"] + LATE_EXTRA_DAYS, "sd": sd}
+            lane["last_mile_days"] = mile
+
+    return edit_scenario(scenario, edit, "6 days late")
+
+
+def regional_warehouse(scenario: Scenario) -> Scenario | None:
+    """Orders ship from the local warehouse wherever the scenario has one."""
+    return localized(scenario, local_warehouse=True) if warehouse_regions(scenario) else None
+
+
+def local_service(scenario: Scenario) -> Scenario | None:
+    """Local customer service everywhere, nothing else localized."""
+    return localized(scenario, local_service=True)
+
+
+def no_marketing(scenario: Scenario) -> Scenario | None:
+    """No marketing budget in any region."""
+
+    def edit(d: dict[str, Any]) -> None:
+        d["firm"]["marketing_budget_monthly_base"] = {}
+
+    return edit_scenario(scenario, edit, "no marketing")
+
+
+def strategy(kind: str, name: str) -> VariantBuilder:
+    """The scenario with one kind's strategy replaced by ``name`` (default parameters)."""
+
+    def build(scenario: Scenario) -> Scenario | None:
+        if getattr(scenario.strategies, kind).name == name:
+            return None
+        return with_strategies(scenario, {kind: {"name": name, "params": {}}})
+
+    return build
+
+
+#: fact variants by name (levers add their own)
+FACT_VARIANTS: Mapping[str, VariantBuilder] = {
+    "human_translation": human_translation,
+    "no_consent": no_consent,
+    "late_deliveries": late_deliveries,
+    "regional_warehouse": regional_warehouse,
+}

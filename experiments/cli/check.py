@@ -1,0 +1,169 @@
+"""`marketsim check`: the validation suite; prints its tables, exit 1 when a check fails."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+EXIT_CHECK_FAILED = 1
+_VERDICT_WIDTH = 44
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+
+
+def _num(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _pp(v: Any) -> str:
+    """A difference of two shares, in percentage points."""
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:+.2f} pp"
+
+
+#: lever KPIs that are shares: their effects print in percentage points
+_SHARE_KPIS = {"churn_per_customer_year", "conversion_rate", "market_share"}
+
+
+def _cut(text: Any, width: int) -> str:
+    s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    return s if len(s) <= width else s[: width - 3] + "..."
+
+
+def format_theory(result) -> list[str]:
+    """The theory table: check, theory, model, tolerance, verdict."""
+    lines = [
+        "Theory checks (model vs closed form)",
+        f"{'check':<17}{'theory':>12}{'model':>12}  {'tolerance':<32}verdict",
+    ]
+    for r in result.theory.itertuples():
+        lines.append(
+            f"{r.check:<17}{_num(r.theory):>12}{_num(r.model):>12}  {r.tolerance:<32}{r.verdict}"
+        )
+    registry = "ok" if not result.registry_problems else "; ".join(result.registry_problems)
+    lines.append(f"fact registry: {registry}")
+    return lines
+
+
+def format_facts(result) -> list[str]:
+    """The stylized-fact table per scenario."""
+    if result.facts.empty:
+        return []
+    lines = []
+    for scenario, g in result.facts.groupby("scenario", sort=False):
+        lines += [
+            "",
+            f"Stylized facts: {scenario}",
+            f"{'fact':<22}{'DOMAIN':>12}{'range':>14}{'model':>9}{'95% CI':>18}  verdict",
+        ]
+        for r in g.to_dict(orient="records"):
+            fmt = _pct if r["range"].endswith("%") or r["range"] == "-" else _num
+            has = "value" in r and r["value"] == r["value"]
+            ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
+            value = fmt(r["value"]) if has else "-"
+            lines.append(
+                f"{r['fact']:<22}{_cut(r['figure'], 11):>12}{r['range']:>14}{value:>9}{ci:>18}  "
+                f"{_cut(r['verdict'], _VERDICT_WIDTH)}"
+            )
+    return lines
+
+
+def format_levers(result) -> list[str]:
+    """The lever-direction table per scenario."""
+    if result.levers.empty:
+        return []
+    lines = []
+    for scenario, g in result.levers.groupby("scenario", sort=False):
+        lines += [
+            "",
+            f"Lever directions: {scenario} (paired effect vs the scenario's strategies)",
+            f"{'lever':<28}{'KPI':<25}{'expected':>8}{'effect':>11}{'95% CI':>24}  verdict",
+        ]
+        for r in g.to_dict(orient="records"):
+            has = r.get("effect") == r.get("effect") and "effect" in r
+            fmt = _pp if r["kpi"] in _SHARE_KPIS else _num
+            ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
+            effect = fmt(r["effect"]) if has else "-"
+            lines.append(
+                f"{r['lever']:<28}{r['kpi']:<25}{r['expected']:>8}{effect:>11}{ci:>24}  "
+                f"{_cut(r['verdict'], _VERDICT_WIDTH)}"
+            )
+    return lines
+
+
+def format_check(result) -> str:
+    """Every table of a :class:`~experiments.check.CheckResult` and the verdict line."""
+    lines = format_theory(result) + format_facts(result) + format_levers(result)
+    s = result.settings
+    if result.level == "full":
+        lines += [
+            "",
+            f"full level: {s['reps']} paired replications x {s['days']} days, market slice "
+            f"x{s['population_scale']:g}, repeat window {s['window_days']} days",
+        ]
+    else:
+        lines += ["", "quick level: theory checks and the fact registry only (--full for more)"]
+    failures = result.failures()
+    verdict = "PASS" if not failures else f"FAIL ({len(failures)} failed)"
+    lines.append(f"check: {verdict}")
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Handler of ``marketsim check``."""
+    from experiments.check import check
+    from experiments.executors import make_executor
+
+    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+        result = check(
+            args.scenarios or None,
+            level="full" if args.full else "quick",
+            reps=args.reps,
+            seed=args.seed,
+            days=args.days,
+            population_scale=args.population_scale,
+            executor=executor,
+            out=args.out,
+            force=args.force,
+        )
+    print(format_check(result))
+    if args.out is not None:
+        print(f"tables: {args.out}")
+    return 0 if result.passed else EXIT_CHECK_FAILED
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``check``."""
+    from experiments.cli.common import add_executor_args
+
+    p = sub.add_parser(
+        "check",
+        help="validation suite: theory checks, stylized facts, lever directions (exit 1 on "
+        "a failed check)",
+    )
+    p.add_argument(
+        "scenarios", nargs="*", help="scenario YAML files (default: the shipped scenarios)"
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="also the stylized-fact table and lever directions per scenario (minutes)",
+    )
+    p.add_argument("--reps", type=int, default=None, help="paired replications (--full; 5)")
+    p.add_argument("--days", type=int, default=None, help="horizon of each run (--full; 730)")
+    p.add_argument("--seed", type=int, default=None, help="override the scenarios' seeds")
+    p.add_argument(
+        "--population-scale",
+        type=float,
+        default=None,
+        help="market slice the full level runs: populations, stock and firm-level amounts "
+        "times this share (1 = the whole market)",
+    )
+    p.add_argument("--out", default=None, help="also write the tables into this folder")
+    p.add_argument("--force", action="store_true", help="write --out even if it holds other files")
+    add_executor_args(p)
+    p.set_defaults(func=cmd_check)

@@ -1,0 +1,186 @@
+"""`marketsim check`: exit codes, the fact registry, the full level on a small world."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments.check import CheckResult, check, facts, levers, runs, theory
+from experiments.check.runs import repeat_statistics, scale_market
+from experiments.cli.main import main
+from sim.errors import UsageError
+from tests.helpers import TINY_PATH, load_tiny
+
+#: every stylized fact issue 12 lists (its table, in order)
+ISSUE_12_FACTS = (
+    "annual_churn",
+    "repurchase_rate",
+    "late_delivery_repeat",
+    "machine_translation",
+    "consent_flow",
+    "eco_premium",
+    "cod_instalments_lift",
+    "mobile_money_success",
+    "warehouse_cycle",
+    "rfm_win_back",
+    "listing_success",
+    "trial_pack",
+    "bundles",
+    "market_growth",
+    "net_margin",
+    "newcomer_share",
+)
+VERDICTS = ("pass", "fail", "not measurable: ", "not applicable: ")
+
+
+def _fast_theory(monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> None:
+    """Only the cheap theory checks (the full list runs in test_theory.py and `make test`);
+    with ``fail``, one of them is fed a model that does not follow its theory."""
+
+    def wrong_q(d: dict) -> None:
+        d["regions"][0]["awareness"]["q_daily"] = 0.12
+
+    def cheap() -> list[theory.TheoryCheck]:
+        rows = [theory.logit_sampler(), theory.bertrand_nash()]
+        return [*rows, theory.bass_awareness(perturb=wrong_q)] if fail else rows
+
+    monkeypatch.setattr(theory, "run_theory_checks", cheap)
+
+
+# ----------------------------------------------------------------------------- exit codes
+def test_quick_check_passes_with_exit_0(monkeypatch, capsys) -> None:
+    _fast_theory(monkeypatch)
+    assert main(["check", str(TINY_PATH)]) == 0
+    out = capsys.readouterr().out
+    assert "logit_sampler" in out and "fact registry: ok" in out and "check: PASS" in out
+
+
+def test_a_failed_theory_check_exits_1(monkeypatch, capsys) -> None:
+    _fast_theory(monkeypatch, fail=True)
+    assert main(["check", str(TINY_PATH)]) == 1
+    out = capsys.readouterr().out
+    assert "bass_awareness" in out and "check: FAIL (1 failed)" in out
+
+
+def test_bad_input_exits_2(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    assert main(["check", str(bad)]) == 2
+    assert "bad.yaml" in capsys.readouterr().err
+    assert main(["check", "--full", "--reps", "1"]) == 2
+    assert "--reps" in capsys.readouterr().err
+    assert main(["check", "--full", "--population-scale", "2"]) == 2
+    with pytest.raises(UsageError):
+        check(level="medium")  # type: ignore[arg-type]
+
+
+def test_out_folder_is_written_and_rewritten(monkeypatch, tmp_path) -> None:
+    _fast_theory(monkeypatch)
+    out = tmp_path / "chk"
+    for _ in range(2):  # a rerun replaces an earlier check's tables
+        assert main(["check", str(TINY_PATH), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["command"] == "check" and summary["passed"] is True
+    assert (out / "theory.csv").read_text().startswith("check,what,theory,model")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(["check", str(TINY_PATH), "--out", str(other)]) == 2
+
+
+# ----------------------------------------------------------------------------- the registry
+def test_registry_declares_every_issue_12_fact() -> None:
+    assert set(ISSUE_12_FACTS) <= set(facts.FACT_BY_ID), sorted(
+        set(ISSUE_12_FACTS) - set(facts.FACT_BY_ID)
+    )
+    assert facts.registry_problems() == []
+    for f in facts.FACTS:  # a fact without a measure says what is missing, never a value
+        assert (f.measure is None) == bool(f.missing), f.id
+
+
+def test_registry_sanity_catches_bad_declarations() -> None:
+    bad = (
+        facts.Fact("x", "claim", "1%", 0.3, 0.1, "def", measure=facts.churn),
+        facts.Fact("y", "claim", "1%", None, None, "def"),
+        facts.Fact("y", "", "1%", 0.1, 0.2, "def", missing="m", needs=("nope",)),
+    )
+    problems = "\n".join(facts.registry_problems(bad))
+    for text in ("low <= high", "either a measure", "declared twice", "DOMAIN text", "nope"):
+        assert text in problems, problems
+
+
+# ----------------------------------------------------------------------------- measures
+def test_repeat_statistics_small_case() -> None:
+    # customer (0,1): days 0, 10, 40; customer (0,2): day 5; customer (1,1): days 90, 200
+    region = np.array([0, 0, 0, 0, 1, 1])
+    consumer = np.array([1, 2, 1, 1, 1, 1])
+    day = np.array([0, 5, 10, 40, 90, 200])
+    s = repeat_statistics(region, consumer, day, days=250, window_days=100)
+    # cohort: first orders before day 150 -> all three; repeated within 100 days: (0,1) only
+    assert s == {"cohort": 3.0, "repeaters": 1.0, "gap_days_sum": 10 + 30 + 110, "gaps": 3.0}
+
+
+def test_scale_market_keeps_awareness_per_consumer() -> None:
+    d = load_tiny()
+    d["regions"][0]["awareness"] = {"p_per_1k_spend_daily": 0.002}
+    d["firm"]["marketing_budget_monthly_base"] = {"XA": 1000.0}
+    pop = d["regions"][0]["population"]
+    scale_market(d, 0.25)
+    assert d["regions"][0]["population"] == round(pop * 0.25)
+    assert d["regions"][0]["awareness"]["p_per_1k_spend_daily"] == pytest.approx(0.008)
+    assert d["firm"]["marketing_budget_monthly_base"]["XA"] == pytest.approx(250.0)
+
+
+def test_lever_verdicts() -> None:
+    up = levers.Expectation("net_profit_base", 1, "s")
+    down = levers.Expectation("churn_per_customer_year", -1, "s")
+    assert levers.lever_verdict(up, 1.0, 2.0) == "pass"
+    assert levers.lever_verdict(down, -2.0, -1.0) == "pass"
+    assert levers.lever_verdict(down, 1.0, 2.0) == "fail: wrong direction"
+    assert levers.lever_verdict(up, -1.0, 2.0) == "fail: no significant effect"
+    assert levers.lever_verdict(None, 1.0, 2.0).startswith("not measurable")
+
+
+# ----------------------------------------------------------------------------- full level
+def test_full_level_on_a_small_world(monkeypatch) -> None:
+    """Every applicable fact and every lever gets a row with an allowed verdict; rows that
+    cannot be measured carry no value; the check's verdict follows its rows."""
+    _fast_theory(monkeypatch)
+    every = {lv.id: lv for lv in levers.built_in_levers()}
+    chosen = [every[k] for k in ("retention=win_back", "selection=all_products", "no_marketing")]
+    monkeypatch.setattr(levers, "built_in_levers", lambda: chosen)
+    result = check([TINY_PATH], level="full", reps=2, days=90, workers=1)
+    assert isinstance(result, CheckResult)
+    assert set(result.facts["fact"]) == {f.id for f in facts.FACTS if f.applies_to("tiny")}
+    for r in result.facts.to_dict(orient="records"):
+        assert r["verdict"].startswith(VERDICTS), r
+        if r["fact"] in ("rfm_win_back", "bundles"):
+            assert r["verdict"].startswith("not measurable") and np.isnan(r.get("value", np.nan))
+    churn = result.facts.set_index("fact").loc["annual_churn"]
+    assert 0 < churn["low"] <= churn["value"] <= churn["high"]
+    assert list(result.levers["lever"]) == [lv.id for lv in chosen]
+    assert result.levers["verdict"][1].startswith("not applicable")  # tiny lists everything
+    assert all(str(v).startswith(VERDICTS) for v in result.levers["verdict"])
+    failed = [r for r in result.facts["verdict"] if r == "fail"] + [
+        r for r in result.levers["verdict"] if str(r).startswith("fail")
+    ]
+    assert result.passed == (not failed)
+    assert len(result.failures()) == len(failed)
+
+
+def test_paired_runs_share_seeds() -> None:
+    """Replication k of every variant uses SeedSequence([seed, 0, k]): a variant equal to
+    the baseline gives identical runs."""
+    from experiments.executors import LocalExecutor
+    from experiments.files import load_scenario
+
+    sc = load_scenario(TINY_PATH)
+    with LocalExecutor(1) as ex:
+        got = runs.run_variants(
+            {"baseline": sc, "same": sc}, 2, seed=4, days=30, window_days=10, executor=ex
+        )
+    for a, b in zip(got["baseline"], got["same"], strict=True):
+        assert a.kpis.equals(b.kpis) and a.repeat == b.repeat
+    assert not got["baseline"][0].kpis.equals(got["baseline"][1].kpis)
