@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit, hyp2f1, roots_jacobi
+from scipy.special import expit, hyp2f1, roots_genlaguerre, roots_jacobi
 
 #: How an expectation is computed: closed form (needs ``a > 1``) or quadrature (any ``a``).
 Method = Literal["closed_form", "quadrature"]
@@ -80,6 +80,23 @@ def customer_arrays(
 _QUADRATURE_NODES = 48
 
 
+#: above this Beta ``b`` the Jacobi weights overflow (scipy computes 2^(a+b+1)); the Beta is
+#: then concentrated near 0 and Beta(a, b) is Gamma(a, rate b) to O(1/b)
+_LARGE_B = 400.0
+
+
+def _beta_nodes(a: float, b: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Quadrature nodes in p and normalised weights for an expectation over p ~ Beta(a, b):
+    Gauss-Jacobi, or generalised Gauss-Laguerre (p = z / b) when ``b`` is large."""
+    if b > _LARGE_B:
+        z, weights = roots_genlaguerre(_QUADRATURE_NODES, a - 1.0)
+        p = np.minimum(z / b, 1.0)
+    else:
+        nodes, weights = roots_jacobi(_QUADRATURE_NODES, b - 1.0, a - 1.0)
+        p = (1.0 + nodes) / 2.0
+    return p, weights / weights.sum()
+
+
 def _mean_count_quadrature(
     r: NDArray[np.float64],
     alpha: NDArray[np.float64],
@@ -95,9 +112,7 @@ def _mean_count_quadrature(
     out = np.empty(r.shape)
     unique_b, inverse = np.unique(b, return_inverse=True)
     for k, b_value in enumerate(unique_b):
-        nodes, weights = roots_jacobi(_QUADRATURE_NODES, b_value - 1.0, a - 1.0)
-        weights = weights / weights.sum()
-        p = (1.0 + nodes) / 2.0
+        p, weights = _beta_nodes(a, float(b_value))
         sel = inverse.reshape(r.shape) == k
         rr, aa, tt = r[sel][:, None], alpha[sel][:, None], t[sel][:, None]
         g = -np.expm1(-rr * np.log1p(p[None, :] * tt / aa)) / p[None, :]

@@ -41,13 +41,14 @@ from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
 from sim.competitors import CompetitorAgent
 from sim.consumers import RegionalConsumers
 from sim.contract import KINDS, PAYMENT_METHODS, Decider, MarketView
+from sim.daily import DailyKpis
 from sim.decisions import Decisions
 from sim.deliveries import Deliveries
 from sim.errors import StrategyError, UsageError
 from sim.events import apply_events
 from sim.firm import FirmAgent
 from sim.fulfilment import Fulfilment
-from sim.kpis import KPI_COLUMNS, DailyKpis
+from sim.kpis import KPI_COLUMNS
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer

@@ -171,5 +171,5 @@ def test_report_tables_show_kpi_names_with_units() -> None:
     assert column_label("npv_low", "EUR") == "npv low"
     assert column_label("cac_base", "EUR") == "customer acquisition cost (EUR)"
     entry = outputs_of("entry").table("options.csv")
-    assert entry.header("npv_low", "EUR") == "NPV, 95% CI low (EUR)"
+    assert entry.header("npv_low", "EUR") == "NPV of cash flows, 95% CI low (EUR)"
     assert entry.header("p_loss", "EUR") == "P(loss) (share)"

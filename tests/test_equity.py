@@ -115,3 +115,21 @@ def test_a_bad_valuation_block_names_the_field() -> None:
         make_scenario(lambda d: d.update(valuation={"equity_years": 11, "discount": 0.1}))
     text = "\n".join(info.value.lines())
     assert "valuation.equity_years" in text and "valuation.discount" in text
+
+
+def test_quadrature_stays_finite_and_exact_for_heavy_buyers() -> None:
+    """A customer with 2,000 repeat purchases puts the dropout posterior at Beta(a, b + 2000),
+    where Gauss-Jacobi weights overflow; the large-b branch (Gamma limit) matches the closed
+    form (a > 1) to 1e-4 relative."""
+    import numpy as np
+
+    from sim.bgnbd import BgNbdParams, conditional_expected_purchases
+
+    params = BgNbdParams(r=0.8, alpha=20.0, a=1.5, b=5.0)
+    x = np.array([2000.0, 500.0, 3.0])
+    t_x = np.array([700.0, 650.0, 100.0])
+    big_t = np.array([730.0, 730.0, 300.0])
+    closed = conditional_expected_purchases(params, 365.0, x, t_x, big_t, method="closed_form")
+    quad = conditional_expected_purchases(params, 365.0, x, t_x, big_t, method="quadrature")
+    assert np.isfinite(quad).all()
+    assert np.allclose(quad, closed, rtol=1e-4)

@@ -1,0 +1,172 @@
+"""The daily KPI rows: one per region plus ``ALL``, recorded into the model's DataCollector."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from sim.calendar import DAYS_PER_YEAR
+from sim.equity import HorizonBook, contribution_base, horizon_rows
+from sim.kpis import (
+    ALL_ONLY_FLOWS,
+    ALL_REGIONS,
+    COST_KPIS,
+    FIRM_STOCKS,
+    FLOW_KPIS,
+    HORIZON_KPIS,
+    KPIS,
+    NON_CASH_COSTS,
+    finish_flows,
+    ratio,
+    ratios,
+    require_finite,
+)
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+
+class DailyKpis:
+    """Records the day's KPI rows (one per region plus ``ALL``) into the model's DataCollector.
+
+    The ``kpis`` table holds every row; :attr:`total` is today's ``ALL`` row, which the
+    model reporters read (so ``mesa.batch_run`` returns one row of firm totals per day).
+    """
+
+    def __init__(self, model: MarketModel):
+        self.model = model
+        self.total: dict[str, Any] = {}
+        self._units_sold: list[float] = []  # firm-wide units per day (days of cover)
+        valuation = model.scenario.valuation
+        self.horizon = HorizonBook(len(model.region_ids), valuation.contribution_window_days)
+
+    @staticmethod
+    def reporters() -> dict[str, Any]:
+        """Mesa model reporters: every KPI of the day's ``ALL`` row."""
+        return {k.name: partial(_all_row_kpi, name=k.name) for k in KPIS}
+
+    def record(self, d: int) -> None:
+        """Build day ``d``'s rows, remember what the firm observed, pay the day's cash costs."""
+        m = self.model
+        firm = m.firm
+        rows = []
+        totals = {k: 0.0 for k in FLOW_KPIS}
+        for r, region_id in enumerate(m.region_ids):
+            flows = self._region_flows(r)
+            for k in FLOW_KPIS:
+                totals[k] += flows[k]
+            row = {"day": d, "region": region_id, **flows}
+            row.update(ratios(flows))
+            for k in ALL_ONLY_FLOWS:
+                row[k] = float("nan")
+            row.update(self._region_stocks(d, r))
+            rows.append(row)
+            m.observer.history.remember(
+                d,
+                r,
+                m.fulfilment.units_today[r],
+                m.fulfilment.occasions[r].views,
+                m.fulfilment.revenue_today[r],
+                firm.price_local[r],
+                (flows["deliveries"], flows["delivery_days_total"], flows["on_time_deliveries"]),
+            )
+        for k in FLOW_KPIS:
+            totals[k] += firm.firm_today[k]
+        self._close_books(totals)
+        all_row = {"day": d, "region": ALL_REGIONS, **totals, **ratios(totals)}
+        all_row.update(self._all_stocks(rows))
+        self._value_horizon(d, rows, all_row)
+        rows.append(all_row)
+        for row in rows:
+            require_finite(row, m.scenario.name)
+        for row in rows:
+            m.datacollector.add_table_row("kpis", row)
+        self.total = all_row
+        firm.reset_day()
+
+    def _region_flows(self, r: int) -> dict[str, float]:
+        m = self.model
+        occ = m.fulfilment.occasions[r]
+        flows = {k: float(m.firm.today[k][r]) for k in FLOW_KPIS}
+        flows["occasions"] = occ.occasions
+        flows["market_units"] = occ.market_units
+        flows["demanded_units"] = occ.demanded_units
+        flows["stockouts"] = occ.stockouts - flows["failed_payments"]  # both went unfilled
+        flows["churned_customers"] = occ.churned_customers
+        flows["customer_occasions"] = occ.customer_occasions
+        flows["customer_years"] = m.consumers[r].n_alive_customers / DAYS_PER_YEAR
+        flows["views"] = float(occ.views.sum())
+        finish_flows(flows)
+        return flows
+
+    def _close_books(self, totals: dict[str, float]) -> None:
+        """Pay the day's cash costs and add the firm-only flows to the ``ALL`` flows."""
+        firm = self.model.firm
+        treasury = firm.treasury
+        cash_costs = sum(totals[k] for k in COST_KPIS if k not in NON_CASH_COSTS)
+        treasury.pay(cash_costs + totals["capitalised_base"])
+        totals["receipts_base"] = treasury.receipts_today
+        totals["payments_base"] = treasury.payments_today
+        totals["spending_stopped"] = float(treasury.stopped)
+        totals["inventory_base_days"] = firm.inventory.value_base()
+        finish_flows(totals)
+        self._units_sold.append(totals["units"])
+
+    def _value_horizon(self, d: int, rows: list[dict[str, Any]], all_row: dict[str, Any]) -> None:
+        """Feed the horizon book; on the horizon day add the horizon KPIs (else NaN)."""
+        m = self.model
+        self.horizon.add_day(
+            [{**row, "contribution_base": contribution_base(row)} for row in rows],
+            all_row["net_profit_base"],
+        )
+        if d != m.horizon_days - 1:
+            nan = dict.fromkeys(HORIZON_KPIS, float("nan"))
+            for row in (*rows, all_row):
+                row.update(nan)
+            return
+        region_values, all_values = horizon_rows(m, self.horizon)
+        for row, values in zip(rows, region_values, strict=True):
+            row.update(values)
+        all_row.update(all_values)
+
+    def _region_stocks(self, d: int, r: int) -> dict[str, float]:
+        m = self.model
+        pop, firm = m.consumers[r], m.firm
+        return {
+            "active_customers": pop.active_customers(d, m.scenario.settings.active_window_days),
+            "customers": pop.n_customers,
+            "aware_share": pop.n_aware / pop.n,
+            "satisfaction": pop.mean_satisfaction(),
+            "in_transit": int(m.fulfilment.placed[r] - m.deliveries.completed[r]),
+            "inventory_units": int(firm.on_hand[firm.serving_warehouse(r)].sum()),
+            "fx_local_per_base": float(m.fx_local_per_base[r]),
+            **{k: float("nan") for k in FIRM_STOCKS},
+        }
+
+    def _all_stocks(self, rows: list[dict[str, Any]]) -> dict[str, float]:
+        m = self.model
+        pops = m.consumers
+        alive_customers = sum(p.n_alive_customers for p in pops)
+        sat_sum = sum(p.satisfaction_sum for p in pops)
+        treasury, inventory = m.firm.treasury, m.firm.inventory
+        on_hand = int(inventory.on_hand.sum())
+        window = self._units_sold[-m.scenario.settings.recent_window_days :]
+        return {
+            "active_customers": sum(row["active_customers"] for row in rows),
+            "customers": sum(p.n_customers for p in pops),
+            "aware_share": sum(p.n_aware for p in pops) / sum(p.n for p in pops),
+            "satisfaction": ratio(sat_sum, alive_customers),
+            "in_transit": int(sum(row["in_transit"] for row in rows)),
+            "inventory_units": on_hand,
+            "fx_local_per_base": float("nan"),
+            "cash_base": treasury.cash_base,
+            "credit_drawn_base": treasury.credit_drawn_base,
+            "receivables_base": treasury.receivable_base,
+            "payables_base": treasury.payable_base,
+            "inventory_value_base": inventory.value_base(),
+            "days_of_cover": ratio(on_hand, sum(window) / len(window)),
+        }
+
+
+def _all_row_kpi(model: MarketModel, name: str) -> Any:
+    return model.kpis.total[name]
