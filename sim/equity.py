@@ -57,6 +57,8 @@ CONTRIBUTION_COSTS = (
     "fx_cost_base",
     "retention_base",
 )
+#: customer histories valued per batch
+_CHUNK = 8192
 #: the flows the horizon valuation keeps per region over the contribution window
 WINDOW_FLOWS = ("contribution_base", "orders", "repeat_orders", "customer_occasions")
 
@@ -89,8 +91,14 @@ def expected_purchases(
     method = "closed_form" if thinned.a > 1.0 else "quadrature"
     (x, t_x, big_t), weight = _distinct_histories(x, t_x, big_t)
     horizons = (DAYS_PER_YEAR * np.arange(1, years + 1, dtype=float))[:, None]
-    cumulative = conditional_expected_purchases(thinned, horizons, x, t_x, big_t, method=method)
-    by_year = np.diff(cumulative @ weight, prepend=0.0)
+    summed = np.zeros(years)
+    for lo in range(0, len(x), _CHUNK):  # bounded temporaries (peak memory at 10^6 consumers)
+        part = slice(lo, lo + _CHUNK)
+        cumulative = conditional_expected_purchases(
+            thinned, horizons, x[part], t_x[part], big_t[part], method=method
+        )
+        summed += cumulative @ weight[part]
+    by_year = np.diff(summed, prepend=0.0)
     return float(by_year.sum()), float(by_year @ discounted_purchase_weights(years, annual_rate))
 
 
