@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mesa
 import numpy as np
@@ -169,26 +170,22 @@ class FirmAgent(mesa.Agent):
 
     def consumer_price_local(self, r: int, price_local: np.ndarray) -> np.ndarray:
         """Landed consumer price in region ``r`` (see :func:`sim.prices.landed_price_local`)."""
-        tax = self.regions[r].tax
-        return landed_price_local(
-            price_local,
-            vat_rate=tax.vat_rate,
-            duty_rate=tax.duty_rate,
-            de_minimis_local=tax.de_minimis_local,
-            cross_border=self.is_cross_border(r),
-        )
+        return landed_price_local(price_local, **self._tax_terms(r))
 
     def sale_taxes_local(self, r: int, price_local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Import duty and VAT (local currency) in region ``r``'s landed prices of ``price_local``
         (see :func:`sim.prices.tax_components_local`)."""
+        return tax_components_local(price_local, **self._tax_terms(r))
+
+    def _tax_terms(self, r: int) -> dict[str, Any]:
+        """Region ``r``'s tax rates and whether its orders cross a border today."""
         tax = self.regions[r].tax
-        return tax_components_local(
-            price_local,
-            vat_rate=tax.vat_rate,
-            duty_rate=tax.duty_rate,
-            de_minimis_local=tax.de_minimis_local,
-            cross_border=self.is_cross_border(r),
-        )
+        return {
+            "vat_rate": tax.vat_rate,
+            "duty_rate": tax.duty_rate,
+            "de_minimis_local": tax.de_minimis_local,
+            "cross_border": self.is_cross_border(r),
+        }
 
     def landed_cost_base(self, r: int) -> np.ndarray:
         """Unit cost plus freight (and import duty on stock held locally) per unit."""
