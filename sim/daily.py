@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,8 @@ class DailyKpis:
     def __init__(self, model: MarketModel):
         self.model = model
         self.total: dict[str, Any] = {}
-        self._units_sold: list[float] = []  # firm-wide units per day (days of cover)
+        # firm-wide units per day over the recent window (days of cover)
+        self._units_sold: deque[float] = deque(maxlen=model.scenario.settings.recent_window_days)
         valuation = model.scenario.valuation
         self.horizon = HorizonBook(len(model.region_ids), valuation.contribution_window_days)
 
@@ -150,7 +152,6 @@ class DailyKpis:
         sat_sum = sum(p.satisfaction_sum for p in pops)
         treasury, inventory = m.firm.treasury, m.firm.inventory
         on_hand = int(inventory.on_hand.sum())
-        window = self._units_sold[-m.scenario.settings.recent_window_days :]
         return {
             "active_customers": sum(row["active_customers"] for row in rows),
             "customers": sum(p.n_customers for p in pops),
@@ -164,7 +165,7 @@ class DailyKpis:
             "receivables_base": treasury.receivable_base,
             "payables_base": treasury.payable_base,
             "inventory_value_base": inventory.value_base(),
-            "days_of_cover": ratio(on_hand, sum(window) / len(window)),
+            "days_of_cover": ratio(on_hand, sum(self._units_sold) / len(self._units_sold)),
         }
 
 

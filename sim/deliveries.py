@@ -43,6 +43,9 @@ class Deliveries:
         self.completed = np.zeros(len(model.region_ids), dtype=np.int64)  # per region
         payments = [r.payments for r in model.scenario.regions]
         self.refusal = np.array([p.cod_refusal_rate for p in payments])
+        self.duty_refunded = np.array(
+            [r.tax.duty_refunded_on_return for r in model.scenario.regions], dtype=bool
+        )
         self.return_to_origin_cost_base = np.array([p.return_to_origin_cost_base for p in payments])
         self._due: dict[int, list[tuple[np.ndarray, ...]]] = {}
 
@@ -112,7 +115,7 @@ class Deliveries:
         vat = book.take("vat_base", oid).astype(float)
         duty = book.take("duty_base", oid).astype(float)
         refunded = returned | lost | refused
-        duty_back = np.array([r.tax.duty_refunded_on_return for r in m.scenario.regions])[region]
+        duty_back = self.duty_refunded[region]
 
         def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
             w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
