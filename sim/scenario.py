@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
@@ -83,6 +83,7 @@ __all__ = [
     "Deterministic",
     "Disruption",
     "Duration",
+    "Expectation",
     "Exponential",
     "Finance",
     "Firm",
@@ -219,6 +220,22 @@ class Settings(Strict):
     recent_window_days: Annotated[int, Field(ge=1, le=365)] = 28
 
 
+class Expectation(Strict):
+    """A range the scenario's author expects a measured fact to fall in, and why (for facts
+    DOMAIN gives no figure for, e.g. a newcomer's first-year share; ``marketsim check``)."""
+
+    low: Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+    high: Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+    source: Annotated[str, Field(min_length=1, max_length=2_000)]
+    """The reasoning or the study behind the range (required)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Expectation:
+        if self.low > self.high:
+            raise ValueError(f"`low <= high` must hold, got low={self.low}, high={self.high}")
+        return self
+
+
 class Valuation(Strict):
     """How the horizon is valued (``sim.equity``): customer equity and planner KPIs."""
 
@@ -251,6 +268,10 @@ class Scenario(Strict):
     events: Annotated[list[Event], Field(max_length=1_000)] = Field(default_factory=list)
     """Dated policy and market shocks (``sim.events``), applied at the start of their day."""
     valuation: Valuation = Valuation()
+    expectations: Annotated[dict[Identifier, Expectation], Field(max_length=64)] = Field(
+        default_factory=dict
+    )
+    """Ranges this scenario's author states for facts without a DOMAIN figure, by fact id."""
 
     # convenient lookups ------------------------------------------------------
     @property

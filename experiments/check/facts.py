@@ -79,11 +79,16 @@ class Fact:
 
     def range_text(self) -> str:
         """The acceptance range as printed (``-`` when none is stated)."""
-        if self.low is None or self.high is None:
-            return "-"
-        if self.percent:
-            return f"{self.low:.0%} to {self.high:.0%}"
-        return f"{self.low:g} to {self.high:g}"
+        return format_range(self, self.low, self.high)
+
+
+def format_range(fact: Fact, low: float | None, high: float | None) -> str:
+    """A range in the fact's units (percent or plain), ``-`` when open."""
+    if low is None or high is None:
+        return "-"
+    if fact.percent:
+        return f"{low:.0%} to {high:.0%}"
+    return f"{low:g} to {high:g}"
 
 
 # ----------------------------------------------------------------------------- measures
@@ -380,7 +385,7 @@ FACTS: tuple[Fact, ...] = (
         None,
         "our units / all inside units bought in the first 365 days (all regions)",
         measure=newcomer_share,
-        extra={"no_range": "no acceptance range stated in the scenario yet"},
+        extra={"no_range": "the scenario states no range (`expectations: newcomer_share`)"},
     ),
 )
 FACT_BY_ID = {f.id: f for f in FACTS}

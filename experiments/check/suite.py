@@ -114,7 +114,10 @@ def _load(scenarios: Sequence[str | Path | Scenario] | None) -> list[Scenario]:
 
     if scenarios is None:
         scenarios = [SCENARIOS_DIR / name for name in SHIPPED]
-    return [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    for scenario in loaded:
+        validate_expectations(scenario)
+    return loaded
 
 
 def _settings(level: Level, reps: int | None, days: int | None, scale: float | None, seed):
@@ -237,6 +240,23 @@ def _check_scenario(
     return fact_rows, lever_rows
 
 
+def validate_expectations(scenario: Scenario) -> None:
+    """A scenario may state ranges only for facts that have none from DOMAIN."""
+    for key in scenario.expectations:
+        fact = fact_registry.FACT_BY_ID.get(key)
+        if fact is None:
+            known = sorted(f.id for f in fact_registry.FACTS if f.low is None)
+            raise UsageError(
+                f"scenario {scenario.name!r}, field expectations.{key}: no such fact "
+                f"(facts without a DOMAIN range: {', '.join(known)})"
+            )
+        if fact.low is not None:
+            raise UsageError(
+                f"scenario {scenario.name!r}, field expectations.{key}: DOMAIN states this "
+                f"fact's range ({fact.range_text()}); a scenario cannot replace it"
+            )
+
+
 def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[str, Any]:
     """One row of the fact table: DOMAIN figure, range, model value with 95% CI, verdict."""
     row: dict[str, Any] = {
@@ -258,9 +278,15 @@ def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[s
     else:
         ci = mean_ci(m.values)
     row.update(value=ci["mean"], low=ci["low"], high=ci["high"], n=ci["n"], note=m.note)
-    if fact.low is None or fact.high is None:
+    low, high = fact.low, fact.high
+    stated = ctx.scenario.expectations.get(fact.id) if low is None else None
+    if stated is not None:  # the scenario's own range, with its reasoning in the note
+        low, high = stated.low, stated.high
+        row["range"] = fact_registry.format_range(fact, low, high) + " (scenario)"
+        row["note"] = "; ".join(x for x in (m.note, f"range: {stated.source}") if x)
+    if low is None or high is None:
         return {**row, "verdict": f"not measurable: {fact.extra.get('no_range', 'no range')}"}
     if not (np.isfinite(ci["low"]) and np.isfinite(ci["high"])):
         return {**row, "verdict": "not measurable: no CI (too few replications or no data)"}
-    inside = fact.low <= ci["low"] and ci["high"] <= fact.high
+    inside = low <= ci["low"] and ci["high"] <= high
     return {**row, "verdict": "pass" if inside else "fail"}
