@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
-from scipy.stats import binom
 
 from sim import keyed
 from sim.calendar import DAYS_PER_YEAR
 from sim.choice import sample_choices
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
+from sim.quantiles import binom_ppf
 from sim.scenario import Region, max_entrants
 
 NO_OCCASION = np.iinfo(np.int16).max  # next_day of consumers with no occasion left
@@ -238,7 +238,7 @@ class RegionalConsumers(mesa.Agent):
         # initial population: exchangeable, so the k newly aware are the next k of a fixed
         # random permutation (O(k)); entrants: one Bernoulli draw each (only if any)
         unaware_initial = self.n_initial - self._aware_initial
-        k = int(binom.ppf(u, unaware_initial, h)) if h > 0 and unaware_initial > 0 else 0
+        k = binom_ppf(u, unaware_initial, h) if h > 0 and unaware_initial > 0 else 0
         if k:
             new = self._awareness_order[self._aware_initial : self._aware_initial + k]
             self.aware[new] = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import deque
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sim.calendar import DAYS_PER_YEAR
@@ -15,7 +14,6 @@ from sim.kpis import (
     FIRM_STOCKS,
     FLOW_KPIS,
     HORIZON_KPIS,
-    KPIS,
     NON_CASH_COSTS,
     finish_flows,
     ratio,
@@ -41,11 +39,6 @@ class DailyKpis:
         self._units_sold: deque[float] = deque(maxlen=model.scenario.settings.recent_window_days)
         valuation = model.scenario.valuation
         self.horizon = HorizonBook(len(model.region_ids), valuation.contribution_window_days)
-
-    @staticmethod
-    def reporters() -> dict[str, Any]:
-        """Mesa model reporters: every KPI of the day's ``ALL`` row."""
-        return {k.name: partial(_all_row_kpi, name=k.name) for k in KPIS}
 
     def record(self, d: int) -> None:
         """Build day ``d``'s rows, remember what the firm observed, pay the day's cash costs."""
@@ -167,7 +160,3 @@ class DailyKpis:
             "inventory_value_base": inventory.value_base(),
             "days_of_cover": ratio(on_hand, sum(self._units_sold) / len(self._units_sold)),
         }
-
-
-def _all_row_kpi(model: MarketModel, name: str) -> Any:
-    return model.kpis.total[name]

@@ -38,6 +38,7 @@ import pandas as pd
 import simpy
 
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
+from sim.collector import KpiCollector
 from sim.competitors import CompetitorAgent
 from sim.consumers import RegionalConsumers
 from sim.contract import KINDS, PAYMENT_METHODS, Decider, MarketView
@@ -48,7 +49,7 @@ from sim.errors import StrategyError, UsageError
 from sim.events import apply_events
 from sim.firm import FirmAgent
 from sim.fulfilment import Fulfilment
-from sim.kpis import KPI_COLUMNS
+from sim.kpis import KPI_COLUMNS, KPIS
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer
@@ -119,8 +120,8 @@ class MarketModel(mesa.Model):
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
         self.kpis = DailyKpis(self)
-        self.datacollector = mesa.DataCollector(
-            model_reporters=DailyKpis.reporters(), tables={"kpis": KPI_COLUMNS}
+        self.datacollector = KpiCollector(
+            [k.name for k in KPIS], KPI_COLUMNS, lambda: self.kpis.total
         )
 
     def _consumers(self, i: int) -> RegionalConsumers:
