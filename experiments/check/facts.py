@@ -116,7 +116,8 @@ def _conversion_cut(ctx: FactContext, variant: str, regions: list[str]) -> np.nd
     variant), per replication."""
     return np.array(
         [
-            1 - runs.ratio(b, "units", "views", regions) / runs.ratio(v, "units", "views", regions)
+            1
+            - runs.ratio(b, "orders", "views", regions) / runs.ratio(v, "orders", "views", regions)
             for b, v in ctx.paired(variant)
         ]
     )
@@ -197,7 +198,7 @@ def newcomer_share(ctx: FactContext) -> Measurement:
     def share(s: RunStats) -> float:
         k = runs.rows(s)
         k = k[k["day"] < DAYS_PER_YEAR]
-        return float(k["units"].sum() / k["market_units"].sum())
+        return float(k["orders"].sum() / k["market_units"].sum())
 
     return Measurement(_each(ctx, share))
 

@@ -22,8 +22,8 @@ METRICS: dict[str, Metric] = {
     "net_profit_base": lambda s: runs.total(s, "net_profit_base"),
     "churn_per_customer_year": runs.churn_per_customer_year,
     "new_customers": lambda s: runs.total(s, "new_customers"),
-    "conversion_rate": lambda s: runs.ratio(s, "units", "views"),
-    "market_share": lambda s: runs.ratio(s, "units", "market_units"),
+    "conversion_rate": lambda s: runs.ratio(s, "orders", "views"),
+    "market_share": lambda s: runs.ratio(s, "orders", "market_units"),
 }
 
 
