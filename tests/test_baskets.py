@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from helpers import make_scenario
 from scipy.stats import poisson
 
@@ -164,3 +165,18 @@ def test_transactions_carry_units_and_the_bundle_flag() -> None:
     assert set(tx["bundle"]) <= {"none", "offered", "taken"}
     assert (tx.loc[tx["bundle"] == "taken", "quantity"] >= 3).all()
     assert (tx["returned_units"] <= tx["quantity"]).all()
+
+
+def test_neutral_blocks_change_nothing() -> None:
+    """Explicit neutral baskets, own-site sales (any freight share) and no bundle taker run
+    bit-identically to a scenario without the blocks (the golden lock checks the shipped
+    scenarios)."""
+
+    def neutral(d: dict) -> None:
+        region = d["regions"][0]
+        region["segments"][0]["basket"] = {"extra_units_mean": 0.0, "max_units": 7}
+        region["sales"] = {"channel": "own_site", "extra_unit_freight_share": 0.3}
+
+    plain = new_model(make_scenario(), seed=5, days=40).run()
+    same = new_model(make_scenario(neutral), seed=5, days=40).run()
+    pd.testing.assert_frame_equal(plain, same)

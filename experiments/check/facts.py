@@ -112,7 +112,7 @@ def late_delivery_cut(ctx: FactContext) -> Measurement:
 
 
 def _conversion_cut(ctx: FactContext, variant: str, regions: list[str]) -> np.ndarray:
-    """1 - conversion (units / views) with the friction (the baseline) / without it (the
+    """1 - conversion (orders / views) with the friction (the baseline) / without it (the
     variant), per replication."""
     return np.array(
         [
@@ -124,7 +124,7 @@ def _conversion_cut(ctx: FactContext, variant: str, regions: list[str]) -> np.nd
 
 
 def machine_translation(ctx: FactContext) -> Measurement:
-    """Conversion (units / views) machine-translated vs human-translated."""
+    """Conversion (orders / views) machine-translated vs human-translated."""
     regions = mt_regions(ctx.scenario)
     if not regions:
         raise NotMeasurable("no machine-translated region")
@@ -133,7 +133,7 @@ def machine_translation(ctx: FactContext) -> Measurement:
 
 
 def consent_flow(ctx: FactContext) -> Measurement:
-    """Conversion (units / views) with the consent flow vs without it."""
+    """Conversion (orders / views) with the consent flow vs without it."""
     regions = consent_regions(ctx.scenario)
     if not regions:
         raise NotMeasurable("no region with a consent flow")
@@ -193,7 +193,7 @@ def net_margin(ctx: FactContext) -> Measurement:
 
 
 def newcomer_share(ctx: FactContext) -> Measurement:
-    """Our units / all inside units in the first year."""
+    """Our orders / all inside purchases in the first year."""
 
     def share(s: RunStats) -> float:
         k = runs.rows(s)
@@ -316,7 +316,7 @@ FACTS: tuple[Fact, ...] = (
         "-52%",
         0.45,
         0.60,
-        "1 - conversion (units / views) machine-translated / human-translated, in regions "
+        "1 - conversion (orders / views) machine-translated / human-translated, in regions "
         "whose language differs from ours; paired CRN",
         needs=("human_translation",),
         measure=machine_translation,
@@ -455,7 +455,7 @@ FACTS: tuple[Fact, ...] = (
         "stated per scenario",
         None,
         None,
-        "our units / all inside units bought in the first 365 days (all regions)",
+        "our orders / all inside purchases (orders) in the first 365 days (all regions)",
         measure=newcomer_share,
         extra={"no_range": "no acceptance range stated in the scenario yet"},
     ),
