@@ -18,6 +18,7 @@ COST_LABELS = {
     "cogs_base": "cost of goods sold (landed)",
     "freight_base": "order freight",
     "payment_fees_base": "payment fees",
+    "marketplace_fees_base": "marketplace commission and order fees",
     "fx_cost_base": "FX conversion fees",
     "marketing_base": "marketing",
     "localization_base": "localization",

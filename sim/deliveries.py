@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import keyed
+from sim.baskets import returned_units
 from sim.calendar import HOURS_PER_DAY
 from sim.contract import PAYMENT_METHODS
 from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_REFUSED, STATUS_RETURNED
@@ -104,7 +105,11 @@ class Deliveries:
         delivered = ~lost & ~refused
         late = delivered & (days > promised)
         u = keyed.uniforms(keys, keyed.SALT_RETURN)
-        returned = delivered & (u < self.return_probability[region, products])
+        p_return = self.return_probability[region, products]
+        units = book.take("units", oid).astype(np.int64)
+        back = np.where(delivered, returned_units(keys, u < p_return, units, p_return), 0)
+        returned = back > 0
+        book.set("returned_units", oid, back)
         book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)
         book.set("status", oid[returned], STATUS_RETURNED)
         book.set("status", oid[lost], STATUS_LOST)
@@ -115,6 +120,9 @@ class Deliveries:
         vat = book.take("vat_base", oid).astype(float)
         duty = book.take("duty_base", oid).astype(float)
         refunded = returned | lost | refused
+        if (units != 1).any():  # a multi-unit order refunds its returned units' share
+            share = np.where(returned, back / units, 1.0)
+            paid, vat, duty = paid * share, vat * share, duty * share
         duty_back = self.duty_refunded[region]
 
         def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -130,6 +138,7 @@ class Deliveries:
             "delivery_days_total": per_region(delivered, days),
             "on_time_deliveries": per_region(delivered & ~late),
             "returns": per_region(returned),
+            "returned_units": per_region(returned, back),
             "lost_orders": per_region(lost),
             "cod_refusals": per_region(refused),
             "freight_base": per_region(refused) * self.return_to_origin_cost_base,

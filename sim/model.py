@@ -37,7 +37,9 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.baskets import BUNDLE_FLAGS
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
+from sim.channels import consumer_region
 from sim.collector import KpiCollector
 from sim.competitors import CompetitorAgent
 from sim.consumers import RegionalConsumers
@@ -125,7 +127,7 @@ class MarketModel(mesa.Model):
         )
 
     def _consumers(self, i: int) -> RegionalConsumers:
-        region = self.scenario.regions[i]
+        region = consumer_region(self.scenario.regions[i])  # marketplace traffic
         season = np.asarray(region.seasonality)[month_of_day(np.arange(self.horizon_days))]
         cumulative = np.concatenate([[0.0], np.cumsum(season)])
         return RegionalConsumers(
@@ -251,6 +253,8 @@ class MarketModel(mesa.Model):
                     book.column("method").astype(np.int64)
                 ],
                 "status": np.array(ORDER_STATUSES, dtype=object)[status],
+                "returned_units": book.column("returned_units").astype(np.int64),
+                "bundle": np.array(BUNDLE_FLAGS, dtype=object)[book.column("bundle")],
                 "delivery_days": np.where(arrived, delivered_day - day, np.nan),
             }
         )

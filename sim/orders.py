@@ -18,6 +18,8 @@ _FIELDS: dict[str, np.dtype] = {
     "product": np.dtype(np.int16),
     "day": np.dtype(np.int16),
     "units": np.dtype(np.int16),
+    "returned_units": np.dtype(np.int16),
+    "bundle": np.dtype(np.int8),  # 0 none, 1 bundle offered and declined, 2 bundle bought
     "status": np.dtype(np.int8),
     "delivered_day": np.dtype(np.int16),
     "paid_base": np.dtype(np.float32),  # what the buyer paid, incl. VAT and duty

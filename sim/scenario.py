@@ -32,6 +32,7 @@ from sim.schema_region import (
     Service,
     Tax,
 )
+from sim.schema_sales import Bundles
 from sim.schema_supply import (
     Competitor,
     CompetitorBehaviour,
@@ -193,6 +194,8 @@ class Firm(Strict):
     the region is not entered."""
     localization_costs: LocalizationCosts = LocalizationCosts()
     finance: Finance = Finance()
+    bundles: Bundles | None = None
+    """A bundle offer for growing customers (see :class:`sim.schema_sales.Bundles`)."""
 
 
 # --------------------------------------------------------------------------- strategies

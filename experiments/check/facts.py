@@ -117,18 +117,19 @@ def late_delivery_cut(ctx: FactContext) -> Measurement:
 
 
 def _conversion_cut(ctx: FactContext, variant: str, regions: list[str]) -> np.ndarray:
-    """1 - conversion (units / views) with the friction (the baseline) / without it (the
+    """1 - conversion (orders / views) with the friction (the baseline) / without it (the
     variant), per replication."""
     return np.array(
         [
-            1 - runs.ratio(b, "units", "views", regions) / runs.ratio(v, "units", "views", regions)
+            1
+            - runs.ratio(b, "orders", "views", regions) / runs.ratio(v, "orders", "views", regions)
             for b, v in ctx.paired(variant)
         ]
     )
 
 
 def machine_translation(ctx: FactContext) -> Measurement:
-    """Conversion (units / views) machine-translated vs human-translated."""
+    """Conversion (orders / views) machine-translated vs human-translated."""
     regions = mt_regions(ctx.scenario)
     if not regions:
         raise NotMeasurable("no machine-translated region")
@@ -137,7 +138,7 @@ def machine_translation(ctx: FactContext) -> Measurement:
 
 
 def consent_flow(ctx: FactContext) -> Measurement:
-    """Conversion (units / views) with the consent flow vs without it."""
+    """Conversion (orders / views) with the consent flow vs without it."""
     regions = consent_regions(ctx.scenario)
     if not regions:
         raise NotMeasurable("no region with a consent flow")
@@ -197,12 +198,12 @@ def net_margin(ctx: FactContext) -> Measurement:
 
 
 def newcomer_share(ctx: FactContext) -> Measurement:
-    """Our units / all inside units in the first year."""
+    """Our orders / all inside purchases in the first year."""
 
     def share(s: RunStats) -> float:
         k = runs.rows(s)
         k = k[k["day"] < DAYS_PER_YEAR]
-        return float(k["units"].sum() / k["market_units"].sum())
+        return float(k["orders"].sum() / k["market_units"].sum())
 
     return Measurement(_each(ctx, share))
 
@@ -223,6 +224,63 @@ def repurchase_cycle(ctx: FactContext) -> Measurement:
     return Measurement(
         values, f"{', '.join(regions)}: delivery {days[0]:.1f} -> {days[1]:.1f} days"
     )
+
+
+def _paid_regions(ctx: FactContext, variant: str, methods: tuple[str, ...]) -> list[str]:
+    """Regions whose buyers prefer one of ``methods`` (the ones a payment fact is about)."""
+    out = [
+        r.id
+        for r in ctx.scenario.regions
+        if any(seg.payment_preferences.get(m, 0.0) > 0 for seg in r.segments for m in methods)
+    ]
+    if not out:
+        raise NotMeasurable(f"no region whose buyers prefer {' or '.join(methods)}")
+    ctx.paired(variant)  # NotMeasurable when the variant does not apply
+    return out
+
+
+def cod_instalments_lift(ctx: FactContext) -> Measurement:
+    """Conversion (orders / views) with COD and instalments accepted / card only - 1."""
+    regions = _paid_regions(ctx, "cod_instalments", ("cod", "instalments"))
+    regions = regions[:1]  # the first such region (Brazil in latam_entry)
+    values = np.array(
+        [
+            runs.ratio(v, "orders", "views", regions) / runs.ratio(b, "orders", "views", regions)
+            - 1
+            for b, v in ctx.paired("cod_instalments")
+        ]
+    )
+    return Measurement(values, f"region {regions[0]}")
+
+
+def _success(stats: RunStats, regions: list[str]) -> float:
+    return runs.ratio(stats, "orders", "checkouts", regions)
+
+
+def mobile_money_with(ctx: FactContext) -> Measurement:
+    """Payment success (orders / checkouts after one retry) with mobile money accepted."""
+    regions = _paid_regions(ctx, "no_mobile_money", ("mobile_money",))
+    values = np.array([_success(b, regions) for b, _ in ctx.paired("no_mobile_money")])
+    return Measurement(values, f"regions {', '.join(regions)}")
+
+
+def mobile_money_without(ctx: FactContext) -> Measurement:
+    """Payment success without mobile money (the same buyers fall back to cards)."""
+    regions = _paid_regions(ctx, "no_mobile_money", ("mobile_money",))
+    values = np.array([_success(v, regions) for _, v in ctx.paired("no_mobile_money")])
+    return Measurement(values, f"regions {', '.join(regions)}")
+
+
+def bundle_value(ctx: FactContext) -> Measurement:
+    """Order value of growing customers offered a bundle / the same offers never taken - 1."""
+
+    def value(s: RunStats) -> float:
+        return runs.ratio(s, "bundle_offer_gmv_base", "bundle_offers")
+
+    pairs = ctx.paired("no_bundles")
+    values = np.array([value(b) / value(v) - 1 for b, v in pairs])
+    taken = np.nanmean([runs.ratio(b, "bundle_orders", "bundle_offers") for b, _ in pairs])
+    return Measurement(values, f"{taken:.0%} of offers taken")
 
 
 # ----------------------------------------------------------------------------- the registry
@@ -263,7 +321,7 @@ FACTS: tuple[Fact, ...] = (
         "-52%",
         0.45,
         0.60,
-        "1 - conversion (units / views) machine-translated / human-translated, in regions "
+        "1 - conversion (orders / views) machine-translated / human-translated, in regions "
         "whose language differs from ours; paired CRN",
         needs=("human_translation",),
         measure=machine_translation,
@@ -295,19 +353,35 @@ FACTS: tuple[Fact, ...] = (
         "+58%",
         0.45,
         0.70,
-        "conversion with COD and instalments / without, Brazil",
+        "conversion (orders / views) with COD and instalments accepted / card only - 1, "
+        "Brazil; paired CRN (failed payments and refusals count against conversion)",
         scenarios=("latam_entry",),
-        missing="payments (success rates, COD refusal, instalment terms) are not modelled; "
-        "a method only removes the unsupported-payment penalty",
+        needs=("cod_instalments",),
+        measure=cod_instalments_lift,
     ),
     Fact(
         "mobile_money_success",
-        "mobile money lifted payment success from 63% to 91% (Kenya)",
-        "63% -> 91%",
-        None,
-        None,
-        "payment success rate without and with mobile money, each within 5 pp",
-        missing="payment success is always 100% and no Kenya scenario is shipped",
+        "mobile money lifted payment success from 63% to 91% (Kenya): with mobile money",
+        "91%",
+        0.86,
+        0.96,
+        "payment success (orders / checkouts, after one retry) with mobile money accepted, "
+        "in regions whose buyers prefer it (within 5 pp)",
+        scenarios=("kenya_entry",),
+        needs=("no_mobile_money",),
+        measure=mobile_money_with,
+    ),
+    Fact(
+        "mobile_money_success_before",
+        "mobile money lifted payment success from 63% to 91% (Kenya): before it",
+        "63%",
+        0.58,
+        0.68,
+        "payment success as above when mobile money is not accepted (buyers pay by card); "
+        "paired CRN (within 5 pp)",
+        scenarios=("kenya_entry",),
+        needs=("no_mobile_money",),
+        measure=mobile_money_without,
     ),
     Fact(
         "warehouse_cycle",
@@ -355,8 +429,11 @@ FACTS: tuple[Fact, ...] = (
         "+52%",
         0.40,
         0.65,
-        "order value with bundles / without",
-        missing="every order is one unit; there are no bundles",
+        "what buyers paid per order, orders of growing customers offered a bundle (2-4 orders "
+        "so far, the last within 90 days) / the same offers never taken - 1; paired CRN",
+        scenarios=("default",),
+        needs=("no_bundles",),
+        measure=bundle_value,
     ),
     Fact(
         "market_growth",
@@ -383,7 +460,7 @@ FACTS: tuple[Fact, ...] = (
         "stated per scenario",
         None,
         None,
-        "our units / all inside units bought in the first 365 days (all regions)",
+        "our orders / all inside purchases (orders) in the first 365 days (all regions)",
         measure=newcomer_share,
         extra={"no_range": "the scenario states no range (`expectations: newcomer_share`)"},
     ),

@@ -29,7 +29,13 @@ from sim.scenario import Scenario
 Level = Literal["quick", "full"]
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 #: shipped scenarios checked when none are given (tiny.yaml is a test fixture)
-SHIPPED = ("default.yaml", "sea_entry.yaml", "eu_eco_entry.yaml", "latam_entry.yaml")
+SHIPPED = (
+    "default.yaml",
+    "sea_entry.yaml",
+    "eu_eco_entry.yaml",
+    "latam_entry.yaml",
+    "kenya_entry.yaml",
+)
 FULL_DEFAULTS = {"reps": 5, "days": 730, "population_scale": 1.0}
 
 
@@ -158,7 +164,7 @@ def check(
     """Run the validation suite.
 
     Args:
-        scenarios: scenario files (or loaded scenarios); default: the four shipped ones.
+        scenarios: scenario files (or loaded scenarios); default: the five shipped ones.
         level: ``"quick"`` (theory checks and the fact registry's sanity, seconds) or
             ``"full"`` (plus the stylized-fact table and lever directions per scenario).
         reps, days: paired replications and horizon of the full level (default 5 and 730).
