@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.acquisition import Marketing
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
 from sim.competitors import CompetitorAgent
 from sim.consumers import RegionalConsumers
@@ -116,6 +117,7 @@ class MarketModel(mesa.Model):
         self.observer = Observer(self)
         self.decisions = Decisions(self)
         self.fulfilment = Fulfilment(self)
+        self.marketing = Marketing(self)  # paid channels (sim.acquisition)
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
         self.kpis = DailyKpis(self)
@@ -139,6 +141,7 @@ class MarketModel(mesa.Model):
             rng_occasions=self.streams.get("occasions", i),
             rng_awareness=self.streams.get("awareness", i),
             rng_choice=self.streams.get("choice", i),
+            rng_acquisition=self.streams.get("acquisition", i),
         )
 
     def _competitors(self) -> list[CompetitorAgent]:
@@ -197,13 +200,14 @@ class MarketModel(mesa.Model):
             z = self.rng_fx.standard_normal(len(vol))
             self.fx_local_per_base *= np.exp(vol * z - vol**2 / 2)
         self._spend_today = self.firm.book_running_costs(d, d >= self.entry_day)
+        self.marketing.book(d, d >= self.entry_day)
         self.observer.history.marketing_total += self._spend_today
 
     def _diffuse_awareness(self, d: int) -> None:
         """One Bass diffusion step per entered region, driven by today's marketing."""
         for r, pop in enumerate(self.consumers):
             if d >= self.entry_day[r]:
-                pop.diffuse_awareness(self._spend_today[r])
+                pop.diffuse_awareness(self._spend_today[r], self.marketing.hazards(r))
 
     # ================================================================== results
     def build_view(self) -> MarketView:
