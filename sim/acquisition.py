@@ -82,6 +82,7 @@ class Marketing:
         self.max_p = [np.array([c.max_p_daily for c in _ch(r)]) for r in regions]
         self.half = [np.array([c.half_saturation_daily_base for c in _ch(r)]) for r in regions]
         self.shape = [np.array([c.hill_shape for c in _ch(r)]) for r in regions]
+        # a marketing_cost event (sim.events) multiplies ``half``: spend buys 1/x the adstock
         self.adstock = [np.zeros(len(b)) for b in self.budgets]
         self.hazard = [np.zeros(len(b)) for b in self.budgets]
         self.spend_total = [np.zeros(len(b)) for b in self.budgets]  # per channel, whole run

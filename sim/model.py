@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.acquisition import Marketing
+from sim.acquisition import Marketing, order_sources
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
 from sim.competitors import CompetitorAgent
 from sim.consumers import RegionalConsumers
@@ -229,7 +229,8 @@ class MarketModel(mesa.Model):
         Beside the purchase (customer, region, day, product, quantity, amount paid incl. VAT
         and duty) each order carries its payment method, its final status (in_transit,
         delivered, lost, returned, refused) and, once it arrived, its delivery time in whole
-        days, so analytics can be tested on it.
+        days, and its customer's acquisition source (``paid:<channel>``, ``word_of_mouth``,
+        ``organic``, ``initial``), so analytics can be tested on it.
         """
         book = self.firm.orders
         region = book.column("region").astype(np.int64)
@@ -255,6 +256,7 @@ class MarketModel(mesa.Model):
                 ],
                 "status": np.array(ORDER_STATUSES, dtype=object)[status],
                 "delivery_days": np.where(arrived, delivered_day - day, np.nan),
+                "acquisition_source": order_sources(self, region, book.column("consumer")),
             }
         )
 
