@@ -87,7 +87,8 @@ class Lever:
 
 
 def built_in_levers() -> list[Lever]:
-    """Every built-in strategy (plug-ins excluded), then local service and no marketing."""
+    """Every built-in strategy (plug-ins excluded), then local service and the marketing
+    budget at zero and at three times the scenario's."""
     from strategies.registry import all_strategies
 
     levers = [
@@ -111,6 +112,16 @@ def built_in_levers() -> list[Lever]:
             variants.no_marketing,
             Expectation(
                 "net_profit_base", -1, "issue 12: the budget's optimum is interior, not zero"
+            ),
+        ),
+        Lever(
+            "marketing_x3",
+            variants.triple_marketing,
+            Expectation(
+                "net_profit_base",
+                -1,
+                "issue 12: the budget's optimum is interior: saturating channels make a "
+                "budget three times the scenario's lose money",
             ),
         ),
     ]

@@ -107,6 +107,13 @@ def no_marketing(scenario: Scenario) -> Scenario | None:
     return with_marketing(scenario, 0.0)
 
 
+def triple_marketing(scenario: Scenario) -> Scenario | None:
+    """Every marketing budget (single and per channel) three times as large."""
+    from experiments.acquisition import with_marketing
+
+    return with_marketing(scenario, 3.0)
+
+
 def strategy(kind: str, name: str) -> VariantBuilder:
     """The scenario with one kind's strategy replaced by ``name`` (default parameters)."""
 
