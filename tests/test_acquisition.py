@@ -139,3 +139,18 @@ def test_bad_channel_fields_name_the_path() -> None:
         _scenario(channels={"search": {"adstock_decay_daily": 1.0}})
     with pytest.raises(ScenarioError, match=r"acquisition.*forgetting_daily"):
         _scenario(forgetting_daily=2.0)
+
+
+@pytest.mark.slow
+def test_default_marketing_budget_has_an_interior_optimum() -> None:
+    """Paired CRN (5 replications, two years, a 10% slice of the default market): profit at
+    the scenario's budget beats no marketing and three times the budget (95% CIs > 0)."""
+    from experiments.acquisition import budget_curve
+    from experiments.check.runs import edit_scenario, scale_market
+    from experiments.files import load_scenario
+
+    sc = load_scenario("scenarios/default.yaml")
+    sc = edit_scenario(sc, lambda d: scale_market(d, 0.1), "x0.1 slice")
+    curve = budget_curve(sc, [0.0, 3.0], reps=5, days=730, seed=sc.seed).set_index("factor")
+    assert curve.loc[0.0, "vs_x1_high"] < 0  # zero marketing loses money
+    assert curve.loc[3.0, "vs_x1_high"] < 0  # so does three times the budget
