@@ -27,6 +27,7 @@ import mesa
 import numpy as np
 
 from sim import keyed
+from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.choice import sample_choices
 from sim.contract import PAYMENT_METHODS
@@ -102,6 +103,7 @@ class RegionalConsumers(mesa.Agent):
         rng_occasions: np.random.Generator,
         rng_awareness: np.random.Generator,
         rng_choice: np.random.Generator,
+        rng_acquisition: np.random.Generator | None = None,
     ):
         super().__init__(model)
         self.spec = region
@@ -158,6 +160,8 @@ class RegionalConsumers(mesa.Agent):
         self.n_aware = round(region.awareness.initial_share * n0)
         self._aware_initial = self.n_aware  # aware among the initial population
         self.aware[self._awareness_order[: self.n_aware]] = True
+        self.acq = ConsumerAcquisition(region, n, rng_acquisition)  # sources, forgetting
+        self.acq.source[self._awareness_order[: self.n_aware]] = SOURCE_INITIAL
 
         # our customer base (RFM + experience)
         self.customer = np.zeros(n, dtype=bool)
@@ -219,36 +223,45 @@ class RegionalConsumers(mesa.Agent):
         return np.flatnonzero(self.next_day == day).astype(np.int32, copy=False)
 
     # ------------------------------------------------------------------ awareness
-    def diffuse_awareness(self, spend_today_base: float) -> int:
+    def diffuse_awareness(self, spend_today_base: float, paid_p: np.ndarray | None = None) -> int:
         """Bass step for one day; returns the number of newly aware consumers.
 
         The count is Binomial(unaware, hazard) drawn by inversion from one uniform per day,
         so variants with similar hazards get similar counts (common random numbers).
+        ``paid_p`` is today's hazard per paid channel (``sim.acquisition``); forgetting,
+        word of mouth from customers and the source tags are ``sim.acquisition``'s too.
         """
         u = self.rng_awareness.random()  # one draw every day, whatever happens below
         aw = self.spec.awareness
+        self.n_aware -= self.acq.forget(self)
         unaware = self.n - self.n_aware
         if unaware <= 0:
             return 0
-        p = aw.p_base_daily + aw.p_per_1k_spend_daily * spend_today_base / 1000.0
+        legacy = aw.p_per_1k_spend_daily * spend_today_base / 1000.0
+        p = aw.p_base_daily + legacy
+        if paid_p is not None:
+            p += float(paid_p.sum())
         f = self.n_aware / self.n
-        effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
-        q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily
+        if self.acq.spec.word_of_mouth == "customers":
+            q = self.acq.wom_q(self, aw.dissatisfied_wom_weight, aw.q_daily)
+        else:
+            effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
+            q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily
         h = daily_adoption_probability(p, q, f)
         # initial population: exchangeable, so the k newly aware are the next k of a fixed
-        # random permutation (O(k)); entrants: one Bernoulli draw each (only if any)
-        unaware_initial = self.n_initial - self._aware_initial
+        # random permutation (O(k)) or forgotten ones; entrants: one Bernoulli draw each
+        unaware_initial = self.n_initial - self._aware_initial + self.acq.forgotten.size
         k = binom_ppf(u, unaware_initial, h) if h > 0 and unaware_initial > 0 else 0
-        if k:
-            new = self._awareness_order[self._aware_initial : self._aware_initial + k]
-            self.aware[new] = True
-            self._aware_initial += k
+        new = self.acq.take_initial(self, k) if k else np.empty(0, dtype=np.int32)
+        self.aware[new] = True
         if self.n > self.n_initial and h > 0:
             born = np.arange(self.n_initial, self.n)
             candidates = born[~self.aware[self.n_initial : self.n]]
             adopt = candidates[self.rng_awareness.random(len(candidates)) < h]
             self.aware[adopt] = True
             k += len(adopt)
+            new = np.concatenate([new, adopt.astype(np.int32)])
+        self.acq.attribute(new, aw.p_base_daily, legacy, paid_p, q * f)
         self.n_aware += k
         return k
 
@@ -409,6 +422,7 @@ class RegionalConsumers(mesa.Agent):
         new = idx[new_mask]  # a consumer has at most one occasion per round
         if len(new):
             self.customer[new] = True
+            self.acq.count_new(new)
             self.first_day[new] = day
             self._customer_ids.append(new)
             self.n_customers += len(new)

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.acquisition import Marketing, order_sources
 from sim.baskets import BUNDLE_FLAGS
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
 from sim.channels import consumer_region
@@ -119,6 +120,7 @@ class MarketModel(mesa.Model):
         self.observer = Observer(self)
         self.decisions = Decisions(self)
         self.fulfilment = Fulfilment(self)
+        self.marketing = Marketing(self)  # paid channels (sim.acquisition)
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
         self.kpis = DailyKpis(self)
@@ -142,6 +144,7 @@ class MarketModel(mesa.Model):
             rng_occasions=self.streams.get("occasions", i),
             rng_awareness=self.streams.get("awareness", i),
             rng_choice=self.streams.get("choice", i),
+            rng_acquisition=self.streams.get("acquisition", i),
         )
 
     def _competitors(self) -> list[CompetitorAgent]:
@@ -200,13 +203,14 @@ class MarketModel(mesa.Model):
             z = self.rng_fx.standard_normal(len(vol))
             self.fx_local_per_base *= np.exp(vol * z - vol**2 / 2)
         self._spend_today = self.firm.book_running_costs(d, d >= self.entry_day)
+        self.marketing.book(d, d >= self.entry_day)
         self.observer.history.marketing_total += self._spend_today
 
     def _diffuse_awareness(self, d: int) -> None:
         """One Bass diffusion step per entered region, driven by today's marketing."""
         for r, pop in enumerate(self.consumers):
             if d >= self.entry_day[r]:
-                pop.diffuse_awareness(self._spend_today[r])
+                pop.diffuse_awareness(self._spend_today[r], self.marketing.hazards(r))
 
     # ================================================================== results
     def build_view(self) -> MarketView:
@@ -228,7 +232,8 @@ class MarketModel(mesa.Model):
         Beside the purchase (customer, region, day, product, quantity, amount paid incl. VAT
         and duty) each order carries its payment method, its final status (in_transit,
         delivered, lost, returned, refused) and, once it arrived, its delivery time in whole
-        days, so analytics can be tested on it.
+        days, and its customer's acquisition source (``paid:<channel>``, ``word_of_mouth``,
+        ``organic``, ``initial``), so analytics can be tested on it.
         """
         book = self.firm.orders
         region = book.column("region").astype(np.int64)
@@ -256,6 +261,7 @@ class MarketModel(mesa.Model):
                 "returned_units": book.column("returned_units").astype(np.int64),
                 "bundle": np.array(BUNDLE_FLAGS, dtype=object)[book.column("bundle")],
                 "delivery_days": np.where(arrived, delivered_day - day, np.nan),
+                "acquisition_source": order_sources(self, region, book.column("consumer")),
             }
         )
 

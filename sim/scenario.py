@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 from sim.events import Event
+from sim.schema_acquisition import Acquisition, Channel
 from sim.schema_region import (
     Awareness,
     BgNbd,
@@ -73,8 +74,10 @@ __all__ = [
     "MAX_SEASONALITY",
     "MAX_UTILITY",
     "MIN_POSITIVE",
+    "Acquisition",
     "Awareness",
     "BgNbd",
+    "Channel",
     "ChoiceParams",
     "Competitor",
     "CompetitorBehaviour",

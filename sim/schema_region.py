@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.contract import PaymentMethod
+from sim.schema_acquisition import Acquisition
 from sim.schema_sales import Basket, Sales
 from sim.schema_types import (
     MAX_DAILY_OCCASION_RATE,
@@ -198,6 +199,7 @@ class Region(Strict):
     segments: Annotated[list[Segment], Field(min_length=1)]
     repeat: BgNbd
     awareness: Awareness = Awareness()
+    acquisition: Acquisition = Acquisition()
     fx: Fx
     tax: Tax = Tax()
     regulation: Regulation = Regulation()

@@ -88,7 +88,8 @@ class Lever:
 
 
 def built_in_levers() -> list[Lever]:
-    """Every built-in strategy (plug-ins excluded), then local service and no marketing."""
+    """Every built-in strategy (plug-ins excluded), then local service and the marketing
+    budget at zero and at three times the scenario's."""
     from strategies.registry import all_strategies
 
     levers = [
@@ -123,6 +124,16 @@ def built_in_levers() -> list[Lever]:
             "marketplace",
             variants.marketplace,
             Expectation("new_customers", 1, "issue 12: marketplace traffic brings customers"),
+        ),
+        Lever(
+            "marketing_x3",
+            variants.triple_marketing,
+            Expectation(
+                "net_profit_base",
+                -1,
+                "issue 12: the budget's optimum is interior: saturating channels make a "
+                "budget three times the scenario's lose money",
+            ),
         ),
     ]
     return levers

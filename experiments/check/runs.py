@@ -44,23 +44,25 @@ def _scale_amounts(mapping: dict[str, Any], factor: float) -> None:
 
 def scale_market(data: dict[str, Any], factor: float) -> None:
     """Shrink a scenario to a slice of its market: populations, stock and every firm-level
-    amount (marketing, fixed, compliance, localization, warehouse, per-shipment, cash) times
-    ``factor``; marketing's awareness effect per 1k spend divided by it, so that awareness
-    follows the same curve. Per-consumer economics (prices, unit costs, fees) are unchanged."""
+    amount (marketing and channel budgets, fixed, compliance, localization, warehouse,
+    per-shipment, cash) times ``factor``; marketing's awareness effect per 1k spend divided by
+    it and each channel's half-saturation spend times it, so that awareness follows the same
+    curve. Per-consumer economics (prices, unit costs, fees) are unchanged."""
+    from experiments.acquisition import scale_marketing
+
     for region in data["regions"]:
         region["population"] = max(1, round(region["population"] * factor))
         awareness = region.get("awareness") or {}
         if awareness.get("p_per_1k_spend_daily"):
             awareness["p_per_1k_spend_daily"] /= factor
         _scale_amounts(region.get("regulation") or {}, factor)
+        for channel in ((region.get("acquisition") or {}).get("channels") or {}).values():
+            if "half_saturation_daily_base" in channel:  # same response curve per consumer
+                channel["half_saturation_daily_base"] *= factor
     firm = data["firm"]
     _scale_amounts(firm, factor)
     _scale_amounts(firm.get("localization_costs") or {}, factor)
-    budget = firm.get("marketing_budget_monthly_base") or {}
-    for region_id, amount in budget.items():
-        budget[region_id] = (
-            [x * factor for x in amount] if isinstance(amount, list) else amount * factor
-        )
+    scale_marketing(data, factor)  # the single budget and every channel's
     for wh in firm.get("warehouses") or []:
         _scale_amounts(wh, factor)
         wh["initial_units"] = round(wh.get("initial_units", 0) * factor)

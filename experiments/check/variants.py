@@ -101,12 +101,17 @@ def local_service(scenario: Scenario) -> Scenario | None:
 
 
 def no_marketing(scenario: Scenario) -> Scenario | None:
-    """No marketing budget in any region."""
+    """No marketing budget in any region (the single budget and every paid channel)."""
+    from experiments.acquisition import with_marketing
 
-    def edit(d: dict[str, Any]) -> None:
-        d["firm"]["marketing_budget_monthly_base"] = {}
+    return with_marketing(scenario, 0.0)
 
-    return edit_scenario(scenario, edit, "no marketing")
+
+def triple_marketing(scenario: Scenario) -> Scenario | None:
+    """Every marketing budget (single and per channel) three times as large."""
+    from experiments.acquisition import with_marketing
+
+    return with_marketing(scenario, 3.0)
 
 
 def strategy(kind: str, name: str) -> VariantBuilder:
