@@ -13,134 +13,26 @@ objective KPI; :meth:`Table.names` expands them.
 
 from __future__ import annotations
 
-import itertools
 import json
-import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
+from experiments.output_types import (  # re-exported: the schema's types
+    Column,
+    CommandOutputs,
+    Dtype,
+    PartitionedRuns,
+    SummaryKey,
+    Table,
+)
 from sim.errors import DataError, UsageError
 from sim.kpis import KPI_BY_NAME, KPIS, Kpi
 
-Dtype = Literal["int", "float", "str", "bool"]
-
 NUMERIC: tuple[Dtype, ...] = ("int", "float")
 NA_VALUES = ("", "nan", "NaN")  # "NA" stays a region name (Namibia), never a missing value
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column (or, when ``name`` holds ``{fields}``, one family of columns)."""
-
-    name: str
-    dtype: Dtype
-    unit: str
-    label: str
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        """The family fields in ``name`` (empty for a plain column)."""
-        return tuple(f for _, f, _, _ in string.Formatter().parse(self.name) if f)
-
-    def expand(self, families: Mapping[str, Sequence[str]]) -> list[str]:
-        """Column names of this family (first field outermost); ``[name]`` when plain."""
-        if not self.fields:
-            return [self.name]
-        missing = [f for f in self.fields if f not in families]
-        if missing:
-            raise UsageError(f"column family {self.name!r} needs values for {missing}")
-        values = itertools.product(*(families[f] for f in self.fields))
-        return [self.name.format(**dict(zip(self.fields, v, strict=True))) for v in values]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A CSV or Parquet table under ``OUT``."""
-
-    name: str
-    about: str
-    columns: tuple[Column, ...]
-
-    @property
-    def fixed(self) -> list[Column]:
-        """The plain (non-family) columns."""
-        return [c for c in self.columns if not c.fields]
-
-    def names(self, **families: Sequence[str]) -> list[str]:
-        """Every column name in file order, families expanded with the given values."""
-        return [n for c in self.columns for n in c.expand(families)]
-
-    def column(self, name: str) -> Column:
-        """The declaration of a plain column."""
-        for c in self.fixed:
-            if c.name == name:
-                return c
-        raise UsageError(
-            f"{self.name} has no declared column {name!r}; declared: {[c.name for c in self.fixed]}"
-        )
-
-    def header(self, name: str, currency: str = "base currency") -> str:
-        """A readable header: the label plus its unit (``kpi`` and ``""`` add none)."""
-        col = self.column(name)
-        unit = {"currency": currency, "share": "share", "kpi": ""}.get(col.unit, col.unit)
-        return f"{col.label} ({unit})" if unit else col.label
-
-
-@dataclass(frozen=True)
-class PartitionedRuns:
-    """Per-replication daily KPI tables as Hive-style partitions.
-
-    ``pd.read_parquet(OUT / root)`` returns one tidy table with ``keys`` as columns.
-    """
-
-    root: str
-    keys: tuple[Column, ...]
-    file: str
-    columns: tuple[Column, ...]
-
-    def path(self, **values: Any) -> str:
-        """``runs/scenario=<hash>/variant=<name>/rep=<k>/part-0.parquet`` (under ``OUT``)."""
-        given = sorted(values)
-        wanted = sorted(k.name for k in self.keys)
-        if given != wanted:
-            raise UsageError(f"partition keys must be {wanted}, got {given}")
-        parts = [f"{k.name}={values[k.name]}" for k in self.keys]
-        return "/".join([self.root, *parts, self.file])
-
-    def names(self) -> list[str]:
-        """Columns of the loaded table: data columns, then partition keys."""
-        return [c.name for c in (*self.columns, *self.keys)]
-
-
-@dataclass(frozen=True)
-class SummaryKey:
-    """One ``summary.json`` key a reader relies on."""
-
-    name: str
-    about: str
-
-
-@dataclass(frozen=True)
-class CommandOutputs:
-    """Everything one command writes under ``OUT``."""
-
-    command: str
-    tables: tuple[Table, ...]
-    files: tuple[str, ...]
-    summary: tuple[SummaryKey, ...]
-
-    def table(self, name: str) -> Table:
-        """The declaration of one table file."""
-        for t in self.tables:
-            if t.name == name:
-                return t
-        raise UsageError(
-            f"`{self.command}` writes no table {name!r}; tables: {[t.name for t in self.tables]}"
-        )
 
 
 # ----------------------------------------------------------------------------- KPI columns
@@ -340,6 +232,93 @@ IMPORTANCE = Table(
     ),
 )
 
+# ----------------------------------------------------------------------------- explore
+_EXPLORE_OPTION = Column("option", "str", "", "option")
+FUTURE = Column("future", "int", "", "future (row of the design)")
+EXPLORE_ROBUST = Table(
+    "robust.csv",
+    "options ranked across futures",
+    (
+        Column("rank", "int", "", "rank"),
+        _EXPLORE_OPTION,
+        Column("futures", "int", "", "futures"),
+        Column("mean", "float", "kpi", "mean over futures"),
+        Column("sd", "float", "kpi", "standard deviation over futures"),
+        Column("cvar5", "float", "kpi", "mean of the worst 5% of futures"),
+        Column("p_loss", "float", "share", "P(outcome < 0)"),
+        Column("p_best", "float", "share", "P(best)"),
+        Column("max_regret", "float", "kpi", "maximum regret"),
+        Column("mean_regret", "float", "kpi", "mean regret"),
+    ),
+)
+SCREENING = Table(
+    "screening.csv", "every option ranked at the screening fidelity (mean)", EXPLORE_ROBUST.columns
+)
+#: the tables `explore` writes (factor columns of futures.csv and KPI columns of
+#: outcomes.csv are families: one per uncertainty / outcome KPI)
+EXPLORE_TABLES = (
+    Table(
+        "futures.csv",
+        "the sampled futures: one value per uncertainty",
+        (FUTURE, Column("{factor}", "float", "", "uncertainty {factor}")),
+    ),
+    Table(
+        "outcomes.csv",
+        "per fidelity, future and option: horizon totals (region ALL), mean over replications",
+        (
+            Column("fidelity", "str", "", "fidelity (screen or full)"),
+            FUTURE,
+            _EXPLORE_OPTION,
+            Column("scenario", "str", "", "scenario run (first 12 hex digits of its SHA-256)"),
+            Column("reps", "int", "", "replications"),
+            Column("{kpi}", "float", "kpi", "{kpi}, total over the horizon"),
+        ),
+    ),
+    EXPLORE_ROBUST,
+    Table(
+        "sensitivity.csv",
+        "Sobol S1/ST or Morris mu_star/sigma per option and factor",
+        (
+            _EXPLORE_OPTION,
+            Column("kpi", "str", "", "outcome KPI"),
+            Column("factor", "str", "", "uncertainty"),
+            Column("index", "str", "", "index (S1, ST, mu_star, sigma)"),
+            Column("value", "float", "", "index value"),
+            Column("conf", "float", "", "95% CI half-width"),
+        ),
+    ),
+    Table(
+        "boxes.csv",
+        "PRIM boxes: one row per restricted factor",
+        (
+            _EXPLORE_OPTION,
+            Column("question", "str", "", "case of interest"),
+            Column("factor", "str", "", "uncertainty"),
+            Column("low", "float", "", "box lower limit"),
+            Column("high", "float", "", "box upper limit"),
+            Column("coverage", "float", "share", "coverage"),
+            Column("density", "float", "share", "density"),
+            Column("mass", "float", "share", "mass"),
+            Column("cases", "int", "", "futures that are cases"),
+            Column("futures", "int", "", "futures"),
+        ),
+    ),
+    Table(
+        "prim_trajectory.csv",
+        "PRIM peeling trajectories (coverage/density trade-off)",
+        (
+            _EXPLORE_OPTION,
+            Column("question", "str", "", "case of interest"),
+            Column("box", "int", "", "peeling step"),
+            Column("coverage", "float", "share", "coverage"),
+            Column("density", "float", "share", "density"),
+            Column("mass", "float", "share", "mass"),
+            Column("dims", "int", "", "restricted factors"),
+            Column("chosen", "bool", "", "the chosen box"),
+        ),
+    ),
+)
+
 # Replication runs as the lead's store will write them (today: runs/<sha12>/<variant>/rep-K)
 RUNS = PartitionedRuns(
     "runs", (SCENARIO, VARIANT, REP), "part-0.parquet", (DAY, REGION, *DAILY_KPI_COLUMNS)
@@ -382,6 +361,20 @@ TUNE_SUMMARY = (
     SummaryKey("baseline", "the scenario's own strategies' trial {number, state, values}"),
     SummaryKey("importance_skipped", "why importance.csv is empty (null when computed)"),
 )
+EXPLORE_SUMMARY = (
+    *_COMMON,
+    SummaryKey("uncertainties_file", "the uncertainties file the futures were sampled from"),
+    SummaryKey("design", "{method, n, seed, futures, factors, groups}"),
+    SummaryKey("kpi", "the outcome options are ranked on (horizon total, region ALL)"),
+    SummaryKey("direction", "whether more or less of the kpi is better"),
+    SummaryKey("criterion", "regret, mean or cvar"),
+    SummaryKey("robust_choice", "the option ranked first across futures"),
+    SummaryKey("headline", "the robust choice, its regret and risk in one sentence"),
+    SummaryKey("ranking", "robust.csv as records"),
+    SummaryKey("findings", "the PRIM boxes in words"),
+    SummaryKey("notes", "what was skipped and why"),
+    SummaryKey("runs", "model runs per fidelity, OCBA rounds, equal-allocation runs"),
+)
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 
@@ -418,6 +411,12 @@ OUTPUTS: dict[str, CommandOutputs] = {
             (SUMMARY, MANIFEST, RUNS.root, "best_strategies.yaml", "pareto_variants.yaml"),
             TUNE_SUMMARY,
         ),
+        CommandOutputs(
+            "explore",
+            (*EXPLORE_TABLES, SCREENING),
+            (SUMMARY, MANIFEST, RUNS.root),
+            EXPLORE_SUMMARY,
+        ),
     )
 }
 
@@ -428,7 +427,7 @@ _SUMMARY_COMMANDS = {
     "compare": "compare",
     "entry": "entry",
     "tune": "tune",
-    "explore": "explore",  # experiments/explore (its tables: experiments.explore.result.TABLES)
+    "explore": "explore",
 }
 
 

@@ -32,6 +32,7 @@ from sim.calendar import DAYS_PER_YEAR
 from sim.choice import sample_choices
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
+from sim.offer_terms import offer_terms
 from sim.quantiles import binom_ppf
 from sim.scenario import Region, max_entrants
 
@@ -344,20 +345,11 @@ class RegionalConsumers(mesa.Agent):
             alpha = self.price_sensitivity[members][:, None]
             # non-price utility of every offer for each segment (ours first), then one
             # gather per consumer and one outer product for the price term
-            quality = np.concatenate([o.our_quality, o.comp_quality])
-            eco = np.concatenate([o.our_eco, o.comp_eco])
-            delivery = np.concatenate([o.our_delivery_days, o.comp_delivery_days])
-            price = np.concatenate([o.our_price_ref, o.comp_price_ref]).astype(np.float32)
-            base = (
-                self.quality_weight[:, None] * quality[None, :]
-                + self.eco_weight[:, None] * eco[None, :]
-                - self.delivery_weight[:, None] * delivery[None, :]
-            ).astype(np.float32)
-            base[:, : o.n_ours] += o.our_constant.astype(np.float32)
-            if not base.shape[1]:
+            terms = offer_terms(self, o)
+            if not terms.base.shape[1]:
                 continue
-            v = base[seg]
-            v -= alpha * price[None, :]
+            v = terms.base[seg]
+            v -= alpha * terms.price[None, :]
             if o.n_ours:
                 aware = self.aware[members]
                 personal = (
@@ -369,10 +361,7 @@ class RegionalConsumers(mesa.Agent):
                 v[:, : o.n_ours] += personal[:, None]
                 v[~aware, : o.n_ours] = -np.inf
                 np.add.at(res.views, o.our_products, int(aware.sum()))
-            option_ids = np.concatenate(
-                [o.our_products, o.comp_ids + self.n_products, [keyed.OUTSIDE_OPTION_ID]]
-            )
-            noise = keyed.gumbel_matrix(member_keys, option_ids, dtype=v.dtype)
+            noise = keyed.gumbel_matrix(member_keys, terms.option_ids, dtype=v.dtype)
             choice = sample_choices(v, ch.outside_utility, noise=noise)
             inside = choice >= 0
             res.market_units += int(inside.sum())

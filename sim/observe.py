@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from sim.model import MarketModel
     from sim.scenario import ChoiceParams, Segment
 
+#: competitor offer attributes consumers see (name, dtype)
+_COMPETITOR_COLUMNS = (
+    ("active", bool),
+    ("quality", float),
+    ("eco_score", float),
+    ("price_local", float),
+    ("delivery_days", float),
+)
+
 
 class RecentHistory:
     """What our firm saw over the last ``window_days`` days, per region (ring buffers)."""
@@ -64,14 +73,22 @@ class Observer:
             len(sc.regions), model.firm.n_products, sc.settings.recent_window_days
         )
         self._customer_views: dict[tuple[int, int], CustomerView] = {}
+        self._not_taboo: dict[int, np.ndarray] = {}  # per region: products not taboo there
+        comps = model.competitors
+        # every competitor offer in scenario order (the numbering of ``comp_ids``)
+        none = [np.zeros(0, dtype=np.int64)]
+        self._comp_region = np.concatenate([c.region for c in comps] or none)
+        self._comp_category = np.concatenate([c.category for c in comps] or none)
 
     # ------------------------------------------------------------------ consumers' offers
     def our_offer_mask(self, r: int) -> np.ndarray:
         """Our products on offer in region ``r``: listed and not taboo there."""
         firm = self.model.firm
-        taboo = set(self.model.scenario.regions[r].taboo_tags)
-        ok = np.array([not (tags & taboo) for tags in firm.product_tags], dtype=bool)
-        return firm.listed[r] & ok
+        if r not in self._not_taboo:
+            taboo = set(self.model.scenario.regions[r].taboo_tags)
+            ok = np.array([not (tags & taboo) for tags in firm.product_tags], dtype=bool)
+            self._not_taboo[r] = ok
+        return firm.listed[r] & self._not_taboo[r]
 
     def offers(self, r: int) -> list[CategoryOffers]:
         """Today's offers per category in region ``r`` (prices in reference-base units)."""
@@ -85,19 +102,12 @@ class Observer:
             constant += region.choice.machine_translation_penalty
         mask = self.our_offer_mask(r)
         consumer_price = firm.consumer_price_local(r, firm.price_local[r])
+        comp = self._competitor_offers()
+        in_region = comp["active"] & (self._comp_region == r)
         out = []
         for c in range(len(m.categories)):
             ours = np.flatnonzero(mask & (firm.product_category == c))
-            cq, ce, cp, cd, cid = [], [], [], [], []
-            offset = 0
-            for comp in m.competitors:
-                sel = (comp.region == r) & (comp.category == c) & comp.active
-                cid.append(offset + np.flatnonzero(sel))
-                offset += len(sel)
-                cq.append(comp.quality[sel])
-                ce.append(comp.eco_score[sel])
-                cp.append(to_reference(comp.price_local[sel], fx_ref))
-                cd.append(comp.delivery_days[sel])
+            sel = np.flatnonzero(in_region & (self._comp_category == c))
             out.append(
                 CategoryOffers(
                     our_products=ours,
@@ -106,14 +116,22 @@ class Observer:
                     our_price_ref=to_reference(consumer_price[ours], fx_ref),
                     our_delivery_days=np.full(len(ours), lane.promised_days),
                     our_constant=np.full(len(ours), -constant),
-                    comp_quality=np.concatenate(cq or [[]]),
-                    comp_eco=np.concatenate(ce or [[]]),
-                    comp_price_ref=np.concatenate(cp or [[]]),
-                    comp_delivery_days=np.concatenate(cd or [[]]),
-                    comp_ids=np.concatenate(cid or [[]]).astype(np.int64),
+                    comp_quality=comp["quality"][sel],
+                    comp_eco=comp["eco_score"][sel],
+                    comp_price_ref=to_reference(comp["price_local"][sel], fx_ref),
+                    comp_delivery_days=comp["delivery_days"][sel],
+                    comp_ids=sel,
                 )
             )
         return out
+
+    def _competitor_offers(self) -> dict[str, np.ndarray]:
+        """Every competitor offer's current attributes, in ``comp_ids`` order."""
+        comps = self.model.competitors
+        return {
+            name: np.concatenate([getattr(c, name) for c in comps] or [np.zeros(0, dtype)])
+            for name, dtype in _COMPETITOR_COLUMNS
+        }
 
     # ------------------------------------------------------------------ competitors' view
     def our_min_price(self, r: int, c: int) -> float | None:

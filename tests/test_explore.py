@@ -20,7 +20,7 @@ import marketsim
 from experiments.explore import ExploreResult, explore
 from experiments.explore.result import TABLES
 from experiments.explore.robust import ocba, ocba_allocation, robust_table
-from experiments.outputs import read_table
+from experiments.outputs import command_of, outputs_of, read_summary, read_table
 from tests.golden.check import table_hash
 from tests.helpers import ROOT, TINY_PATH, VARIANTS
 
@@ -57,9 +57,28 @@ def test_identical_for_one_and_two_workers_and_paired_by_future(files, tmp_path:
     assert out.groupby("option")["scenario"].nunique().tolist() == [4, 4]
     for table in TABLES:
         read_table(tmp_path / "one", table, families={"factor": ["duty"], "kpi": ["units"]})
+    _assert_declared(tmp_path / "one", factor=list(one.futures.columns), kpi=_kpis(one))
     manifest = json.loads((tmp_path / "one" / "manifest.json").read_text())
     assert {e["seed_entropy"][1] for e in manifest["runs"].values()} == {0}  # CRN everywhere
     assert manifest["command"] == "explore" and len(manifest["runs"]) == 8
+
+
+def _kpis(res: ExploreResult) -> list[str]:
+    fixed = {"fidelity", "future", "option", "scenario", "reps"}
+    return [c for c in res.outcomes.columns if c not in fixed]
+
+
+def _assert_declared(out: Path, **families: list[str]) -> None:
+    """What explore wrote is what `outputs_of("explore")` declares (columns, summary keys)."""
+    declared = outputs_of("explore")
+    written = [t for t in declared.tables if (out / t.name).exists()]
+    assert {t.name for t in TABLES} <= {t.name for t in written}
+    for table in written:
+        assert list(pd.read_csv(out / table.name, nrows=0).columns) == table.names(**families)
+        read_table(out, table, families=families)
+    summary = read_summary(out)
+    assert {k.name for k in declared.summary} <= set(summary)
+    assert command_of(summary, out) == "explore"
 
 
 def _stored(out: Path) -> dict[str, tuple[int, str]]:
@@ -145,7 +164,7 @@ def test_ocba_spends_runs_on_close_options() -> None:
     assert max(values, key=lambda o: values[o].mean()) == "best"
 
 
-def test_screening_and_ocba_report_their_runs(files) -> None:
+def test_screening_and_ocba_report_their_runs(files, tmp_path: Path) -> None:
     u, _ = files
     variants = {
         "m02": {"pricing": {"name": "cost_plus", "params": {"markup": 0.2}}},
@@ -161,8 +180,11 @@ def test_screening_and_ocba_report_their_runs(files) -> None:
         finalists=2,
         ocba_budget=22,
         workers=1,
+        out=tmp_path / "out",
     )
     assert res.runs["screen_runs"] == 36 and len(res.screening) == 3
+    assert (tmp_path / "out" / "screening.csv").exists()
+    _assert_declared(tmp_path / "out", factor=list(res.futures.columns), kpi=_kpis(res))
     assert set(res.robust["option"]) == set(res.runs["finalists"]) and len(res.robust) == 2
     assert len(res.runs["ocba_rounds"]) >= 2
     assert 20 < res.runs["full_runs"] <= 23 < res.runs["equal_allocation_runs"] == 24

@@ -7,12 +7,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
+from experiments.cli import main
 from experiments.explore.uncertainties import load_uncertainties
 from experiments.files import load_scenario
 from experiments.replications import build_model
 from sim.errors import ScenarioError
-from tests.helpers import load_tiny
+from tests.helpers import ROOT, load_tiny
 
 FX = 2.0
 DAYS = 40
@@ -173,3 +175,19 @@ def test_competitor_exit_and_entry_are_exactly_an_absent_competitor() -> None:
     enters["events"][0]["competitor"] = "nobody"
     with pytest.raises(ScenarioError, match=r"events\[0\]\.competitor: unknown competitor"):
         load_scenario(enters)
+
+
+def test_shipped_events_example_runs_and_removes_de_minimis_on_1_july(tmp_path: Path) -> None:
+    path = ROOT / "examples" / "eu_de_minimis.yaml"
+    assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / "run")]) == 0
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for region in data["regions"]:
+        region["population"] = 20_000  # fewer consumers, the same events
+    model = build_model(load_scenario(data), 5, 200)
+    model.run()
+    book = model.firm.orders
+    de = book.column("region") == model.region_ids.index("DE")
+    day, duty = book.column("day")[de], book.column("duty_base")[de]
+    assert (day < 181).sum() > 20 and (day >= 181).sum() > 20
+    # every German parcel is under EUR 150: duty-free before 1 July, dutiable from then on
+    assert (duty[day < 181] == 0.0).all() and (duty[day >= 181] > 0.0).all()

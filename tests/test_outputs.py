@@ -175,7 +175,7 @@ def test_labels_and_headers() -> None:
     assert options.header("npv_low", "EUR") == "NPV of cash flows, 95% CI low (EUR)"
     assert options.header("p_loss") == "P(loss) (share)"
     assert outputs_of("compare").table("ranking.csv").header("p_best") == "P(best) (share)"
-    assert set(OUTPUTS) == {"run", "run --reps", "compare", "entry", "tune"}
+    assert set(OUTPUTS) == {"run", "run --reps", "compare", "entry", "tune", "explore"}
 
 
 def test_read_summary_errors(tmp_path: Path) -> None:

@@ -9,92 +9,14 @@ from typing import Any
 import pandas as pd
 
 from experiments.outfolder import check_folder
-from experiments.outputs import Column, Table
+from experiments.outputs import EXPLORE_TABLES, SCREENING
 from experiments.replications import ScenarioSource
 from experiments.results import write_csv, write_json
 
 COMMAND = "explore"
-_OPTION = Column("option", "str", "", "option")
-_FUTURE = Column("future", "int", "", "future (row of the design)")
-#: the tables `explore` writes (factor columns of futures.csv and KPI columns of
-#: outcomes.csv are families: one per uncertainty / outcome KPI)
-TABLES = (
-    Table(
-        "futures.csv",
-        "the sampled futures: one value per uncertainty",
-        (_FUTURE, Column("{factor}", "float", "", "uncertainty {factor}")),
-    ),
-    Table(
-        "outcomes.csv",
-        "per fidelity, future and option: horizon totals (region ALL), mean over replications",
-        (
-            Column("fidelity", "str", "", "fidelity (screen or full)"),
-            _FUTURE,
-            _OPTION,
-            Column("scenario", "str", "", "scenario run (first 12 hex digits of its SHA-256)"),
-            Column("reps", "int", "", "replications"),
-            Column("{kpi}", "float", "kpi", "{kpi}, total over the horizon"),
-        ),
-    ),
-    Table(
-        "robust.csv",
-        "options ranked across futures",
-        (
-            Column("rank", "int", "", "rank"),
-            _OPTION,
-            Column("futures", "int", "", "futures"),
-            Column("mean", "float", "kpi", "mean over futures"),
-            Column("sd", "float", "kpi", "standard deviation over futures"),
-            Column("cvar5", "float", "kpi", "mean of the worst 5% of futures"),
-            Column("p_loss", "float", "share", "P(outcome < 0)"),
-            Column("p_best", "float", "share", "P(best)"),
-            Column("max_regret", "float", "kpi", "maximum regret"),
-            Column("mean_regret", "float", "kpi", "mean regret"),
-        ),
-    ),
-    Table(
-        "sensitivity.csv",
-        "Sobol S1/ST or Morris mu_star/sigma per option and factor",
-        (
-            _OPTION,
-            Column("kpi", "str", "", "outcome KPI"),
-            Column("factor", "str", "", "uncertainty"),
-            Column("index", "str", "", "index (S1, ST, mu_star, sigma)"),
-            Column("value", "float", "", "index value"),
-            Column("conf", "float", "", "95% CI half-width"),
-        ),
-    ),
-    Table(
-        "boxes.csv",
-        "PRIM boxes: one row per restricted factor",
-        (
-            _OPTION,
-            Column("question", "str", "", "case of interest"),
-            Column("factor", "str", "", "uncertainty"),
-            Column("low", "float", "", "box lower limit"),
-            Column("high", "float", "", "box upper limit"),
-            Column("coverage", "float", "share", "coverage"),
-            Column("density", "float", "share", "density"),
-            Column("mass", "float", "share", "mass"),
-            Column("cases", "int", "", "futures that are cases"),
-            Column("futures", "int", "", "futures"),
-        ),
-    ),
-    Table(
-        "prim_trajectory.csv",
-        "PRIM peeling trajectories (coverage/density trade-off)",
-        (
-            _OPTION,
-            Column("question", "str", "", "case of interest"),
-            Column("box", "int", "", "peeling step"),
-            Column("coverage", "float", "share", "coverage"),
-            Column("density", "float", "share", "density"),
-            Column("mass", "float", "share", "mass"),
-            Column("dims", "int", "", "restricted factors"),
-            Column("chosen", "bool", "", "the chosen box"),
-        ),
-    ),
-)
+#: the tables `explore` writes, in :meth:`ExploreResult.write` order (declared with every
+#: command's outputs in ``experiments.outputs``; ``screening.csv`` only with screening)
+TABLES = EXPLORE_TABLES
 
 
 @dataclass(frozen=True)
@@ -163,7 +85,7 @@ class ExploreResult:
         for table, frame in zip(TABLES, frames, strict=True):
             write_csv(out, table.name, frame)
         if len(self.screening):
-            write_csv(out, "screening.csv", self.screening)
+            write_csv(out, SCREENING.name, self.screening)
         sc = self.source.scenario
         write_json(
             out,
