@@ -88,6 +88,9 @@ class Observer:
         out = []
         for c in range(len(m.categories)):
             ours = np.flatnonzero(mask & (firm.product_category == c))
+            ours_constant = np.full(len(ours), -constant)
+            if m.fit.active:  # the hidden appeal (sim.fit)
+                ours_constant = ours_constant + m.fit.offer_appeal(r, ours)
             cq, ce, cp, cd, cid = [], [], [], [], []
             offset = 0
             for comp in m.competitors:
@@ -105,7 +108,7 @@ class Observer:
                     our_eco=firm.eco_score[ours],
                     our_price_ref=to_reference(consumer_price[ours], fx_ref),
                     our_delivery_days=np.full(len(ours), lane.promised_days),
-                    our_constant=np.full(len(ours), -constant),
+                    our_constant=ours_constant,
                     comp_quality=np.concatenate(cq or [[]]),
                     comp_eco=np.concatenate(ce or [[]]),
                     comp_price_ref=np.concatenate(cp or [[]]),
@@ -163,6 +166,10 @@ class Observer:
             unit_cost_base=frozen_array(firm.unit_cost_base),
             quality=frozen_array(firm.quality),
             eco_score=frozen_array(firm.eco_score),
+            fit_prior_mean=frozen_array(m.fit.prior_mean),
+            fit_prior_sd=frozen_array(m.fit.prior_sd),
+            launch_cost_base=sc.firm.launch.cost_base,
+            launch_stock_units=sc.firm.launch.stock_units,
             regions={region.id: self._region_view(r) for r, region in enumerate(sc.regions)},
         )
 

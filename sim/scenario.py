@@ -15,6 +15,7 @@ from pydantic import Field
 from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 from sim.events import Event
+from sim.schema_fit import FitPrior, LaunchTerms
 from sim.schema_region import (
     Awareness,
     BgNbd,
@@ -86,10 +87,12 @@ __all__ = [
     "Exponential",
     "Finance",
     "Firm",
+    "FitPrior",
     "Fx",
     "Hours",
     "Identifier",
     "Lane",
+    "LaunchTerms",
     "LocalizationCosts",
     "LogNormal",
     "NonNegative",
@@ -192,6 +195,8 @@ class Firm(Strict):
     the region is not entered."""
     localization_costs: LocalizationCosts = LocalizationCosts()
     finance: Finance = Finance()
+    launch: LaunchTerms = LaunchTerms()
+    """Launch cost and stock commitment of every new listing (``sim.fit``; default: free)."""
 
 
 # --------------------------------------------------------------------------- strategies
