@@ -126,4 +126,5 @@ FACT_VARIANTS: Mapping[str, VariantBuilder] = {
     "no_consent": no_consent,
     "late_deliveries": late_deliveries,
     "regional_warehouse": regional_warehouse,
+    "list_everything": strategy("selection", "all_products"),
 }
