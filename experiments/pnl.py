@@ -26,6 +26,7 @@ COST_LABELS = {
     "fixed_base": "fixed and compliance costs",
     "holding_base": "stock holding",
     "writeoff_base": "dead stock and lost stock written off",
+    "launch_cost_base": "launch costs of new listings",
     "interest_base": "interest on credit",
 }
 BALANCE = (

@@ -103,6 +103,13 @@ class MarketView:
     quality: np.ndarray
     eco_score: np.ndarray
     regions: Mapping[str, RegionView]
+    #: prior of each product's appeal in a region (utility units; ``products[].fit``): the
+    #: seller knows the prior, never the appeal drawn (it learns it from its sales)
+    fit_prior_mean: np.ndarray = field(default_factory=lambda: frozen_array([]))
+    fit_prior_sd: np.ndarray = field(default_factory=lambda: frozen_array([]))
+    #: what a new listing costs: one-off launch cost (base) and stock commitment (units)
+    launch_cost_base: float = 0.0
+    launch_stock_units: int = 0
 
     @property
     def region_ids(self) -> tuple[str, ...]:

@@ -139,6 +139,7 @@ class DailyKpis:
             "satisfaction": pop.mean_satisfaction(),
             "in_transit": int(m.fulfilment.placed[r] - m.deliveries.completed[r]),
             "inventory_units": int(firm.on_hand[firm.serving_warehouse(r)].sum()),
+            "listings_live": int(firm.listed[r].sum()),
             "fx_local_per_base": float(m.fx_local_per_base[r]),
             **{k: float("nan") for k in FIRM_STOCKS},
         }
@@ -158,6 +159,7 @@ class DailyKpis:
             "satisfaction": ratio(sat_sum, alive_customers),
             "in_transit": int(sum(row["in_transit"] for row in rows)),
             "inventory_units": on_hand,
+            "listings_live": int(sum(row["listings_live"] for row in rows)),
             "fx_local_per_base": float("nan"),
             "cash_base": treasury.cash_base,
             "credit_drawn_base": treasury.credit_drawn_base,

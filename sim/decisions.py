@@ -119,6 +119,7 @@ class Decisions:
             if m.day < m.entry_day[r]:
                 mask = np.zeros_like(mask)
             newly = mask & ~firm.listed[r]
+            m.fit.on_listing(r, newly, firm.listed[r] & ~mask)  # launch costs and stock
             firm.listed_since[r, newly] = m.day
             firm.listed_since[r, ~mask] = -1
             firm.listed[r] = mask

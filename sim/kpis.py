@@ -119,6 +119,13 @@ KPIS: tuple[Kpi, ...] = (
         "minimize",
         "dead stock and stock lost in transit, at landed value",
     ),
+    Kpi(
+        "launch_cost_base",
+        "base",
+        "sum",
+        "minimize",
+        "one-off launch costs of new listings (firm.launch.cost_base each)",
+    ),
     Kpi("interest_base", "base", "sum", "minimize", "interest on credit drawn"),
     Kpi(
         "gross_profit_base", "base", "sum", "maximize", "revenue - refunds - duty - COGS - freight"
@@ -212,6 +219,29 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi("lost_orders", "orders", "sum", "minimize", "orders lost in transit"),
     Kpi("views", "views", "sum", "none", "listing views by aware consumers"),
+    Kpi("launches", "listings", "sum", "none", "new listings (products listed in a region)"),
+    Kpi(
+        "dead_stock_units",
+        "units",
+        "sum",
+        "minimize",
+        "units written off as dead stock (no sale for dead_stock_days)",
+    ),
+    Kpi("dead_stock_base", "base", "sum", "minimize", "dead stock written off, at landed value"),
+    Kpi(
+        "dead_stock_unlisted_units",
+        "units",
+        "sum",
+        "minimize",
+        "of the dead stock units: products listed in no region (never listed or delisted)",
+    ),
+    Kpi(
+        "dead_stock_unlisted_base",
+        "base",
+        "sum",
+        "minimize",
+        "of the dead stock value: products listed in no region (never listed or delisted)",
+    ),
     Kpi(
         "market_share",
         "share",
@@ -357,6 +387,7 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi("in_transit", "orders", "last", "none", "orders on their way"),
     Kpi("inventory_units", "units", "last", "none", "units on hand serving the region"),
+    Kpi("listings_live", "listings", "last", "none", "products listed (region: there; ALL: sum)"),
     Kpi("fx_local_per_base", "rate", "last", "none", "exchange rate", defined_in="regions"),
     Kpi("cash_base", "base", "last", "maximize", "cash on hand", defined_in="ALL"),
     Kpi("credit_drawn_base", "base", "last", "minimize", "credit line drawn", defined_in="ALL"),
@@ -464,6 +495,7 @@ COST_KPIS = (
     "fixed_base",
     "holding_base",
     "writeoff_base",
+    "launch_cost_base",
     "interest_base",
 )
 #: cost lines that are not paid in cash the day they are booked (stock was paid when bought;

@@ -51,6 +51,7 @@ from sim.deliveries import Deliveries
 from sim.errors import StrategyError, UsageError
 from sim.events import apply_events
 from sim.firm import FirmAgent
+from sim.fit import ProductFit
 from sim.fulfilment import Fulfilment
 from sim.kpis import KPI_COLUMNS, KPIS
 from sim.lanes import LaneAgent
@@ -117,6 +118,7 @@ class MarketModel(mesa.Model):
         self.rng_strategy = {k: self.streams.get("strategy", i) for i, k in enumerate(KINDS)}
 
         # the day's phases
+        self.fit = ProductFit(self)  # hidden appeal, launches, listing outcomes (sim.fit)
         self.observer = Observer(self)
         self.decisions = Decisions(self)
         self.fulfilment = Fulfilment(self)
@@ -184,6 +186,7 @@ class MarketModel(mesa.Model):
         self.logistics.collect_shipments(d)
         self.logistics.receive_supplier_stock(d)
         self.logistics.upkeep(d)
+        self.fit.end_day(d)
         self.deliveries.process(d)
         self.kpis.record(d)
         self.datacollector.collect(self)

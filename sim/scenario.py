@@ -16,6 +16,7 @@ from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 from sim.events import Event
 from sim.schema_acquisition import Acquisition, Channel
+from sim.schema_fit import FitPrior, LaunchTerms
 from sim.schema_region import (
     Awareness,
     BgNbd,
@@ -91,10 +92,12 @@ __all__ = [
     "Exponential",
     "Finance",
     "Firm",
+    "FitPrior",
     "Fx",
     "Hours",
     "Identifier",
     "Lane",
+    "LaunchTerms",
     "LocalizationCosts",
     "LogNormal",
     "NonNegative",
@@ -199,6 +202,8 @@ class Firm(Strict):
     finance: Finance = Finance()
     bundles: Bundles | None = None
     """A bundle offer for growing customers (see :class:`sim.schema_sales.Bundles`)."""
+    launch: LaunchTerms = LaunchTerms()
+    """Launch cost and stock commitment of every new listing (``sim.fit``; default: free)."""
 
 
 # --------------------------------------------------------------------------- strategies

@@ -244,7 +244,12 @@ def close(a, b, rel: float = REL) -> np.ndarray:
 #: warehouses' holding and write-offs, interest); purchases and capitalised costs of home
 #: warehouses likewise
 FIRM_LEVEL = ("fixed_base", "holding_base", "writeoff_base", "interest_base")
-FIRM_LEVEL_STOCK = ("purchases_base", "capitalised_base")
+FIRM_LEVEL_STOCK = (
+    "purchases_base",
+    "capitalised_base",
+    *("dead_stock_units", "dead_stock_base", "dead_stock_unlisted_units"),
+    "dead_stock_unlisted_base",
+)
 
 
 @PROPERTY

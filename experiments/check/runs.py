@@ -62,6 +62,10 @@ def scale_market(data: dict[str, Any], factor: float) -> None:
     firm = data["firm"]
     _scale_amounts(firm, factor)
     _scale_amounts(firm.get("localization_costs") or {}, factor)
+    launch = firm.get("launch") or {}
+    _scale_amounts(launch, factor)
+    if launch.get("stock_units"):
+        launch["stock_units"] = max(1, round(launch["stock_units"] * factor))
     scale_marketing(data, factor)  # the single budget and every channel's
     for wh in firm.get("warehouses") or []:
         _scale_amounts(wh, factor)
@@ -103,6 +107,7 @@ class RunStats:
     window_days: int
     kpis: pd.DataFrame
     repeat: dict[str, dict[str, float]]
+    listings: pd.DataFrame | None = None  # one row per listing launched (sim.fit)
 
 
 def repeat_statistics(
@@ -146,7 +151,8 @@ def run_check_task(task: CheckTask) -> RunStats:
         repeat[rid] = repeat_statistics(
             region[mine], consumer[mine], day[mine], task.days, task.window_days
         )
-    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat)
+    listings = model.fit.listing_table()
+    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat, listings)
 
 
 def run_variants(

@@ -188,4 +188,5 @@ FACT_VARIANTS: Mapping[str, VariantBuilder] = {
     "cod_instalments": cod_instalments,
     "no_mobile_money": no_mobile_money,
     "no_bundles": no_bundles,
+    "list_everything": strategy("selection", "all_products"),
 }
