@@ -25,6 +25,7 @@ SALT_RETURN = 5
 SALT_PAYMENT = 6
 SALT_RETRY = 7
 SALT_COD_REFUSAL = 8
+SALT_COMPLAINT = 20  # per order (sim.experience)
 OUTSIDE_OPTION_ID = 1 << 40
 
 

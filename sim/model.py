@@ -46,13 +46,14 @@ from sim.decisions import Decisions
 from sim.deliveries import Deliveries
 from sim.errors import StrategyError, UsageError
 from sim.events import apply_events
+from sim.experience import DeliveryExperience
 from sim.firm import FirmAgent
 from sim.fulfilment import Fulfilment
 from sim.kpis import KPI_COLUMNS
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer
-from sim.orders import ORDER_STATUSES
+from sim.orders import ORDER_STATUSES, STATUS_RETURNED
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import Scenario
 
@@ -118,6 +119,7 @@ class MarketModel(mesa.Model):
         self.fulfilment = Fulfilment(self)
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
+        self.experience = DeliveryExperience(self)
         self.kpis = DailyKpis(self)
         self.datacollector = mesa.DataCollector(
             model_reporters=DailyKpis.reporters(), tables={"kpis": KPI_COLUMNS}
@@ -172,6 +174,7 @@ class MarketModel(mesa.Model):
             comp.reprice(d, self.observer)
         self._diffuse_awareness(d)
         self.fulfilment.run_occasions(d)
+        self.experience.await_parcels()  # buyers wait for their parcel (sim.experience)
         self.logistics.dispatch(d, self.fulfilment.take_orders())
         self.logistics.reorder(d)
         self.env.run(until=HOURS_PER_DAY * (d + 1))
@@ -224,8 +227,9 @@ class MarketModel(mesa.Model):
 
         Beside the purchase (customer, region, day, product, quantity, amount paid incl. VAT
         and duty) each order carries its payment method, its final status (in_transit,
-        delivered, lost, returned, refused) and, once it arrived, its delivery time in whole
-        days, so analytics can be tested on it.
+        delivered, lost, returned, refused), once it arrived its delivery time in whole days
+        and its days beyond the promise (``late_days``, 0 when on time), and whether the
+        buyer returned it, so analytics can be tested on it.
         """
         book = self.firm.orders
         region = book.column("region").astype(np.int64)
@@ -251,6 +255,8 @@ class MarketModel(mesa.Model):
                 ],
                 "status": np.array(ORDER_STATUSES, dtype=object)[status],
                 "delivery_days": np.where(arrived, delivered_day - day, np.nan),
+                "late_days": np.where(arrived, np.round(book.column("late_days"), 2), np.nan),
+                "returned": status == STATUS_RETURNED,
             }
         )
 

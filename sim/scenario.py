@@ -15,6 +15,7 @@ from pydantic import Field
 from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 from sim.events import Event
+from sim.schema_experience import Experience
 from sim.schema_region import (
     Awareness,
     BgNbd,
@@ -83,6 +84,7 @@ __all__ = [
     "Deterministic",
     "Disruption",
     "Duration",
+    "Experience",
     "Exponential",
     "Finance",
     "Firm",

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.contract import PaymentMethod
+from sim.schema_experience import Experience
 from sim.schema_types import (
     MAX_DAILY_OCCASION_RATE,
     MAX_SEASONALITY,
@@ -201,6 +202,7 @@ class Region(Strict):
     regulation: Regulation = Regulation()
     choice: ChoiceParams = ChoiceParams()
     service: Service = Service()
+    experience: Experience = Experience()
     payments: Payments = Payments()
     category_shares: dict[str, Positive] | None = None
     taboo_tags: list[str] = Field(default_factory=list)
