@@ -136,6 +136,7 @@ class Deliveries:
             "returns": per_region(returned),
             "lost_orders": per_region(lost),
             "cod_refusals": per_region(refused),
+            "complaints": per_region(complaint),
             "freight_base": per_region(refused) * self.return_to_origin_cost_base,
         }
         for name, values in totals.items():

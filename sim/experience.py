@@ -94,7 +94,6 @@ class DeliveryExperience:
         regions = model.scenario.regions
         self.specs = [r.experience for r in regions]
         self.softening = model.scenario.firm.localization_costs.local_service_late_softening
-        self.complaints = np.zeros(len(regions), dtype=np.int64)  # today's, per region
         self.any_complaints = any(s.complaint_probability > 0 for s in self.specs)
         self.restart = [s.restart_clock_at_delivery for s in self.specs]
         self._orders_seen = 0
@@ -113,9 +112,7 @@ class DeliveryExperience:
         for r in np.unique(region):
             sel = region == r
             p[sel] = complaint_probability(self.specs[int(r)], late_days[sel])
-        out = delivered & (keyed.uniforms(keys, keyed.SALT_COMPLAINT) < p)
-        self.complaints += np.bincount(region[out], minlength=len(self.specs))
-        return out
+        return delivered & (keyed.uniforms(keys, keyed.SALT_COMPLAINT) < p)
 
     def _legacy(self, pop: RegionalConsumers, c: Completed, softening: float):
         """The older rule: lateness on/off, only local service softens late parcels."""

@@ -172,6 +172,7 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi("returns", "orders", "sum", "minimize", "orders returned"),
     Kpi("lost_orders", "orders", "sum", "minimize", "orders lost in transit"),
+    Kpi("complaints", "orders", "sum", "minimize", "deliveries that ended in a complaint"),
     Kpi("views", "views", "sum", "none", "listing views by aware consumers"),
     Kpi(
         "market_share",
@@ -238,6 +239,15 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "return_rate", "share", "ratio", "minimize", "returns / deliveries", "returns", "deliveries"
+    ),
+    Kpi(
+        "complaint_rate",
+        "share",
+        "ratio",
+        "minimize",
+        "complaints / deliveries",
+        "complaints",
+        "deliveries",
     ),
     Kpi(
         "payment_success_rate",
