@@ -178,6 +178,7 @@ class RegionalConsumers(mesa.Agent):
         self.utility_bonus = np.zeros(n, dtype=np.float32)
         self.rebate_share = np.zeros(n, dtype=np.float32)
         self.retention_until = np.full(n, -1, dtype=np.int16)
+        self.intent: np.ndarray | None = None  # rate multiplier after a bad delivery (float16)
         self._expiries: dict[int, list[np.ndarray]] = {}
         self._customer_ids: list[np.ndarray] = []
         # (first-order day, days to the second order) of customers with a second order:
@@ -208,6 +209,8 @@ class RegionalConsumers(mesa.Agent):
         so with a seasonal rate the occasions form an exact non-homogeneous Poisson process.
         """
         rate = self.rate[idx] * self.rate_multiplier[idx]
+        if self.intent is not None:  # repeat intent after a late parcel (sim.experience)
+            rate = rate * self.intent[idx]
         keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
         e = -np.log(keyed.uniforms(keys, keyed.SALT_NEXT + salt))
         with np.errstate(divide="ignore", over="ignore"):
@@ -456,22 +459,10 @@ class RegionalConsumers(mesa.Agent):
         lo = max(0, day - window_days + 1)
         return int(self._last_day_hist[lo : day + 1].sum())
 
-    def record_deliveries(
-        self,
-        idx: np.ndarray,
-        late: np.ndarray,
-        returned: np.ndarray,
-        lost: np.ndarray,
-        late_softening: float,
-    ) -> None:
-        """Move satisfaction and loyalty after a delivery, return or loss."""
+    def record_deliveries(self, idx: np.ndarray, target: np.ndarray, gain: np.ndarray) -> None:
+        """Move satisfaction toward ``target`` and loyalty by ``gain`` (one per completed
+        order; ``sim.experience`` computes them from the delivery experience)."""
         sv = self.spec.service
-        late_target = sv.late_satisfaction + late_softening * (1.0 - sv.late_satisfaction)
-        target = np.where(
-            lost,
-            0.0,
-            np.where(returned, sv.returned_satisfaction, np.where(late, late_target, 1.0)),
-        ).astype(np.float32)
         alive = self.alive[idx]
         before_sat = self.satisfaction[idx]
         # several deliveries to one consumer on one day: the last update wins
@@ -487,11 +478,6 @@ class RegionalConsumers(mesa.Agent):
             ((before_u < thr) & alive_u).sum()
         )
         self.satisfaction_sum += float((after_sat - before_u)[alive_u].sum())
-        gain = np.where(
-            late | lost,
-            -sv.late_loyalty_loss * (1.0 - late_softening),
-            np.where(returned, 0.0, sv.loyalty_gain_per_order),
-        ).astype(np.float32)
         self.loyalty[idx] = np.clip(self.loyalty[idx] + gain, 0.0, 1.0)
 
     # ------------------------------------------------------------------ retention

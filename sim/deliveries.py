@@ -18,6 +18,7 @@ from sim import keyed
 from sim.baskets import returned_units
 from sim.calendar import HOURS_PER_DAY
 from sim.contract import PAYMENT_METHODS
+from sim.experience import Completed
 from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_REFUSED, STATUS_RETURNED
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ class Deliveries:
         )
         delivered = ~lost & ~refused
         late = delivered & (days > promised)
+        late_days = np.where(late, days - promised, 0.0)
+        complaint = m.experience.draw_complaints(keys, region, delivered, late_days)
         u = keyed.uniforms(keys, keyed.SALT_RETURN)
         p_return = self.return_probability[region, products]
         units = book.take("units", oid).astype(np.int64)
@@ -115,6 +118,7 @@ class Deliveries:
         book.set("status", oid[lost], STATUS_LOST)
         book.set("status", oid[refused], STATUS_REFUSED)
         book.set("delivered_day", oid[~lost], d)  # refused parcels reached the door too
+        book.set("late_days", oid, late_days)
         nr = len(m.region_ids)
         paid = book.take("paid_base", oid).astype(float)
         vat = book.take("vat_base", oid).astype(float)
@@ -141,30 +145,23 @@ class Deliveries:
             "returned_units": per_region(returned, back),
             "lost_orders": per_region(lost),
             "cod_refusals": per_region(refused),
+            "complaints": per_region(complaint),
             "freight_base": per_region(refused) * self.return_to_origin_cost_base,
         }
         for name, values in totals.items():
             firm.today[name] += values
         self.completed += np.bincount(region, minlength=nr)
-        self._update_consumers(region, consumers, late, returned | refused, lost)
-
-    def _update_consumers(
-        self,
-        region: np.ndarray,
-        consumers: np.ndarray,
-        late: np.ndarray,
-        returned: np.ndarray,
-        lost: np.ndarray,
-    ) -> None:
-        """Satisfaction and loyalty of the consumers whose orders completed today."""
-        m = self.model
-        lc = m.scenario.firm.localization_costs
-        for r in np.unique(region):
-            r = int(r)
+        for r in np.unique(region):  # satisfaction, loyalty, intent (sim.experience)
             sel = region == r
-            softening = (
-                lc.local_service_late_softening if m.firm.localization[r].local_service else 0.0
-            )
-            m.consumers[r].record_deliveries(
-                consumers[sel], late[sel], returned[sel], lost[sel], softening
+            m.experience.apply(
+                int(r),
+                d,
+                Completed(
+                    consumers[sel],
+                    late_days[sel],
+                    late[sel],
+                    (returned | refused)[sel],
+                    lost[sel],
+                    complaint[sel],
+                ),
             )

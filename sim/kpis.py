@@ -218,6 +218,7 @@ KPIS: tuple[Kpi, ...] = (
         "bundle discounts given at checkout (list value, excl. taxes; already out of revenue)",
     ),
     Kpi("lost_orders", "orders", "sum", "minimize", "orders lost in transit"),
+    Kpi("complaints", "orders", "sum", "minimize", "deliveries that ended in a complaint"),
     Kpi("views", "views", "sum", "none", "listing views by aware consumers"),
     Kpi("launches", "listings", "sum", "none", "new listings (products listed in a region)"),
     Kpi(
@@ -307,6 +308,15 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "return_rate", "share", "ratio", "minimize", "returns / deliveries", "returns", "deliveries"
+    ),
+    Kpi(
+        "complaint_rate",
+        "share",
+        "ratio",
+        "minimize",
+        "complaints / deliveries",
+        "complaints",
+        "deliveries",
     ),
     Kpi(
         "payment_success_rate",

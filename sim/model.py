@@ -50,6 +50,7 @@ from sim.decisions import Decisions
 from sim.deliveries import Deliveries
 from sim.errors import StrategyError, UsageError
 from sim.events import apply_events
+from sim.experience import DeliveryExperience
 from sim.firm import FirmAgent
 from sim.fit import ProductFit
 from sim.fulfilment import Fulfilment
@@ -57,7 +58,7 @@ from sim.kpis import KPI_COLUMNS, KPIS
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer
-from sim.orders import ORDER_STATUSES
+from sim.orders import ORDER_STATUSES, STATUS_RETURNED
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import Scenario
 
@@ -125,6 +126,7 @@ class MarketModel(mesa.Model):
         self.marketing = Marketing(self)  # paid channels (sim.acquisition)
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
+        self.experience = DeliveryExperience(self)
         self.kpis = DailyKpis(self)
         self.datacollector = KpiCollector(
             [k.name for k in KPIS], KPI_COLUMNS, lambda: self.kpis.total
@@ -180,6 +182,7 @@ class MarketModel(mesa.Model):
             comp.reprice(d, self.observer)
         self._diffuse_awareness(d)
         self.fulfilment.run_occasions(d)
+        self.experience.await_parcels()  # buyers wait for their parcel (sim.experience)
         self.logistics.dispatch(d, self.fulfilment.take_orders())
         self.logistics.reorder(d)
         self.env.run(until=HOURS_PER_DAY * (d + 1))
@@ -235,8 +238,9 @@ class MarketModel(mesa.Model):
         Beside the purchase (customer, region, day, product, quantity, amount paid incl. VAT
         and duty) each order carries its payment method, its final status (in_transit,
         delivered, lost, returned, refused) and, once it arrived, its delivery time in whole
-        days, and its customer's acquisition source (``paid:<channel>``, ``word_of_mouth``,
-        ``organic``, ``initial``), so analytics can be tested on it.
+        days and its days beyond the promise (``late_days``, 0 when on time), whether the
+        buyer returned it, and its customer's acquisition source (``paid:<channel>``,
+        ``word_of_mouth``, ``organic``, ``initial``), so analytics can be tested on it.
         """
         book = self.firm.orders
         region = book.column("region").astype(np.int64)
@@ -264,6 +268,8 @@ class MarketModel(mesa.Model):
                 "returned_units": book.column("returned_units").astype(np.int64),
                 "bundle": np.array(BUNDLE_FLAGS, dtype=object)[book.column("bundle")],
                 "delivery_days": np.where(arrived, delivered_day - day, np.nan),
+                "late_days": np.where(arrived, np.round(book.column("late_days"), 2), np.nan),
+                "returned": status == STATUS_RETURNED,
                 "acquisition_source": order_sources(self, region, book.column("consumer")),
             }
         )

@@ -17,6 +17,7 @@ from sim.contract import PaymentMethod
 from sim.events import Event
 from sim.schema_acquisition import Acquisition, Channel
 from sim.schema_fit import FitPrior, LaunchTerms
+from sim.schema_experience import Experience
 from sim.schema_region import (
     Awareness,
     BgNbd,
@@ -89,6 +90,7 @@ __all__ = [
     "Disruption",
     "Duration",
     "Expectation",
+    "Experience",
     "Exponential",
     "Finance",
     "Firm",

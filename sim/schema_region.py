@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from sim.contract import PaymentMethod
 from sim.schema_acquisition import Acquisition
 from sim.schema_sales import Basket, Sales
+from sim.schema_experience import Experience
 from sim.schema_types import (
     MAX_DAILY_OCCASION_RATE,
     MAX_SEASONALITY,
@@ -205,6 +206,7 @@ class Region(Strict):
     regulation: Regulation = Regulation()
     choice: ChoiceParams = ChoiceParams()
     service: Service = Service()
+    experience: Experience = Experience()
     payments: Payments = Payments()
     sales: Sales = Sales()
     category_shares: dict[str, Positive] | None = None

@@ -105,7 +105,8 @@ def built_in_levers() -> list[Lever]:
             Expectation(
                 "churn_per_customer_year",
                 -1,
-                "issue 12: local service lowers churn after late deliveries",
+                "issue 12: local service lowers churn after late deliveries (faster "
+                "service recovery)",
             ),
         ),
         Lever(
