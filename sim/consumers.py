@@ -305,8 +305,10 @@ class RegionalConsumers(mesa.Agent):
         res: OccasionResult,
         dropout: bool = True,
         salt: int = 0,
+        outside: bool = True,
     ) -> None:
         ch = self.spec.choice
+        outside_utility = ch.outside_utility if outside else -1e30  # False: must pick ours
         n_cat = len(offers)
         res.occasions += len(idx)
         res.customer_occasions += int(np.count_nonzero(self.customer[idx]))
@@ -360,7 +362,7 @@ class RegionalConsumers(mesa.Agent):
                 [o.our_products, o.comp_ids + self.n_products, [keyed.OUTSIDE_OPTION_ID]]
             )
             noise = keyed.gumbel_matrix(member_keys, option_ids, dtype=v.dtype)
-            choice = sample_choices(v, ch.outside_utility, noise=noise)
+            choice = sample_choices(v, outside_utility, noise=noise)
             inside = choice >= 0
             res.market_units += int(inside.sum())
             if o.n_comp:

@@ -46,6 +46,7 @@ class Fulfilment:
             offers = m.observer.offers(r)
             fulfil = self.fulfiller(r, d)
             self.occasions.append(pop.run_occasions(d, offers, m.firm.payment_supported(r), fulfil))
+            m.offers.respond(d, r, offers, m.firm.payment_supported(r), fulfil, self.occasions[-1])
 
     def take_orders(self) -> dict[str, list[np.ndarray]]:
         """Today's order ids by lane (handed to dispatch; the list starts afresh)."""
@@ -143,6 +144,7 @@ class Fulfilment:
             firm.treasury.receive_on(d + days, float(amount))
         np.add.at(self.units_today[r], prods, 1)
         np.add.at(self.revenue_today[r], prods, net_base)
+        m.offers.redeem(r, cons)
         new, repeat = pop.record_purchases(d, cons, paid_base)
         firm.book("new_customers", r, new)
         firm.book("repeat_orders", r, repeat)

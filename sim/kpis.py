@@ -103,6 +103,23 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("marketing_base", "base", "sum", "none", "marketing spend"),
     Kpi("localization_base", "base", "sum", "none", "translation, payment, service, warehouse"),
     Kpi("retention_base", "base", "sum", "none", "retention offers and loyalty rebates"),
+    Kpi("retention_contact_base", "base", "sum", "none", "retention_base paid per contact"),
+    Kpi("retention_redeemed_base", "base", "sum", "none", "retention_base paid per redemption"),
+    Kpi("offers_sent", "customers", "sum", "none", "customers contacted by retention actions"),
+    Kpi(
+        "offers_redeemed",
+        "customers",
+        "sum",
+        "maximize",
+        "contacted customers won back: first order with us inside the offer's window",
+    ),
+    Kpi(
+        "reactivated_customers",
+        "customers",
+        "sum",
+        "maximize",
+        "lapsed (dropped-out) customers who came back answering an offer",
+    ),
     Kpi("fixed_base", "base", "sum", "minimize", "fixed and compliance costs"),
     Kpi("holding_base", "base", "sum", "minimize", "stock holding cost (per unit and day)"),
     Kpi(

@@ -53,6 +53,7 @@ from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer
 from sim.orders import ORDER_STATUSES
+from sim.retention_state import OfferBook
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import Scenario
 
@@ -113,6 +114,7 @@ class MarketModel(mesa.Model):
         self.rng_strategy = {k: self.streams.get("strategy", i) for i, k in enumerate(KINDS)}
 
         # the day's phases
+        self.offers = OfferBook(self)  # retention offers in flight (sim.retention_state)
         self.observer = Observer(self)
         self.decisions = Decisions(self)
         self.fulfilment = Fulfilment(self)
@@ -188,6 +190,7 @@ class MarketModel(mesa.Model):
         """Cash settlements and interest, retention expiry, market entrants, FX moves and the
         running costs of day ``d``."""
         self.firm.book("interest_base", None, self.firm.treasury.open_day(d))
+        self.offers.expire(d)
         for pop in self.consumers:
             pop.expire_retention(d)
             if pop.spec.entrants_yearly_share > 0:

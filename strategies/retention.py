@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy.stats import rankdata
 
 from sim.contract import CustomerView, MarketView, RetentionAction, RetentionDecision
 from strategies._common import RunState
@@ -33,10 +34,11 @@ class NoRetention(RetentionStrategy):
 
 TIERS = ("care", "coupon", "personal")
 _TIER_DEFAULTS = {
-    # tier: (threshold, cost per customer, dropout multiplier, rate multiplier)
-    "care": (70.0, 0.5, 0.72, 1.1),
-    "coupon": (86.0, 3.0, 0.59, 1.2),
-    "personal": (95.0, 8.0, 0.38, 1.3),
+    # tier: (threshold, cost per customer, dropout multiplier, rate multiplier,
+    #        response probability, value per redeemed offer)
+    "care": (70.0, 0.5, 0.72, 1.1, 0.0, 0.0),
+    "coupon": (86.0, 3.0, 0.59, 1.2, 0.0, 0.0),
+    "personal": (95.0, 8.0, 0.38, 1.3, 0.0, 0.0),
 }
 _TIER_LABEL = {
     "care": "care offer",
@@ -48,7 +50,7 @@ _TIER_LABEL = {
 def _tier_params() -> tuple[Param, ...]:
     out = []
     for tier in TIERS:
-        thr, cost, drop, rate = _TIER_DEFAULTS[tier]
+        thr, cost, drop, rate, response, value = _TIER_DEFAULTS[tier]
         label = _TIER_LABEL[tier]
         out += [
             Param(
@@ -59,6 +61,12 @@ def _tier_params() -> tuple[Param, ...]:
                 f"{tier}_dropout", "float", drop, low=0.0, high=1.0, help=f"{label} dropout mult."
             ),
             Param(f"{tier}_rate", "float", rate, low=1.0, high=3.0, help=f"{label} rate mult."),
+            Param(
+                f"{tier}_response", "float", response, low=0.0, high=1.0, help=f"{label} response"
+            ),
+            Param(
+                f"{tier}_value", "float", value, low=0.0, high=200.0, help=f"{label} per redemption"
+            ),
         ]
     return tuple(out)
 
@@ -107,6 +115,13 @@ class RfmTiers(RetentionStrategy):
         Param("w_recency", "float", 0.6, low=0.0, high=1.0, help="risk weight of recency"),
         Param("w_frequency", "float", 0.2, low=0.0, high=1.0, help="risk weight of 1/frequency"),
         Param("w_satisfaction", "float", 0.2, low=0.0, high=1.0, help="weight of dissatisfaction"),
+        Param(
+            "score",
+            "choice",
+            "formula",
+            choices=("formula", "percentile"),
+            help="risk as the formula's value or its percentile rank",
+        ),
         *_tier_params(),
         Param("duration_days", "int", 30, low=1, high=180, help="how long an offer works"),
         Param("cooldown_days", "int", 30, low=0, high=365, help="no new offer within this"),
@@ -132,14 +147,19 @@ class RfmTiers(RetentionStrategy):
         return problems
 
     def risk(self, customers: CustomerView) -> np.ndarray:
-        """Churn-risk score 0-100 with this strategy's weights."""
-        return churn_risk(
+        """Churn-risk score 0-100 with this strategy's weights (``score="percentile"``: the
+        customer's percentile rank of that score among the region's customers, ties
+        averaged, so the tiers hold fixed shares of the base: 15 / 10 / 5 % by default)."""
+        raw = churn_risk(
             customers,
             self.recency_scale_days,
             self.w_recency,
             self.w_frequency,
             self.w_satisfaction,
         )
+        if self.score == "percentile" and len(raw):
+            return 100.0 * (rankdata(raw, method="average") - 0.5) / len(raw)
+        return raw
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> RetentionDecision:
         state = self._state.begin(view)
@@ -171,6 +191,8 @@ class RfmTiers(RetentionStrategy):
                         dropout_multiplier=self.values[f"{tier}_dropout"],
                         rate_multiplier=self.values[f"{tier}_rate"],
                         duration_days=self.duration_days,
+                        response_probability=self.values[f"{tier}_response"],
+                        cost_per_redemption_base=self.values[f"{tier}_value"],
                     )
                 )
             last[rid] = seen
@@ -239,6 +261,8 @@ class WinBack(RetentionStrategy):
         Param("rate_multiplier", "float", 1.3, low=1.0, high=3.0, help="purchase-rate mult."),
         Param("duration_days", "int", 21, low=1, high=120, help="coupon validity"),
         Param("cost_per_coupon", "float", 2.0, low=0.0, high=100.0, help="cost per coupon"),
+        Param("response", "float", 0.0, low=0.0, high=1.0, help="share acting on the coupon"),
+        Param("coupon_value", "float", 0.0, low=0.0, high=100.0, help="cost per redeemed coupon"),
     )
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> RetentionDecision:
@@ -258,6 +282,8 @@ class WinBack(RetentionStrategy):
                     rate_multiplier=self.rate_multiplier,
                     utility_bonus=self.utility_bonus,
                     duration_days=self.duration_days,
+                    response_probability=self.response,
+                    cost_per_redemption_base=self.coupon_value,
                 )
             )
         return RetentionDecision(tuple(actions))

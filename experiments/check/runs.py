@@ -8,7 +8,7 @@ Replication ``k`` of every variant uses ``SeedSequence([seed, 0, k])`` (the rule
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -101,6 +101,7 @@ class RunStats:
     window_days: int
     kpis: pd.DataFrame
     repeat: dict[str, dict[str, float]]
+    offers: pd.DataFrame = field(default_factory=pd.DataFrame)  # sim.retention_state table
 
 
 def repeat_statistics(
@@ -144,7 +145,7 @@ def run_check_task(task: CheckTask) -> RunStats:
         repeat[rid] = repeat_statistics(
             region[mine], consumer[mine], day[mine], task.days, task.window_days
         )
-    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat)
+    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat, model.offers.table())
 
 
 def run_variants(
@@ -178,12 +179,14 @@ def rows(stats: RunStats, regions: Iterable[str] = ("ALL",), first_day: int = 0)
 
 
 def churn_per_customer_year(stats: RunStats) -> float:
-    """Customers who dropped out per customer-year alive (firm-wide): churned customers over
-    the sum of daily alive customers (acquired so far minus churned so far) / 365."""
+    """Customers lost per customer-year alive (firm-wide): churned customers net of lapsed
+    ones won back by offers, over the sum of daily alive customers (acquired so far minus
+    lost so far) / 365."""
     k = rows(stats).sort_values("day")
-    alive = k["customers"].to_numpy() - np.cumsum(k["churned_customers"].to_numpy())
+    lost = k["churned_customers"].to_numpy() - k["reactivated_customers"].to_numpy()
+    alive = k["customers"].to_numpy() - np.cumsum(lost)
     years = alive.sum() / DAYS_PER_YEAR
-    return float(k["churned_customers"].sum() / years) if years > 0 else np.nan
+    return float(lost.sum() / years) if years > 0 else np.nan
 
 
 def ratio(stats: RunStats, num: str, den: str, regions: Iterable[str] = ("ALL",)) -> float:

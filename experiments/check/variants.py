@@ -126,4 +126,5 @@ FACT_VARIANTS: Mapping[str, VariantBuilder] = {
     "no_consent": no_consent,
     "late_deliveries": late_deliveries,
     "regional_warehouse": regional_warehouse,
+    "rfm_tiers": strategy("retention", "rfm_tiers"),
 }
