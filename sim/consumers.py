@@ -173,6 +173,7 @@ class RegionalConsumers(mesa.Agent):
         self.utility_bonus = np.zeros(n, dtype=np.float32)
         self.rebate_share = np.zeros(n, dtype=np.float32)
         self.retention_until = np.full(n, -1, dtype=np.int16)
+        self.trial_price_ref: float | None = None  # first orders' price (sim.trial_pack)
         self._expiries: dict[int, list[np.ndarray]] = {}
         self._customer_ids: list[np.ndarray] = []
         # (first-order day, days to the second order) of customers with a second order:
@@ -347,6 +348,10 @@ class RegionalConsumers(mesa.Agent):
                 continue
             v = base[seg]
             v -= alpha * price[None, :]
+            if self.trial_price_ref is not None and o.n_ours:  # a trial pack for first orders
+                first = ~self.customer[members]
+                gap = price[: o.n_ours] - np.float32(self.trial_price_ref)
+                v[first, : o.n_ours] += alpha[first] * gap[None, :]
             if o.n_ours:
                 aware = self.aware[members]
                 personal = (

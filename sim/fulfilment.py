@@ -119,7 +119,7 @@ class Fulfilment:
         m = self.model
         firm = m.firm
         pop = m.consumers[r]
-        price = firm.price_local[r, prods]
+        price = m.trials.list_prices(r, cons, firm.price_local[r, prods])
         fx = m.fx_local_per_base[r]
         paid_base = firm.consumer_price_local(r, price) / fx
         duty_local, vat_local = firm.sale_taxes_local(r, price)

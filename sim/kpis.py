@@ -120,6 +120,7 @@ KPIS: tuple[Kpi, ...] = (
         "maximize",
         "lapsed (dropped-out) customers who came back answering an offer",
     ),
+    Kpi("trial_packs", "orders", "sum", "none", "first orders sold as a trial pack"),
     Kpi("fixed_base", "base", "sum", "minimize", "fixed and compliance costs"),
     Kpi("holding_base", "base", "sum", "minimize", "stock holding cost (per unit and day)"),
     Kpi(

@@ -56,6 +56,7 @@ from sim.orders import ORDER_STATUSES
 from sim.retention_state import OfferBook
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import Scenario
+from sim.trial_pack import TrialPacks
 
 StrategyGiven = Decider | Callable[[], Decider]
 
@@ -115,6 +116,7 @@ class MarketModel(mesa.Model):
 
         # the day's phases
         self.offers = OfferBook(self)  # retention offers in flight (sim.retention_state)
+        self.trials = TrialPacks(self)  # first orders at the trial price (sim.trial_pack)
         self.observer = Observer(self)
         self.decisions = Decisions(self)
         self.fulfilment = Fulfilment(self)

@@ -32,6 +32,7 @@ from sim.schema_region import (
     Service,
     Tax,
 )
+from sim.schema_retention import TrialPack
 from sim.schema_supply import (
     Competitor,
     CompetitorBehaviour,
@@ -112,6 +113,7 @@ __all__ = [
     "StrategyChoice",
     "Strict",
     "Tax",
+    "TrialPack",
     "Utility",
     "Valuation",
     "Warehouse",
@@ -192,6 +194,8 @@ class Firm(Strict):
     the region is not entered."""
     localization_costs: LocalizationCosts = LocalizationCosts()
     finance: Finance = Finance()
+    trial_pack: TrialPack | None = None
+    """First-time buyers' first order at a trial price (None: no trial pack)."""
 
 
 # --------------------------------------------------------------------------- strategies

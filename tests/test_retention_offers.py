@@ -137,3 +137,31 @@ def test_win_back_lowers_churn_of_the_customers_it_targets() -> None:
     d = np.array(diffs)
     se = d.std(ddof=1) / math.sqrt(len(d))
     assert d.mean() < -3 * se, (d.mean(), se)
+
+
+def test_trial_pack_first_orders_pay_the_trial_price_and_bring_customers() -> None:
+    """Old code: the schema refused ``firm.trial_pack``. With it, every customer's first
+    order is booked at the pack's price (taxes included); later orders at list prices; a
+    cheap first order wins more first-time buyers on the same seeds."""
+
+    def world(pack: bool):
+        def edit(d: dict) -> None:
+            _ample(d)
+            d["horizon_days"] = 120
+            d["regions"][0]["fx"]["daily_volatility"] = 0.0
+            if pack:
+                d["firm"]["trial_pack"] = {"price_base": 9.9, "extra_cost_base": 0.5}
+
+        return make_scenario(edit)
+
+    with_pack = new_model(world(True), seed=2)
+    k = with_pack.run()
+    tx = with_pack.transactions().sort_values(["customer_id", "day"], kind="stable")
+    first = ~tx["customer_id"].duplicated()
+    assert np.allclose(tx.loc[first, "amount_base"], 9.9, rtol=1e-5)
+    assert (tx.loc[~first, "amount_base"] > 9.9).all()
+    a = k[k.region == "ALL"]
+    assert a["trial_packs"].sum() == a["new_customers"].sum() == first.sum()
+    assert math.isclose(a["retention_base"].sum(), 0.5 * first.sum())
+    without = new_model(world(False), seed=2).run()
+    assert a["new_customers"].sum() > without[without.region == "ALL"]["new_customers"].sum()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from experiments.check import runs
-from experiments.check.retention_facts import rfm_win_back
+from experiments.check.retention_facts import rfm_win_back, trial_conversion
 from experiments.check.runs import RunStats
 from experiments.check.variants import consent_regions, mt_regions, warehouse_regions
 from sim.calendar import DAYS_PER_YEAR
@@ -229,7 +229,7 @@ FACTS: tuple[Fact, ...] = (
         "~35%",
         0.28,
         0.42,
-        "churned customers per customer-year alive (all regions)",
+        "churned customers net of lapsed ones won back, per customer-year alive (all regions)",
         measure=churn,
     ),
     Fact(
@@ -346,8 +346,11 @@ FACTS: tuple[Fact, ...] = (
         "28%",
         0.22,
         0.34,
-        "share of trial-pack buyers ordering again",
-        missing="there is no trial-pack offer",
+        "firm.trial_pack at $9.9 in every region: share of trial-pack buyers (every "
+        "first-time buyer) whose first order came at least 90 days before the horizon who "
+        "ordered again within 90 days",
+        needs=("trial_pack",),
+        measure=trial_conversion,
     ),
     Fact(
         "bundles",

@@ -52,3 +52,24 @@ def rfm_win_back(ctx: FactContext) -> Measurement:
         f"{t} {rates[t].mean():.1%} (DOMAIN {RFM_WIN_BACK[t]:.0%})" for t in RFM_WIN_BACK
     )
     return Measurement(worst, f"won back within the offer window: {note}")
+
+
+def trial_conversion(ctx: FactContext) -> Measurement:
+    """Share of trial-pack buyers (first-time buyers while a trial pack is on) whose second
+    order came within TRIAL_WINDOW_DAYS, among those whose first order was that long before
+    the horizon."""
+    from experiments.check.facts import Measurement, NotMeasurable
+    from experiments.check.runs import TRIAL_WINDOW_DAYS
+
+    side = ctx.runs.get("trial_pack")
+    if side is None:
+        side = ctx.runs["baseline"] if ctx.scenario.firm.trial_pack is not None else None
+    if side is None:
+        raise NotMeasurable("the trial_pack variant was not run")
+    values = np.array(
+        [
+            s.trial["repeaters"] / s.trial["cohort"] if s.trial.get("cohort") else np.nan
+            for s in side
+        ]
+    )
+    return Measurement(values, f"second order within {TRIAL_WINDOW_DAYS} days of the trial pack")

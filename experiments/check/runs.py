@@ -18,6 +18,8 @@ from experiments.executors import Executor
 from sim.calendar import DAYS_PER_YEAR
 from sim.scenario import Scenario
 
+#: a trial pack "converts" when its buyer orders again within this many days (a quarter)
+TRIAL_WINDOW_DAYS = 90
 #: scenario edits that build a variant; None when the variant does not apply to a scenario
 VariantBuilder = Callable[[Scenario], "Scenario | None"]
 
@@ -102,6 +104,8 @@ class RunStats:
     kpis: pd.DataFrame
     repeat: dict[str, dict[str, float]]
     offers: pd.DataFrame = field(default_factory=pd.DataFrame)  # sim.retention_state table
+    #: trial-pack regions' orders: cohort and repeaters within TRIAL_WINDOW_DAYS (as repeat)
+    trial: dict[str, float] = field(default_factory=dict)
 
 
 def repeat_statistics(
@@ -145,7 +149,15 @@ def run_check_task(task: CheckTask) -> RunStats:
         repeat[rid] = repeat_statistics(
             region[mine], consumer[mine], day[mine], task.days, task.window_days
         )
-    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat, model.offers.table())
+    trial = {}
+    if model.trials.active.any():
+        mine = model.trials.active[region]
+        trial = repeat_statistics(
+            region[mine], consumer[mine], day[mine], task.days, TRIAL_WINDOW_DAYS
+        )
+    return RunStats(
+        task.variant, task.rep, task.window_days, kpis, repeat, model.offers.table(), trial
+    )
 
 
 def run_variants(
