@@ -179,6 +179,7 @@ class RegionalConsumers(mesa.Agent):
         self.rebate_share = np.zeros(n, dtype=np.float32)
         self.retention_until = np.full(n, -1, dtype=np.int16)
         self.intent: np.ndarray | None = None  # rate multiplier after a bad delivery (float16)
+        self.trial_price_ref: float | None = None  # first orders' price (sim.trial_pack)
         self._expiries: dict[int, list[np.ndarray]] = {}
         self._customer_ids: list[np.ndarray] = []
         # (first-order day, days to the second order) of customers with a second order:
@@ -322,8 +323,10 @@ class RegionalConsumers(mesa.Agent):
         res: OccasionResult,
         dropout: bool = True,
         salt: int = 0,
+        outside: bool = True,
     ) -> None:
         ch = self.spec.choice
+        outside_utility = ch.outside_utility if outside else -1e30  # False: must pick ours
         n_cat = len(offers)
         res.occasions += len(idx)
         res.customer_occasions += int(np.count_nonzero(self.customer[idx]))
@@ -353,6 +356,10 @@ class RegionalConsumers(mesa.Agent):
                 continue
             v = terms.base[seg]
             v -= alpha * terms.price[None, :]
+            if self.trial_price_ref is not None and o.n_ours:  # a trial pack for first orders
+                first = ~self.customer[members]
+                gap = terms.price[: o.n_ours] - np.float32(self.trial_price_ref)
+                v[first, : o.n_ours] += alpha[first] * gap[None, :]
             if o.n_ours:
                 aware = self.aware[members]
                 personal = (
@@ -365,7 +372,7 @@ class RegionalConsumers(mesa.Agent):
                 v[~aware, : o.n_ours] = -np.inf
                 np.add.at(res.views, o.our_products, int(aware.sum()))
             noise = keyed.gumbel_matrix(member_keys, terms.option_ids, dtype=v.dtype)
-            choice = sample_choices(v, ch.outside_utility, noise=noise)
+            choice = sample_choices(v, outside_utility, noise=noise)
             inside = choice >= 0
             res.market_units += int(inside.sum())
             if o.n_comp:

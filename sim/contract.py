@@ -145,6 +145,13 @@ class RetentionAction:
     utility_bonus: float = 0.0
     duration_days: int = 30
     rebate_share: float = 0.0
+    #: chance a contacted customer acts on the offer within its window (a lapsed one
+    #: returns to the alive state); see ``sim.retention_state``
+    response_probability: float = 0.0
+    #: the offer's value, booked on the order that redeems it (first order in the window)
+    cost_per_redemption_base: float = 0.0
+    #: cap the dropout multiplier at 1 / rate_multiplier: extra occasions add no dropout per day
+    hazard_neutral: bool = False
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class Fulfilment:
             offers = m.observer.offers(r)
             fulfil = self.fulfiller(r, d)
             res = pop.run_occasions(d, offers, m.firm.payment_supported(r), fulfil)
+            m.offers.respond(d, r, offers, m.firm.payment_supported(r), fulfil, res)
             # units beyond the first of each order: demanded, and lost to stockouts
             res.demanded_units += int(self._extra[r, 0])
             res.stockouts += int(self._extra[r, 1])
@@ -140,7 +141,7 @@ class Fulfilment:
         m = self.model
         firm = m.firm
         pop = m.consumers[r]
-        price = firm.price_local[r, prods]
+        price = m.trials.list_prices(r, cons, firm.price_local[r, prods])
         fx = m.fx_local_per_base[r]
         charged = price  # an order's list value: units x unit price x bundle discount
         if not basket.single:
@@ -171,6 +172,7 @@ class Fulfilment:
             firm.treasury.receive_on(d + days, float(amount))
         np.add.at(self.units_today[r], prods, basket.units)
         np.add.at(self.revenue_today[r], prods, net_base)
+        m.offers.redeem(r, cons)
         new, repeat = pop.record_purchases(d, cons, paid_base)
         firm.book("new_customers", r, new)
         firm.book("repeat_orders", r, repeat)

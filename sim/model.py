@@ -59,8 +59,10 @@ from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer
 from sim.orders import ORDER_STATUSES, STATUS_RETURNED
+from sim.retention_state import OfferBook
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import Scenario
+from sim.trial_pack import TrialPacks
 
 StrategyGiven = Decider | Callable[[], Decider]
 
@@ -120,6 +122,8 @@ class MarketModel(mesa.Model):
 
         # the day's phases
         self.fit = ProductFit(self)  # hidden appeal, launches, listing outcomes (sim.fit)
+        self.offers = OfferBook(self)  # retention offers in flight (sim.retention_state)
+        self.trials = TrialPacks(self)  # first orders at the trial price (sim.trial_pack)
         self.observer = Observer(self)
         self.decisions = Decisions(self)
         self.fulfilment = Fulfilment(self)
@@ -200,6 +204,7 @@ class MarketModel(mesa.Model):
         """Cash settlements and interest, retention expiry, market entrants, FX moves and the
         running costs of day ``d``."""
         self.firm.book("interest_base", None, self.firm.treasury.open_day(d))
+        self.offers.expire(d)
         for pop in self.consumers:
             pop.expire_retention(d)
             if pop.spec.entrants_yearly_share > 0:

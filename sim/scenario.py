@@ -16,8 +16,8 @@ from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 from sim.events import Event
 from sim.schema_acquisition import Acquisition, Channel
-from sim.schema_fit import FitPrior, LaunchTerms
 from sim.schema_experience import Experience
+from sim.schema_fit import FitPrior, LaunchTerms
 from sim.schema_region import (
     Awareness,
     BgNbd,
@@ -35,6 +35,7 @@ from sim.schema_region import (
     Service,
     Tax,
 )
+from sim.schema_retention import TrialPack
 from sim.schema_sales import Bundles
 from sim.schema_supply import (
     Competitor,
@@ -122,6 +123,7 @@ __all__ = [
     "StrategyChoice",
     "Strict",
     "Tax",
+    "TrialPack",
     "Utility",
     "Valuation",
     "Warehouse",
@@ -206,6 +208,8 @@ class Firm(Strict):
     """A bundle offer for growing customers (see :class:`sim.schema_sales.Bundles`)."""
     launch: LaunchTerms = LaunchTerms()
     """Launch cost and stock commitment of every new listing (``sim.fit``; default: free)."""
+    trial_pack: TrialPack | None = None
+    """First-time buyers' first order at a trial price (None: no trial pack)."""
 
 
 # --------------------------------------------------------------------------- strategies

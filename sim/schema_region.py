@@ -9,8 +9,8 @@ from pydantic import Field, model_validator
 
 from sim.contract import PaymentMethod
 from sim.schema_acquisition import Acquisition
-from sim.schema_sales import Basket, Sales
 from sim.schema_experience import Experience
+from sim.schema_sales import Basket, Sales
 from sim.schema_types import (
     MAX_DAILY_OCCASION_RATE,
     MAX_SEASONALITY,

@@ -156,8 +156,10 @@ def test_full_level_on_a_small_world(monkeypatch) -> None:
     assert set(result.facts["fact"]) == {f.id for f in facts.FACTS if f.applies_to("tiny")}
     for r in result.facts.to_dict(orient="records"):
         assert r["verdict"].startswith(VERDICTS), r
-        if r["fact"] in ("rfm_win_back", "bundles"):
+        if r["fact"] == "bundles":
             assert r["verdict"].startswith("not measurable") and np.isnan(r.get("value", np.nan))
+    win_back = result.facts.set_index("fact").loc["rfm_win_back"]  # tracked per tier
+    assert 0 <= win_back["value"] < 1 and "care" in win_back["note"]
     churn = result.facts.set_index("fact").loc["annual_churn"]
     assert 0 < churn["low"] <= churn["value"] <= churn["high"]
     assert list(result.levers["lever"]) == [lv.id for lv in chosen]

@@ -8,7 +8,7 @@ Replication ``k`` of every variant uses ``SeedSequence([seed, 0, k])`` (the rule
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,8 @@ from experiments.executors import Executor
 from sim.calendar import DAYS_PER_YEAR
 from sim.scenario import Scenario
 
+#: a trial pack "converts" when its buyer orders again within this many days (a quarter)
+TRIAL_WINDOW_DAYS = 90
 #: scenario edits that build a variant; None when the variant does not apply to a scenario
 VariantBuilder = Callable[[Scenario], "Scenario | None"]
 
@@ -108,6 +110,9 @@ class RunStats:
     kpis: pd.DataFrame
     repeat: dict[str, dict[str, float]]
     listings: pd.DataFrame | None = None  # one row per listing launched (sim.fit)
+    offers: pd.DataFrame = field(default_factory=pd.DataFrame)  # sim.retention_state table
+    #: trial-pack regions' orders: cohort and repeaters within TRIAL_WINDOW_DAYS (as repeat)
+    trial: dict[str, float] = field(default_factory=dict)
 
 
 def repeat_statistics(
@@ -152,7 +157,22 @@ def run_check_task(task: CheckTask) -> RunStats:
             region[mine], consumer[mine], day[mine], task.days, task.window_days
         )
     listings = model.fit.listing_table()
-    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat, listings)
+    trial = {}
+    if model.trials.active.any():
+        mine = model.trials.active[region]
+        trial = repeat_statistics(
+            region[mine], consumer[mine], day[mine], task.days, TRIAL_WINDOW_DAYS
+        )
+    return RunStats(
+        task.variant,
+        task.rep,
+        task.window_days,
+        kpis,
+        repeat,
+        listings=listings,
+        offers=model.offers.table(),
+        trial=trial,
+    )
 
 
 def run_variants(
@@ -186,12 +206,14 @@ def rows(stats: RunStats, regions: Iterable[str] = ("ALL",), first_day: int = 0)
 
 
 def churn_per_customer_year(stats: RunStats) -> float:
-    """Customers who dropped out per customer-year alive (firm-wide): churned customers over
-    the sum of daily alive customers (acquired so far minus churned so far) / 365."""
+    """Customers lost per customer-year alive (firm-wide): churned customers net of lapsed
+    ones won back by offers, over the sum of daily alive customers (acquired so far minus
+    lost so far) / 365."""
     k = rows(stats).sort_values("day")
-    alive = k["customers"].to_numpy() - np.cumsum(k["churned_customers"].to_numpy())
+    lost = k["churned_customers"].to_numpy() - k["reactivated_customers"].to_numpy()
+    alive = k["customers"].to_numpy() - np.cumsum(lost)
     years = alive.sum() / DAYS_PER_YEAR
-    return float(k["churned_customers"].sum() / years) if years > 0 else np.nan
+    return float(lost.sum() / years) if years > 0 else np.nan
 
 
 def ratio(stats: RunStats, num: str, den: str, regions: Iterable[str] = ("ALL",)) -> float:

@@ -114,6 +114,21 @@ def triple_marketing(scenario: Scenario) -> Scenario | None:
     return with_marketing(scenario, 3.0)
 
 
+TRIAL_PACK = {"price_base": 9.9}  # DOMAIN: a $9.9 trial pack (extra cost 0: assumption)
+
+
+def trial_pack(scenario: Scenario) -> Scenario | None:
+    """A $9.9 trial pack for first-time buyers in every region (None when the scenario
+    already has one)."""
+    if scenario.firm.trial_pack is not None:
+        return None
+
+    def edit(d: dict[str, Any]) -> None:
+        d["firm"]["trial_pack"] = dict(TRIAL_PACK)
+
+    return edit_scenario(scenario, edit, "trial pack")
+
+
 def strategy(kind: str, name: str) -> VariantBuilder:
     """The scenario with one kind's strategy replaced by ``name`` (default parameters)."""
 
@@ -189,4 +204,6 @@ FACT_VARIANTS: Mapping[str, VariantBuilder] = {
     "no_mobile_money": no_mobile_money,
     "no_bundles": no_bundles,
     "list_everything": strategy("selection", "all_products"),
+    "rfm_tiers": strategy("retention", "rfm_tiers"),
+    "trial_pack": trial_pack,
 }
