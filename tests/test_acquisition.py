@@ -154,3 +154,16 @@ def test_default_marketing_budget_has_an_interior_optimum() -> None:
     curve = budget_curve(sc, [0.0, 3.0], reps=5, days=730, seed=sc.seed).set_index("factor")
     assert curve.loc[0.0, "vs_x1_high"] < 0  # zero marketing loses money
     assert curve.loc[3.0, "vs_x1_high"] < 0  # so does three times the budget
+
+
+def test_tune_budget_and_incremental_customers_run_on_paired_replications() -> None:
+    from experiments.acquisition import incremental_customers, tune_budget
+
+    sc = _scenario(
+        days=30, channels={"social": {"budget_monthly_base": 2000.0, "max_p_daily": 0.003}}
+    )
+    best, trials = tune_budget(sc, 0.0, 3.0, trials=3, reps=1, days=30, seed=1)
+    assert 0.0 <= best <= 3.0 and len(trials) == 3 and 1.0 in set(trials.factor)
+    table = incremental_customers(sc, reps=2, days=30, seed=1)
+    assert list(table.channel) == ["marketing", "social"]
+    assert (table.incremental_customers >= 0).all()
