@@ -9,6 +9,7 @@ from helpers import make_scenario
 from sim.acquisition import (
     FIRST_CHANNEL,
     SOURCE_KPIS,
+    acquisition_table,
     adstock_step,
     hill,
     source_names,
@@ -70,6 +71,14 @@ def test_channel_books_its_budget_and_builds_adstock() -> None:
     )
     tx = model.transactions()
     assert (tx.acquisition_source == "paid:search").sum() > 0
+    table = {row["source"]: row for row in acquisition_table(model)}
+    assert table["paid:search"]["spend_base"] == pytest.approx(60 * daily, rel=1e-9)
+    assert table["paid:marketing"]["spend_base"] == pytest.approx(60 * 1500 / DAYS_PER_MONTH)
+    assert sum(row["new_customers"] for row in table.values()) == kpis.new_customers.sum() / 2
+    view = model.build_view()
+    assert view.regions["XA"].marketing_spent_base == pytest.approx(
+        60 * (daily + 1500 / DAYS_PER_MONTH)
+    )
 
 
 def test_new_customers_by_source_sum_to_new_customers() -> None:
