@@ -63,6 +63,7 @@ def test_bgnbd_parameters_recovered_through_the_model(tmp_path: Path) -> None:
         "payment_method",
         "status",
         "delivery_days",
+        "acquisition_source",
     ]
     assert log["customer_id"].nunique() == 30_000  # everyone bought on day 0
     out = tmp_path / "cal"
