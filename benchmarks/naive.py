@@ -47,6 +47,7 @@ import mesa
 import numpy as np
 
 import sim.model as sim_model
+from sim.acquisition import ConsumerAcquisition
 from sim.consumers import CategoryOffers, Fulfil, OccasionResult
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
@@ -266,6 +267,9 @@ class NaiveConsumers:
             raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {scheduler!r}")
         self.scheduler = scheduler
         self.spec = region
+        # sim.acquisition's per-region state: the naive model has paid channels' hazards only
+        # (no source tags, customer word of mouth or forgetting: its source KPIs stay 0)
+        self.acq = ConsumerAcquisition(region, 0, None)
         self.region_index = region_index
         self.horizon_days = horizon_days
         self.n = region.population
@@ -357,7 +361,7 @@ class NaiveConsumers:
         self.alive = _Column(a, "alive", bool)
 
     # ------------------------------------------------------------------ awareness
-    def diffuse_awareness(self, spend_today_base: float) -> int:
+    def diffuse_awareness(self, spend_today_base: float, paid_p: np.ndarray | None = None) -> int:
         """Today's Bass hazard; the agents test it in their ``step`` (same day, before choice).
 
         Returns 0: the newly aware are only known after the agents' loop.
@@ -367,6 +371,8 @@ class NaiveConsumers:
             self.hazard = 0.0
             return 0
         p = aw.p_base_daily + aw.p_per_1k_spend_daily * spend_today_base / 1000.0
+        if paid_p is not None:
+            p += float(paid_p.sum())
         f = self.n_aware / self.n
         effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
         q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily

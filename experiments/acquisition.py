@@ -154,3 +154,39 @@ def incremental_customers(
             }
         )
     return pd.DataFrame(rows)
+
+
+def tune_budget(
+    scenario: Scenario,
+    low: float = 0.0,
+    high: float = 4.0,
+    trials: int = 12,
+    reps: int = 3,
+    days: int | None = None,
+    seed: int = 0,
+) -> tuple[float, pd.DataFrame]:
+    """Optuna (TPE, seeded) search of the marketing multiplier maximizing mean net profit;
+    every trial runs the same ``reps`` replications (common random numbers). Returns the
+    best multiplier and the trials (multiplier, mean net profit)."""
+    import optuna
+
+    days = days or scenario.horizon_days
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial: optuna.Trial) -> float:
+        factor = trial.suggest_float("factor", low, high)
+        runs = run_paired({"x": with_marketing(scenario, factor)}, reps, days, seed)["x"]
+        return float(np.mean([_total(k, "net_profit_base") for k in runs]))
+
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5)
+    )
+    study.enqueue_trial({"factor": 1.0})  # the scenario's own budget is always a trial
+    study.optimize(objective, n_trials=trials)
+    table = pd.DataFrame(
+        {
+            "factor": [t.params["factor"] for t in study.trials],
+            "net_profit_base": [t.value for t in study.trials],
+        }
+    )
+    return float(study.best_params["factor"]), table.sort_values("factor").reset_index(drop=True)

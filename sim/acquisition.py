@@ -87,6 +87,7 @@ class Marketing:
         self.hazard = [np.zeros(len(b)) for b in self.budgets]
         self.spend_total = [np.zeros(len(b)) for b in self.budgets]  # per channel, whole run
         self.any = any(len(b) for b in self.budgets)
+        self.spend_today = np.zeros(len(regions))  # all channels, per region
 
     def book(self, d: int, entered: np.ndarray) -> None:
         """Spend day ``d``'s budgets (none before entry or while cash and credit are out),
@@ -102,6 +103,7 @@ class Marketing:
             if not entered[r] or firm.treasury.stopped:
                 spend = np.zeros_like(spend)
             firm.book("marketing_base", r, float(spend.sum()))
+            self.spend_today[r] = float(spend.sum())
             self.spend_total[r] += spend
             self.adstock[r] = adstock_step(self.adstock[r], spend, self.decay[r])
             self.hazard[r] = hill(self.adstock[r], self.max_p[r], self.half[r], self.shape[r])
@@ -277,11 +279,11 @@ def acquisition_table(model: MarketModel) -> list[dict[str, float | str]]:
     """New customers and spend per region and source over the run so far, with each paid
     source's CAC (spend / customers it acquired)."""
     rows: list[dict[str, float | str]] = []
-    legacy = model.observer.history.marketing_total
+    spent = model.observer.history.marketing_total  # the single budget and every channel
     for r, pop in enumerate(model.consumers):
         spend = np.zeros(pop.acq.n_codes)
-        spend[SOURCE_MARKETING] = legacy[r]
         spend[FIRST_CHANNEL:] = model.marketing.spend_total[r]
+        spend[SOURCE_MARKETING] = max(0.0, spent[r] - spend[FIRST_CHANNEL:].sum())
         for code, name in enumerate(source_names(pop.spec)):
             customers = float(pop.acq.new_by_source[code])
             if code == SOURCE_NONE or (

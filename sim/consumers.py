@@ -533,5 +533,6 @@ class RegionalConsumers(mesa.Agent):
         return self.satisfaction_sum / self.n_alive_customers
 
     def nbytes(self) -> int:
-        """Memory held by the per-consumer arrays."""
-        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+        """Memory held by the per-consumer arrays (with the acquisition source tags)."""
+        arrays = sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+        return arrays + self.acq.source.nbytes

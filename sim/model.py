@@ -215,7 +215,7 @@ class MarketModel(mesa.Model):
             self.fx_local_per_base *= np.exp(vol * z - vol**2 / 2)
         self._spend_today = self.firm.book_running_costs(d, d >= self.entry_day)
         self.marketing.book(d, d >= self.entry_day)
-        self.observer.history.marketing_total += self._spend_today
+        self.observer.history.marketing_total += self._spend_today + self.marketing.spend_today
 
     def _diffuse_awareness(self, d: int) -> None:
         """One Bass diffusion step per entered region, driven by today's marketing."""

@@ -9,6 +9,7 @@ from helpers import make_scenario
 from sim.acquisition import (
     FIRST_CHANNEL,
     SOURCE_KPIS,
+    acquisition_table,
     adstock_step,
     hill,
     source_names,
@@ -70,6 +71,14 @@ def test_channel_books_its_budget_and_builds_adstock() -> None:
     )
     tx = model.transactions()
     assert (tx.acquisition_source == "paid:search").sum() > 0
+    table = {row["source"]: row for row in acquisition_table(model)}
+    assert table["paid:search"]["spend_base"] == pytest.approx(60 * daily, rel=1e-9)
+    assert table["paid:marketing"]["spend_base"] == pytest.approx(60 * 1500 / DAYS_PER_MONTH)
+    assert sum(row["new_customers"] for row in table.values()) == kpis.new_customers.sum() / 2
+    view = model.build_view()
+    assert view.regions["XA"].marketing_spent_base == pytest.approx(
+        60 * (daily + 1500 / DAYS_PER_MONTH)
+    )
 
 
 def test_new_customers_by_source_sum_to_new_customers() -> None:
@@ -154,3 +163,16 @@ def test_default_marketing_budget_has_an_interior_optimum() -> None:
     curve = budget_curve(sc, [0.0, 3.0], reps=5, days=730, seed=sc.seed).set_index("factor")
     assert curve.loc[0.0, "vs_x1_high"] < 0  # zero marketing loses money
     assert curve.loc[3.0, "vs_x1_high"] < 0  # so does three times the budget
+
+
+def test_tune_budget_and_incremental_customers_run_on_paired_replications() -> None:
+    from experiments.acquisition import incremental_customers, tune_budget
+
+    sc = _scenario(
+        days=30, channels={"social": {"budget_monthly_base": 2000.0, "max_p_daily": 0.003}}
+    )
+    best, trials = tune_budget(sc, 0.0, 3.0, trials=3, reps=1, days=30, seed=1)
+    assert 0.0 <= best <= 3.0 and len(trials) == 3 and 1.0 in set(trials.factor)
+    table = incremental_customers(sc, reps=2, days=30, seed=1)
+    assert list(table.channel) == ["marketing", "social"]
+    assert (table.incremental_customers >= 0).all()
