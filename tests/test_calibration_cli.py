@@ -62,6 +62,8 @@ def test_bgnbd_parameters_recovered_through_the_model(tmp_path: Path) -> None:
         "amount_base",
         "payment_method",
         "status",
+        "returned_units",
+        "bundle",
         "delivery_days",
     ]
     assert log["customer_id"].nunique() == 30_000  # everyone bought on day 0
