@@ -63,6 +63,8 @@ def test_bgnbd_parameters_recovered_through_the_model(tmp_path: Path) -> None:
         "payment_method",
         "status",
         "delivery_days",
+        "late_days",
+        "returned",
     ]
     assert log["customer_id"].nunique() == 30_000  # everyone bought on day 0
     out = tmp_path / "cal"
