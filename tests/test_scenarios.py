@@ -223,6 +223,10 @@ def test_shipped_scenarios_exercise_every_mechanism() -> None:
         return False
 
     assert any(has_local_option(sc) for sc in scenarios), "local warehouse with a stock lane"
+    exp = [r.experience for _, r in regions]
+    assert any(e.late_days_full > 0 and e.late_rate_multiplier < 1 for e in exp), "days late"
+    assert any(e.complaint_probability > 0 and e.recovery_max for e in exp), "complaints, recovery"
+    assert any(e.restart_clock_at_delivery for e in exp), "rate clock restarts at delivery"
 
 
 # ---------------------------------------------------------------------------- broken files
