@@ -134,7 +134,7 @@ class ThreeFactor(SelectionStrategy):
         Param(
             "keep_bonus",
             "float",
-            0.25,
+            1.0,
             low=0.0,
             high=10.0,
             help="score bonus of a listed product over candidates (a switch costs a launch)",
