@@ -345,6 +345,7 @@ class NaiveConsumers:
         self.customer = _Column(a, "customer", bool)
         self.payment_method = _Column(a, "payment_method", np.int8)
         self.rebate_share = _Column(a, "rebate_share", np.float32)
+        self.intent = None  # sim.experience's rate cut after late parcels is not modelled here
         self.first_day = _Column(a, "first_day", np.int16)
         self.last_day = _Column(a, "last_day", np.int16)
         self.frequency = _Column(a, "frequency", np.int32)
@@ -490,42 +491,24 @@ class NaiveConsumers:
         lo = max(0, day - window_days + 1)
         return sum(self.last_day_hist[lo : day + 1])
 
-    def record_deliveries(
-        self,
-        idx: np.ndarray,
-        late: np.ndarray,
-        returned: np.ndarray,
-        lost: np.ndarray,
-        late_softening: float,
-    ) -> None:
-        """Move satisfaction and loyalty after each delivery, return or loss.
+    def record_deliveries(self, idx: np.ndarray, target: np.ndarray, gain: np.ndarray) -> None:
+        """Move satisfaction toward ``target`` and loyalty by ``gain`` after each completed
+        order (``sim.experience`` computes both).
 
         Several deliveries to one consumer on one day: each update starts from the morning's
         values and the last one wins (the vectorized model's semantics).
         """
         sv = self.spec.service
-        late_target = sv.late_satisfaction + late_softening * (1.0 - sv.late_satisfaction)
-        late_loss = -sv.late_loyalty_loss * (1.0 - late_softening)
         lr = sv.satisfaction_learning_rate
         thr = sv.dissatisfied_below
         before: dict[int, tuple[float, float]] = {}
-        for i, is_late, is_ret, is_lost in zip(
-            idx.tolist(), late.tolist(), returned.tolist(), lost.tolist(), strict=True
-        ):
+        for i, to, change in zip(idx.tolist(), target.tolist(), gain.tolist(), strict=True):
             agent = self.agents[i]
             if i not in before:
                 before[i] = (agent.satisfaction, agent.loyalty)
             sat0, loy0 = before[i]
-            if is_lost:
-                target, gain = 0.0, late_loss
-            elif is_ret:
-                target, gain = sv.returned_satisfaction, 0.0
-            elif is_late:
-                target, gain = late_target, late_loss
-            else:
-                target, gain = 1.0, sv.loyalty_gain_per_order
-            agent.satisfaction = sat0 + lr * (target - sat0)
-            agent.loyalty = min(1.0, max(0.0, loy0 + gain))
+            agent.satisfaction = sat0 + lr * (to - sat0)
+            agent.loyalty = min(1.0, max(0.0, loy0 + change))
         for i, (sat0, _) in before.items():
             agent = self.agents[i]
             if agent.alive:

@@ -18,6 +18,7 @@ COST_LABELS = {
     "cogs_base": "cost of goods sold (landed)",
     "freight_base": "order freight",
     "payment_fees_base": "payment fees",
+    "marketplace_fees_base": "marketplace commission and order fees",
     "fx_cost_base": "FX conversion fees",
     "marketing_base": "marketing",
     "localization_base": "localization",
@@ -25,6 +26,7 @@ COST_LABELS = {
     "fixed_base": "fixed and compliance costs",
     "holding_base": "stock holding",
     "writeoff_base": "dead stock and lost stock written off",
+    "launch_cost_base": "launch costs of new listings",
     "interest_base": "interest on credit",
 }
 BALANCE = (

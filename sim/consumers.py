@@ -27,6 +27,7 @@ import mesa
 import numpy as np
 
 from sim import keyed
+from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.choice import sample_choices
 from sim.contract import PAYMENT_METHODS
@@ -103,6 +104,7 @@ class RegionalConsumers(mesa.Agent):
         rng_occasions: np.random.Generator,
         rng_awareness: np.random.Generator,
         rng_choice: np.random.Generator,
+        rng_acquisition: np.random.Generator | None = None,
     ):
         super().__init__(model)
         self.spec = region
@@ -159,6 +161,8 @@ class RegionalConsumers(mesa.Agent):
         self.n_aware = round(region.awareness.initial_share * n0)
         self._aware_initial = self.n_aware  # aware among the initial population
         self.aware[self._awareness_order[: self.n_aware]] = True
+        self.acq = ConsumerAcquisition(region, n, rng_acquisition)  # sources, forgetting
+        self.acq.source[self._awareness_order[: self.n_aware]] = SOURCE_INITIAL
 
         # our customer base (RFM + experience)
         self.customer = np.zeros(n, dtype=bool)
@@ -174,6 +178,8 @@ class RegionalConsumers(mesa.Agent):
         self.utility_bonus = np.zeros(n, dtype=np.float32)
         self.rebate_share = np.zeros(n, dtype=np.float32)
         self.retention_until = np.full(n, -1, dtype=np.int16)
+        self.intent: np.ndarray | None = None  # rate multiplier after a bad delivery (float16)
+        self.trial_price_ref: float | None = None  # first orders' price (sim.trial_pack)
         self._expiries: dict[int, list[np.ndarray]] = {}
         self._customer_ids: list[np.ndarray] = []
         # (first-order day, days to the second order) of customers with a second order:
@@ -204,6 +210,8 @@ class RegionalConsumers(mesa.Agent):
         so with a seasonal rate the occasions form an exact non-homogeneous Poisson process.
         """
         rate = self.rate[idx] * self.rate_multiplier[idx]
+        if self.intent is not None:  # repeat intent after a late parcel (sim.experience)
+            rate = rate * self.intent[idx]
         keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
         e = -np.log(keyed.uniforms(keys, keyed.SALT_NEXT + salt))
         with np.errstate(divide="ignore", over="ignore"):
@@ -220,36 +228,45 @@ class RegionalConsumers(mesa.Agent):
         return np.flatnonzero(self.next_day == day).astype(np.int32, copy=False)
 
     # ------------------------------------------------------------------ awareness
-    def diffuse_awareness(self, spend_today_base: float) -> int:
+    def diffuse_awareness(self, spend_today_base: float, paid_p: np.ndarray | None = None) -> int:
         """Bass step for one day; returns the number of newly aware consumers.
 
         The count is Binomial(unaware, hazard) drawn by inversion from one uniform per day,
         so variants with similar hazards get similar counts (common random numbers).
+        ``paid_p`` is today's hazard per paid channel (``sim.acquisition``); forgetting,
+        word of mouth from customers and the source tags are ``sim.acquisition``'s too.
         """
         u = self.rng_awareness.random()  # one draw every day, whatever happens below
         aw = self.spec.awareness
+        self.n_aware -= self.acq.forget(self)
         unaware = self.n - self.n_aware
         if unaware <= 0:
             return 0
-        p = aw.p_base_daily + aw.p_per_1k_spend_daily * spend_today_base / 1000.0
+        legacy = aw.p_per_1k_spend_daily * spend_today_base / 1000.0
+        p = aw.p_base_daily + legacy
+        if paid_p is not None:
+            p += float(paid_p.sum())
         f = self.n_aware / self.n
-        effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
-        q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily
+        if self.acq.spec.word_of_mouth == "customers":
+            q = self.acq.wom_q(self, aw.dissatisfied_wom_weight, aw.q_daily)
+        else:
+            effective = max(0.0, self.n_aware - aw.dissatisfied_wom_weight * self.n_dissatisfied)
+            q = aw.q_daily * (effective / self.n_aware) if self.n_aware else aw.q_daily
         h = daily_adoption_probability(p, q, f)
         # initial population: exchangeable, so the k newly aware are the next k of a fixed
-        # random permutation (O(k)); entrants: one Bernoulli draw each (only if any)
-        unaware_initial = self.n_initial - self._aware_initial
+        # random permutation (O(k)) or forgotten ones; entrants: one Bernoulli draw each
+        unaware_initial = self.n_initial - self._aware_initial + self.acq.forgotten.size
         k = binom_ppf(u, unaware_initial, h) if h > 0 and unaware_initial > 0 else 0
-        if k:
-            new = self._awareness_order[self._aware_initial : self._aware_initial + k]
-            self.aware[new] = True
-            self._aware_initial += k
+        new = self.acq.take_initial(self, k) if k else np.empty(0, dtype=np.int32)
+        self.aware[new] = True
         if self.n > self.n_initial and h > 0:
             born = np.arange(self.n_initial, self.n)
             candidates = born[~self.aware[self.n_initial : self.n]]
             adopt = candidates[self.rng_awareness.random(len(candidates)) < h]
             self.aware[adopt] = True
             k += len(adopt)
+            new = np.concatenate([new, adopt.astype(np.int32)])
+        self.acq.attribute(new, aw.p_base_daily, legacy, paid_p, q * f)
         self.n_aware += k
         return k
 
@@ -306,8 +323,10 @@ class RegionalConsumers(mesa.Agent):
         res: OccasionResult,
         dropout: bool = True,
         salt: int = 0,
+        outside: bool = True,
     ) -> None:
         ch = self.spec.choice
+        outside_utility = ch.outside_utility if outside else -1e30  # False: must pick ours
         n_cat = len(offers)
         res.occasions += len(idx)
         res.customer_occasions += int(np.count_nonzero(self.customer[idx]))
@@ -337,6 +356,10 @@ class RegionalConsumers(mesa.Agent):
                 continue
             v = terms.base[seg]
             v -= alpha * terms.price[None, :]
+            if self.trial_price_ref is not None and o.n_ours:  # a trial pack for first orders
+                first = ~self.customer[members]
+                gap = terms.price[: o.n_ours] - np.float32(self.trial_price_ref)
+                v[first, : o.n_ours] += alpha[first] * gap[None, :]
             if o.n_ours:
                 aware = self.aware[members]
                 personal = (
@@ -349,7 +372,7 @@ class RegionalConsumers(mesa.Agent):
                 v[~aware, : o.n_ours] = -np.inf
                 np.add.at(res.views, o.our_products, int(aware.sum()))
             noise = keyed.gumbel_noise(member_keys, terms.taste_steps, dtype=v.dtype)
-            choice = sample_choices(v, ch.outside_utility, noise=noise)
+            choice = sample_choices(v, outside_utility, noise=noise)
             inside = choice >= 0
             res.market_units += int(inside.sum())
             if o.n_comp:
@@ -398,6 +421,7 @@ class RegionalConsumers(mesa.Agent):
         new = idx[new_mask]  # a consumer has at most one occasion per round
         if len(new):
             self.customer[new] = True
+            self.acq.count_new(new)
             self.first_day[new] = day
             self._customer_ids.append(new)
             self.n_customers += len(new)
@@ -442,22 +466,10 @@ class RegionalConsumers(mesa.Agent):
         lo = max(0, day - window_days + 1)
         return int(self._last_day_hist[lo : day + 1].sum())
 
-    def record_deliveries(
-        self,
-        idx: np.ndarray,
-        late: np.ndarray,
-        returned: np.ndarray,
-        lost: np.ndarray,
-        late_softening: float,
-    ) -> None:
-        """Move satisfaction and loyalty after a delivery, return or loss."""
+    def record_deliveries(self, idx: np.ndarray, target: np.ndarray, gain: np.ndarray) -> None:
+        """Move satisfaction toward ``target`` and loyalty by ``gain`` (one per completed
+        order; ``sim.experience`` computes them from the delivery experience)."""
         sv = self.spec.service
-        late_target = sv.late_satisfaction + late_softening * (1.0 - sv.late_satisfaction)
-        target = np.where(
-            lost,
-            0.0,
-            np.where(returned, sv.returned_satisfaction, np.where(late, late_target, 1.0)),
-        ).astype(np.float32)
         alive = self.alive[idx]
         before_sat = self.satisfaction[idx]
         # several deliveries to one consumer on one day: the last update wins
@@ -473,11 +485,6 @@ class RegionalConsumers(mesa.Agent):
             ((before_u < thr) & alive_u).sum()
         )
         self.satisfaction_sum += float((after_sat - before_u)[alive_u].sum())
-        gain = np.where(
-            late | lost,
-            -sv.late_loyalty_loss * (1.0 - late_softening),
-            np.where(returned, 0.0, sv.loyalty_gain_per_order),
-        ).astype(np.float32)
         self.loyalty[idx] = np.clip(self.loyalty[idx] + gain, 0.0, 1.0)
 
     # ------------------------------------------------------------------ retention

@@ -103,6 +103,13 @@ class MarketView:
     quality: np.ndarray
     eco_score: np.ndarray
     regions: Mapping[str, RegionView]
+    #: prior of each product's appeal in a region (utility units; ``products[].fit``): the
+    #: seller knows the prior, never the appeal drawn (it learns it from its sales)
+    fit_prior_mean: np.ndarray = field(default_factory=lambda: frozen_array([]))
+    fit_prior_sd: np.ndarray = field(default_factory=lambda: frozen_array([]))
+    #: what a new listing costs: one-off launch cost (base) and stock commitment (units)
+    launch_cost_base: float = 0.0
+    launch_stock_units: int = 0
 
     @property
     def region_ids(self) -> tuple[str, ...]:
@@ -138,6 +145,13 @@ class RetentionAction:
     utility_bonus: float = 0.0
     duration_days: int = 30
     rebate_share: float = 0.0
+    #: chance a contacted customer acts on the offer within its window (a lapsed one
+    #: returns to the alive state); see ``sim.retention_state``
+    response_probability: float = 0.0
+    #: the offer's value, booked on the order that redeems it (first order in the window)
+    cost_per_redemption_base: float = 0.0
+    #: cap the dropout multiplier at 1 / rate_multiplier: extra occasions add no dropout per day
+    hazard_neutral: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from sim.acquisition import GrowthBook
 from sim.calendar import DAYS_PER_YEAR
 from sim.equity import HorizonBook, contribution_base, horizon_rows
 from sim.kpis import (
@@ -39,6 +40,7 @@ class DailyKpis:
         self._units_sold: deque[float] = deque(maxlen=model.scenario.settings.recent_window_days)
         valuation = model.scenario.valuation
         self.horizon = HorizonBook(len(model.region_ids), valuation.contribution_window_days)
+        self.growth = GrowthBook(len(model.region_ids), model.horizon_days)
 
     def record(self, d: int) -> None:
         """Build day ``d``'s rows, remember what the firm observed, pay the day's cash costs."""
@@ -91,6 +93,8 @@ class DailyKpis:
         flows["customer_occasions"] = occ.customer_occasions
         flows["customer_years"] = m.consumers[r].n_alive_customers / DAYS_PER_YEAR
         flows["views"] = float(occ.views.sum())
+        flows.update(m.consumers[r].acq.take_flows())  # new customers by source
+        self.growth.add(m.day, r, occ.occasions)
         finish_flows(flows)
         return flows
 
@@ -131,9 +135,11 @@ class DailyKpis:
             "active_customers": pop.active_customers(d, m.scenario.settings.active_window_days),
             "customers": pop.n_customers,
             "aware_share": pop.n_aware / pop.n,
+            "market_growth_yoy": self.growth.yoy(d, r),
             "satisfaction": pop.mean_satisfaction(),
             "in_transit": int(m.fulfilment.placed[r] - m.deliveries.completed[r]),
             "inventory_units": int(firm.on_hand[firm.serving_warehouse(r)].sum()),
+            "listings_live": int(firm.listed[r].sum()),
             "fx_local_per_base": float(m.fx_local_per_base[r]),
             **{k: float("nan") for k in FIRM_STOCKS},
         }
@@ -149,9 +155,11 @@ class DailyKpis:
             "active_customers": sum(row["active_customers"] for row in rows),
             "customers": sum(p.n_customers for p in pops),
             "aware_share": sum(p.n_aware for p in pops) / sum(p.n for p in pops),
+            "market_growth_yoy": self.growth.yoy(m.day),
             "satisfaction": ratio(sat_sum, alive_customers),
             "in_transit": int(sum(row["in_transit"] for row in rows)),
             "inventory_units": on_hand,
+            "listings_live": int(sum(row["listings_live"] for row in rows)),
             "fx_local_per_base": float("nan"),
             "cash_base": treasury.cash_base,
             "credit_drawn_base": treasury.credit_drawn_base,

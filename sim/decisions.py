@@ -119,6 +119,7 @@ class Decisions:
             if m.day < m.entry_day[r]:
                 mask = np.zeros_like(mask)
             newly = mask & ~firm.listed[r]
+            m.fit.on_listing(r, newly, firm.listed[r] & ~mask)  # launch costs and stock
             firm.listed_since[r, newly] = m.day
             firm.listed_since[r, ~mask] = -1
             firm.listed[r] = mask
@@ -148,15 +149,21 @@ class Decisions:
                 raise StrategyError(f"{who}: action {action.action!r} needs cost >= 0, days >= 1")
             if not (action.dropout_multiplier >= 0 and action.rate_multiplier > 0):
                 raise StrategyError(f"{who}: action {action.action!r} has invalid multipliers")
+            if not (0 <= action.response_probability <= 1 and action.cost_per_redemption_base >= 0):
+                raise StrategyError(f"{who}: action {action.action!r} needs response in [0, 1]")
             if not len(ids) or m.firm.treasury.stopped:
                 continue
+            dropout = action.dropout_multiplier
+            if action.hazard_neutral:
+                dropout = min(dropout, 1.0 / action.rate_multiplier)
             pop.apply_retention(
                 m.day,
                 ids,
-                action.dropout_multiplier,
+                dropout,
                 action.rate_multiplier,
                 action.utility_bonus,
                 action.rebate_share,
                 action.duration_days,
             )
             m.firm.book("retention_base", r, action.cost_per_customer_base * len(ids))
+            m.offers.start(r, m.day, ids, action)

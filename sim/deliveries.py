@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import keyed
+from sim.baskets import returned_units
 from sim.calendar import HOURS_PER_DAY
 from sim.contract import PAYMENT_METHODS
+from sim.experience import Completed
 from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_REFUSED, STATUS_RETURNED
 
 if TYPE_CHECKING:
@@ -103,18 +105,28 @@ class Deliveries:
         )
         delivered = ~lost & ~refused
         late = delivered & (days > promised)
+        late_days = np.where(late, days - promised, 0.0)
+        complaint = m.experience.draw_complaints(keys, region, delivered, late_days)
         u = keyed.uniforms(keys, keyed.SALT_RETURN)
-        returned = delivered & (u < self.return_probability[region, products])
+        p_return = self.return_probability[region, products]
+        units = book.take("units", oid).astype(np.int64)
+        back = np.where(delivered, returned_units(keys, u < p_return, units, p_return), 0)
+        returned = back > 0
+        book.set("returned_units", oid, back)
         book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)
         book.set("status", oid[returned], STATUS_RETURNED)
         book.set("status", oid[lost], STATUS_LOST)
         book.set("status", oid[refused], STATUS_REFUSED)
         book.set("delivered_day", oid[~lost], d)  # refused parcels reached the door too
+        book.set("late_days", oid, late_days)
         nr = len(m.region_ids)
         paid = book.take("paid_base", oid).astype(float)
         vat = book.take("vat_base", oid).astype(float)
         duty = book.take("duty_base", oid).astype(float)
         refunded = returned | lost | refused
+        if (units != 1).any():  # a multi-unit order refunds its returned units' share
+            share = np.where(returned, back / units, 1.0)
+            paid, vat, duty = paid * share, vat * share, duty * share
         duty_back = self.duty_refunded[region]
 
         def per_region(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -130,32 +142,26 @@ class Deliveries:
             "delivery_days_total": per_region(delivered, days),
             "on_time_deliveries": per_region(delivered & ~late),
             "returns": per_region(returned),
+            "returned_units": per_region(returned, back),
             "lost_orders": per_region(lost),
             "cod_refusals": per_region(refused),
+            "complaints": per_region(complaint),
             "freight_base": per_region(refused) * self.return_to_origin_cost_base,
         }
         for name, values in totals.items():
             firm.today[name] += values
         self.completed += np.bincount(region, minlength=nr)
-        self._update_consumers(region, consumers, late, returned | refused, lost)
-
-    def _update_consumers(
-        self,
-        region: np.ndarray,
-        consumers: np.ndarray,
-        late: np.ndarray,
-        returned: np.ndarray,
-        lost: np.ndarray,
-    ) -> None:
-        """Satisfaction and loyalty of the consumers whose orders completed today."""
-        m = self.model
-        lc = m.scenario.firm.localization_costs
-        for r in np.unique(region):
-            r = int(r)
+        for r in np.unique(region):  # satisfaction, loyalty, intent (sim.experience)
             sel = region == r
-            softening = (
-                lc.local_service_late_softening if m.firm.localization[r].local_service else 0.0
-            )
-            m.consumers[r].record_deliveries(
-                consumers[sel], late[sel], returned[sel], lost[sel], softening
+            m.experience.apply(
+                int(r),
+                d,
+                Completed(
+                    consumers[sel],
+                    late_days[sel],
+                    late[sel],
+                    (returned | refused)[sel],
+                    lost[sel],
+                    complaint[sel],
+                ),
             )

@@ -54,6 +54,7 @@ CONTRIBUTION_COSTS = (
     "cogs_base",
     "freight_base",
     "payment_fees_base",
+    "marketplace_fees_base",
     "fx_cost_base",
     "retention_base",
 )

@@ -205,6 +205,7 @@ def _marketing_cost(model: MarketModel, event: MarketingCostShock) -> None:
         )
         model.scenario.regions[r] = region.model_copy(update={"awareness": awareness})
         model.consumers[r].spec = model.scenario.regions[r]
+        model.marketing.half[r] = model.marketing.half[r] * event.multiplier  # paid channels
 
 
 def _competitor(model: MarketModel, competitor_id: str) -> Any:

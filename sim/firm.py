@@ -86,24 +86,31 @@ class FirmAgent(mesa.Agent):
                 continue
             products = np.arange(self.n_products)
             units = np.full(self.n_products, wh.initial_units, dtype=np.int64)
-            landing = self.import_duty_base(w, products, units)
-            lane = self.stock_lane(wh.replenish_from, wh.region) if wh.region is not None else None
-            freight = 0.0
-            if lane is not None:
-                total = int(units.sum())
-                freight = total * lane.cost_per_unit_base + lane.cost_per_shipment_base * math.ceil(
-                    total / lane.max_units_per_shipment
-                )
-            landing = landing + freight * units / units.sum()
-            self.inventory.buy(0, w, products, units, self.unit_cost_base, landing)
-            self.ready[w] = True
-            self.treasury.pay_on(
-                self.scenario.firm.finance.supplier_payment_days,
-                float((units * self.unit_cost_base).sum()),
+            self.buy_landed(0, w, products, units)
+
+    def buy_landed(self, day: int, w: int, products: np.ndarray, units: np.ndarray) -> None:
+        """Stock bought, shipped and cleared into warehouse ``w`` at once (opening stock, a
+        launch's stock commitment): unit cost plus the stock lane's freight and import duty
+        of a warehouse abroad; paid after the supplier's terms from ``day``."""
+        wh = self.warehouses[w]
+        landing = self.import_duty_base(w, products, units)
+        lane = self.stock_lane(wh.replenish_from, wh.region) if wh.region is not None else None
+        freight = 0.0
+        if lane is not None:
+            total = int(units.sum())
+            freight = total * lane.cost_per_unit_base + lane.cost_per_shipment_base * math.ceil(
+                total / lane.max_units_per_shipment
             )
-            r = self.warehouse_region[w]
-            self.book("purchases_base", r, float((units * self.unit_cost_base).sum()))
-            self.book("capitalised_base", r, float(landing.sum()))
+        landing = landing + freight * units / units.sum()
+        self.inventory.buy(day, w, products, units, self.unit_cost_base[products], landing)
+        self.ready[w] = True
+        self.treasury.pay_on(
+            day + self.scenario.firm.finance.supplier_payment_days,
+            float((units * self.unit_cost_base[products]).sum()),
+        )
+        r = self.warehouse_region[w]
+        self.book("purchases_base", r, float((units * self.unit_cost_base[products]).sum()))
+        self.book("capitalised_base", r, float(landing.sum()))
 
     def import_duty_base(self, w: int, products: np.ndarray, units: np.ndarray) -> np.ndarray:
         """Import duty per product on stock entering warehouse ``w`` (customs value = unit

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import keyed
+from sim.baskets import BUNDLE_TAKEN, Basket, Baskets, fits_stock, unit_products
+from sim.channels import Channels
 from sim.consumers import Fulfil, OccasionResult
 from sim.contract import PAYMENT_METHODS
 
@@ -17,8 +19,9 @@ if TYPE_CHECKING:
 class Fulfilment:
     """Runs each region's purchase occasions and fills the orders consumers place with us.
 
-    A chosen offer is filled from the serving warehouse's stock (in product order within a
-    batch; a stockout loses the sale), paid by the consumer's payment method (or our
+    A chosen offer is an order of one or more units (``sim.baskets``: basket size, bundle
+    offers) filled from the serving warehouse's stock (in product order within a batch; a
+    stockout loses the sale), paid by the consumer's payment method (or our
     fallback), booked in the ledger and turned into an order waiting for dispatch.
     """
 
@@ -33,6 +36,12 @@ class Fulfilment:
         self.payment_key = np.uint64(
             model.streams.get("payments").integers(0, 2**63, dtype=np.int64)
         )
+        self.baskets = Baskets(
+            model.scenario,
+            np.uint64(model.streams.get("baskets").integers(0, 2**63, dtype=np.int64)),
+        )
+        self.channels = Channels(model.scenario)
+        self._extra = np.zeros((nr, 2), dtype=np.int64)  # today's extra units demanded, unfilled
         finance = model.scenario.firm.finance
         self.settlement_days = [finance.settlement_days_of(k) for k in PAYMENT_METHODS]
 
@@ -42,10 +51,16 @@ class Fulfilment:
         self.units_today[:] = 0
         self.revenue_today[:] = 0.0
         self.occasions = []
+        self._extra[:] = 0
         for r, pop in enumerate(m.consumers):
             offers = m.observer.offers(r)
             fulfil = self.fulfiller(r, d)
-            self.occasions.append(pop.run_occasions(d, offers, m.firm.payment_supported(r), fulfil))
+            res = pop.run_occasions(d, offers, m.firm.payment_supported(r), fulfil)
+            m.offers.respond(d, r, offers, m.firm.payment_supported(r), fulfil, res)
+            # units beyond the first of each order: demanded, and lost to stockouts
+            res.demanded_units += int(self._extra[r, 0])
+            res.stockouts += int(self._extra[r, 1])
+            self.occasions.append(res)
 
     def take_orders(self) -> dict[str, list[np.ndarray]]:
         """Today's order ids by lane (handed to dispatch; the list starts afresh)."""
@@ -58,12 +73,10 @@ class Fulfilment:
 
         def fulfil(consumers: np.ndarray, products: np.ndarray) -> np.ndarray:
             w = firm.serving_warehouse(r)
-            order = np.argsort(products, kind="stable")
-            sorted_p = products[order]
-            starts = np.searchsorted(sorted_p, sorted_p, side="left")
-            rank = np.empty(len(products), dtype=np.int64)
-            rank[order] = np.arange(len(products)) - starts
-            filled = rank < firm.on_hand[w, products]
+            basket = self.baskets.draw(r, d, self.model.consumers[r], consumers)
+            filled = fits_stock(products, basket.units, firm.on_hand[w])
+            extra = basket.units - 1
+            self._extra[r] += (int(extra.sum()), int(extra[~filled].sum()))
             if not filled.any():
                 return filled
             at = np.flatnonzero(filled)
@@ -72,7 +85,10 @@ class Fulfilment:
             firm.book("checkouts", r, len(at))
             firm.book("failed_payments", r, int((~paid).sum()))
             if paid.any():
-                self._book_sales(r, d, w, consumers[at[paid]], products[at[paid]], method[paid])
+                sold = at[paid]
+                self._book_sales(
+                    r, d, w, consumers[sold], products[sold], method[paid], basket.take(sold)
+                )
             return filled
 
         return fulfil
@@ -106,7 +122,14 @@ class Fulfilment:
         return method, paid
 
     def _book_sales(
-        self, r: int, d: int, w: int, cons: np.ndarray, prods: np.ndarray, method: np.ndarray
+        self,
+        r: int,
+        d: int,
+        w: int,
+        cons: np.ndarray,
+        prods: np.ndarray,
+        method: np.ndarray,
+        basket: Basket,
     ) -> None:
         """Book the sales of one batch: taxes, landed COGS, fees, settlement; record orders.
 
@@ -118,10 +141,14 @@ class Fulfilment:
         m = self.model
         firm = m.firm
         pop = m.consumers[r]
-        price = firm.price_local[r, prods]
+        price = m.trials.list_prices(r, cons, firm.price_local[r, prods])
         fx = m.fx_local_per_base[r]
-        paid_base = firm.consumer_price_local(r, price) / fx
-        duty_local, vat_local = firm.sale_taxes_local(r, price)
+        charged = price  # an order's list value: units x unit price x bundle discount
+        if not basket.single:
+            mult = 1.0 if basket.price_multiplier is None else basket.price_multiplier
+            charged = price * basket.units * mult
+        paid_base = firm.consumer_price_local(r, charged) / fx
+        duty_local, vat_local = firm.sale_taxes_local(r, charged)
         vat_base, duty_base = vat_local / fx, duty_local / fx
         net_base = paid_base - vat_base
         fee = np.nan_to_num(firm.payment_fee[method], nan=0.0)
@@ -130,19 +157,22 @@ class Fulfilment:
         firm.book("revenue_base", r, revenue)
         firm.book("vat_collected_base", r, float(vat_base.sum()))
         firm.book("duty_base", r, float(duty_base.sum()))
-        firm.book("cogs_base", r, firm.inventory.sell(d, w, prods))
+        firm.book("cogs_base", r, firm.inventory.sell(d, w, unit_products(prods, basket.units)))
         firm.book("payment_fees_base", r, float((fee * paid_base).sum()))
         converted = revenue - float(duty_base.sum())
         firm.book("fx_cost_base", r, converted * m.scenario.firm.fx_conversion_fee)
         firm.book("retention_base", r, float((pop.rebate_share[cons] * net_base).sum()))
-        firm.book("units", r, len(cons))
+        firm.book("units", r, int(basket.units.sum()))
         firm.book("orders", r, len(cons))
+        firm.book("marketplace_fees_base", r, self.channels.fees_base(r, paid_base))
+        self._book_bundles(r, basket, paid_base, price / fx)
         settled = np.bincount(method, weights=net_base, minlength=len(PAYMENT_METHODS))
         for code, amount in enumerate(settled):
             days = self.settlement_days[code]
             firm.treasury.receive_on(d + days, float(amount))
-        np.add.at(self.units_today[r], prods, 1)
+        np.add.at(self.units_today[r], prods, basket.units)
         np.add.at(self.revenue_today[r], prods, net_base)
+        m.offers.redeem(r, cons)
         new, repeat = pop.record_purchases(d, cons, paid_base)
         firm.book("new_customers", r, new)
         firm.book("repeat_orders", r, repeat)
@@ -151,7 +181,8 @@ class Fulfilment:
             consumer=cons,
             product=prods,
             day=d,
-            units=1,
+            units=basket.units,
+            bundle=basket.bundle,
             paid_base=paid_base,
             vat_base=vat_base,
             duty_base=duty_base,
@@ -163,3 +194,19 @@ class Fulfilment:
         self.placed[r] += len(ids)
         lane = firm.serving_lane(r).id
         self.orders_by_lane.setdefault(lane, []).append(ids)
+
+    def _book_bundles(
+        self, r: int, basket: Basket, paid_base: np.ndarray, list_base: np.ndarray
+    ) -> None:
+        """Orders by customers offered a bundle, their value, bundles taken, discount given."""
+        offered = basket.bundle > 0
+        if not offered.any():
+            return
+        firm = self.model.firm
+        taken = basket.bundle == BUNDLE_TAKEN
+        firm.book("bundle_offers", r, int(offered.sum()))
+        firm.book("bundle_offer_gmv_base", r, float(paid_base[offered].sum()))
+        firm.book("bundle_orders", r, int(taken.sum()))
+        if basket.price_multiplier is not None:
+            discount = list_base * basket.units * (1.0 - basket.price_multiplier)
+            firm.book("bundle_discount_base", r, float(discount[taken].sum()))

@@ -51,6 +51,9 @@ class Inventory:
         self.in_transit_base = 0.0  # value of stock travelling between warehouses
         self.last_sale_day = np.full(shape, -1, dtype=np.int64)  # or the day stock came in
         self.totals = InventoryTotals()
+        #: dead-stock write-offs not yet attributed: (warehouse, products, units, value per
+        #: product); drained daily by ``sim.fit`` (dead stock by cause)
+        self.dead_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     # ------------------------------------------------------------------ value
     def value_base(self) -> float:
@@ -143,7 +146,9 @@ class Inventory:
         if not dead.any():
             return 0.0
         units = self.on_hand[w, dead]
-        value = float((units * self.unit_value_base[w, dead]).sum())
+        values = units * self.unit_value_base[w, dead]
+        value = float(values.sum())
+        self.dead_log.append((w, np.flatnonzero(dead), units, values))
         self.on_hand[w, dead] = 0
         self.totals.written_off_units += int(units.sum())
         self.totals.written_off_base += value

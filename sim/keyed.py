@@ -25,6 +25,11 @@ SALT_RETURN = 5
 SALT_PAYMENT = 6
 SALT_RETRY = 7
 SALT_COD_REFUSAL = 8
+SALT_BASKET = 9  # units per order (stream "baskets")
+SALT_BUNDLE = 10  # a bundle offer taken (stream "baskets")
+#: unit j >= 1 of a multi-unit order returned (stream "returns"; unit 0 uses SALT_RETURN)
+SALT_UNIT_RETURN = 1 << 20
+SALT_COMPLAINT = 20  # per order (sim.experience)
 OUTSIDE_OPTION_ID = 1 << 40
 
 

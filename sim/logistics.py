@@ -28,6 +28,10 @@ class Logistics:
             units = m.firm.orders.take("units", ids).astype(np.int64)
             freight = lane.ship_orders(d, ids, units)
             r = int(m.firm.orders.take("region", ids[:1])[0])
+            # a multi-unit order is one parcel (sim.baskets)
+            freight -= m.fulfilment.baskets.parcel_freight_saving(
+                r, units, lane.lane.cost_per_unit_base
+            )
             m.firm.book("freight_base", r, freight)
 
     def reorder(self, d: int) -> None:

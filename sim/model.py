@@ -37,7 +37,10 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.acquisition import Marketing, order_sources
+from sim.baskets import BUNDLE_FLAGS
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
+from sim.channels import consumer_region
 from sim.collector import KpiCollector
 from sim.competitors import CompetitorAgent
 from sim.consumers import RegionalConsumers
@@ -47,15 +50,19 @@ from sim.decisions import Decisions
 from sim.deliveries import Deliveries
 from sim.errors import StrategyError, UsageError
 from sim.events import apply_events
+from sim.experience import DeliveryExperience
 from sim.firm import FirmAgent
+from sim.fit import ProductFit
 from sim.fulfilment import Fulfilment
 from sim.kpis import KPI_COLUMNS, KPIS
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
 from sim.observe import Observer
-from sim.orders import ORDER_STATUSES
+from sim.orders import ORDER_STATUSES, STATUS_RETURNED
+from sim.retention_state import OfferBook
 from sim.rng import RandomStreams, SeedLike
 from sim.scenario import Scenario
+from sim.trial_pack import TrialPacks
 
 StrategyGiven = Decider | Callable[[], Decider]
 
@@ -114,18 +121,23 @@ class MarketModel(mesa.Model):
         self.rng_strategy = {k: self.streams.get("strategy", i) for i, k in enumerate(KINDS)}
 
         # the day's phases
+        self.fit = ProductFit(self)  # hidden appeal, launches, listing outcomes (sim.fit)
+        self.offers = OfferBook(self)  # retention offers in flight (sim.retention_state)
+        self.trials = TrialPacks(self)  # first orders at the trial price (sim.trial_pack)
         self.observer = Observer(self)
         self.decisions = Decisions(self)
         self.fulfilment = Fulfilment(self)
+        self.marketing = Marketing(self)  # paid channels (sim.acquisition)
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
+        self.experience = DeliveryExperience(self)
         self.kpis = DailyKpis(self)
         self.datacollector = KpiCollector(
             [k.name for k in KPIS], KPI_COLUMNS, lambda: self.kpis.total
         )
 
     def _consumers(self, i: int) -> RegionalConsumers:
-        region = self.scenario.regions[i]
+        region = consumer_region(self.scenario.regions[i])  # marketplace traffic
         season = np.asarray(region.seasonality)[month_of_day(np.arange(self.horizon_days))]
         cumulative = np.concatenate([[0.0], np.cumsum(season)])
         return RegionalConsumers(
@@ -140,6 +152,7 @@ class MarketModel(mesa.Model):
             rng_occasions=self.streams.get("occasions", i),
             rng_awareness=self.streams.get("awareness", i),
             rng_choice=self.streams.get("choice", i),
+            rng_acquisition=self.streams.get("acquisition", i),
         )
 
     def _competitors(self) -> list[CompetitorAgent]:
@@ -173,12 +186,14 @@ class MarketModel(mesa.Model):
             comp.reprice(d, self.observer)
         self._diffuse_awareness(d)
         self.fulfilment.run_occasions(d)
+        self.experience.await_parcels()  # buyers wait for their parcel (sim.experience)
         self.logistics.dispatch(d, self.fulfilment.take_orders())
         self.logistics.reorder(d)
         self.env.run(until=HOURS_PER_DAY * (d + 1))
         self.logistics.collect_shipments(d)
         self.logistics.receive_supplier_stock(d)
         self.logistics.upkeep(d)
+        self.fit.end_day(d)
         self.deliveries.process(d)
         self.kpis.record(d)
         self.datacollector.collect(self)
@@ -189,6 +204,7 @@ class MarketModel(mesa.Model):
         """Cash settlements and interest, retention expiry, market entrants, FX moves and the
         running costs of day ``d``."""
         self.firm.book("interest_base", None, self.firm.treasury.open_day(d))
+        self.offers.expire(d)
         for pop in self.consumers:
             pop.expire_retention(d)
             if pop.spec.entrants_yearly_share > 0:
@@ -198,13 +214,14 @@ class MarketModel(mesa.Model):
             z = self.rng_fx.standard_normal(len(vol))
             self.fx_local_per_base *= np.exp(vol * z - vol**2 / 2)
         self._spend_today = self.firm.book_running_costs(d, d >= self.entry_day)
+        self.marketing.book(d, d >= self.entry_day)
         self.observer.history.marketing_total += self._spend_today
 
     def _diffuse_awareness(self, d: int) -> None:
         """One Bass diffusion step per entered region, driven by today's marketing."""
         for r, pop in enumerate(self.consumers):
             if d >= self.entry_day[r]:
-                pop.diffuse_awareness(self._spend_today[r])
+                pop.diffuse_awareness(self._spend_today[r], self.marketing.hazards(r))
 
     # ================================================================== results
     def build_view(self) -> MarketView:
@@ -226,7 +243,9 @@ class MarketModel(mesa.Model):
         Beside the purchase (customer, region, day, product, quantity, amount paid incl. VAT
         and duty) each order carries its payment method, its final status (in_transit,
         delivered, lost, returned, refused) and, once it arrived, its delivery time in whole
-        days, so analytics can be tested on it.
+        days and its days beyond the promise (``late_days``, 0 when on time), whether the
+        buyer returned it, and its customer's acquisition source (``paid:<channel>``,
+        ``word_of_mouth``, ``organic``, ``initial``), so analytics can be tested on it.
         """
         book = self.firm.orders
         region = book.column("region").astype(np.int64)
@@ -251,7 +270,12 @@ class MarketModel(mesa.Model):
                     book.column("method").astype(np.int64)
                 ],
                 "status": np.array(ORDER_STATUSES, dtype=object)[status],
+                "returned_units": book.column("returned_units").astype(np.int64),
+                "bundle": np.array(BUNDLE_FLAGS, dtype=object)[book.column("bundle")],
                 "delivery_days": np.where(arrived, delivered_day - day, np.nan),
+                "late_days": np.where(arrived, np.round(book.column("late_days"), 2), np.nan),
+                "returned": status == STATUS_RETURNED,
+                "acquisition_source": order_sources(self, region, book.column("consumer")),
             }
         )
 

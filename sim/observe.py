@@ -108,6 +108,9 @@ class Observer:
         for c in range(len(m.categories)):
             ours = np.flatnonzero(mask & (firm.product_category == c))
             sel = np.flatnonzero(in_region & (self._comp_category == c))
+            ours_constant = np.full(len(ours), -constant)
+            if m.fit.active:  # the hidden appeal (sim.fit)
+                ours_constant = ours_constant + m.fit.offer_appeal(r, ours)
             out.append(
                 CategoryOffers(
                     our_products=ours,
@@ -115,7 +118,7 @@ class Observer:
                     our_eco=firm.eco_score[ours],
                     our_price_ref=to_reference(consumer_price[ours], fx_ref),
                     our_delivery_days=np.full(len(ours), lane.promised_days),
-                    our_constant=np.full(len(ours), -constant),
+                    our_constant=ours_constant,
                     comp_quality=comp["quality"][sel],
                     comp_eco=comp["eco_score"][sel],
                     comp_price_ref=to_reference(comp["price_local"][sel], fx_ref),
@@ -181,6 +184,10 @@ class Observer:
             unit_cost_base=frozen_array(firm.unit_cost_base),
             quality=frozen_array(firm.quality),
             eco_score=frozen_array(firm.eco_score),
+            fit_prior_mean=frozen_array(m.fit.prior_mean),
+            fit_prior_sd=frozen_array(m.fit.prior_sd),
+            launch_cost_base=sc.firm.launch.cost_base,
+            launch_stock_units=sc.firm.launch.stock_units,
             regions={region.id: self._region_view(r) for r, region in enumerate(sc.regions)},
         )
 

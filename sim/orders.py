@@ -18,6 +18,8 @@ _FIELDS: dict[str, np.dtype] = {
     "product": np.dtype(np.int16),
     "day": np.dtype(np.int16),
     "units": np.dtype(np.int16),
+    "returned_units": np.dtype(np.int16),
+    "bundle": np.dtype(np.int8),  # 0 none, 1 bundle offered and declined, 2 bundle bought
     "status": np.dtype(np.int8),
     "delivered_day": np.dtype(np.int16),
     "paid_base": np.dtype(np.float32),  # what the buyer paid, incl. VAT and duty
@@ -27,6 +29,7 @@ _FIELDS: dict[str, np.dtype] = {
     "price_local": np.dtype(np.float32),
     "warehouse": np.dtype(np.int8),  # at most 100 warehouses
     "seq": np.dtype(np.int32),  # the consumer's order number with us (1 = first order)
+    "late_days": np.dtype(np.float32),  # days beyond the promise once completed (0 on time)
 }
 CHUNK_BITS = 16
 CHUNK = 1 << CHUNK_BITS  # orders per chunk: growing never copies what is already stored

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 from sim.events import Event
+from sim.schema_acquisition import Acquisition, Channel
+from sim.schema_experience import Experience
+from sim.schema_fit import FitPrior, LaunchTerms
 from sim.schema_region import (
     Awareness,
     BgNbd,
@@ -32,6 +35,8 @@ from sim.schema_region import (
     Service,
     Tax,
 )
+from sim.schema_retention import TrialPack
+from sim.schema_sales import Bundles
 from sim.schema_supply import (
     Competitor,
     CompetitorBehaviour,
@@ -72,8 +77,10 @@ __all__ = [
     "MAX_SEASONALITY",
     "MAX_UTILITY",
     "MIN_POSITIVE",
+    "Acquisition",
     "Awareness",
     "BgNbd",
+    "Channel",
     "ChoiceParams",
     "Competitor",
     "CompetitorBehaviour",
@@ -83,13 +90,17 @@ __all__ = [
     "Deterministic",
     "Disruption",
     "Duration",
+    "Expectation",
+    "Experience",
     "Exponential",
     "Finance",
     "Firm",
+    "FitPrior",
     "Fx",
     "Hours",
     "Identifier",
     "Lane",
+    "LaunchTerms",
     "LocalizationCosts",
     "LogNormal",
     "NonNegative",
@@ -112,6 +123,7 @@ __all__ = [
     "StrategyChoice",
     "Strict",
     "Tax",
+    "TrialPack",
     "Utility",
     "Valuation",
     "Warehouse",
@@ -192,6 +204,12 @@ class Firm(Strict):
     the region is not entered."""
     localization_costs: LocalizationCosts = LocalizationCosts()
     finance: Finance = Finance()
+    bundles: Bundles | None = None
+    """A bundle offer for growing customers (see :class:`sim.schema_sales.Bundles`)."""
+    launch: LaunchTerms = LaunchTerms()
+    """Launch cost and stock commitment of every new listing (``sim.fit``; default: free)."""
+    trial_pack: TrialPack | None = None
+    """First-time buyers' first order at a trial price (None: no trial pack)."""
 
 
 # --------------------------------------------------------------------------- strategies
@@ -217,6 +235,22 @@ class Settings(Strict):
 
     active_window_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 90
     recent_window_days: Annotated[int, Field(ge=1, le=365)] = 28
+
+
+class Expectation(Strict):
+    """A range the scenario's author expects a measured fact to fall in, and why (for facts
+    DOMAIN gives no figure for, e.g. a newcomer's first-year share; ``marketsim check``)."""
+
+    low: Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+    high: Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+    source: Annotated[str, Field(min_length=1, max_length=2_000)]
+    """The reasoning or the study behind the range (required)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Expectation:
+        if self.low > self.high:
+            raise ValueError(f"`low <= high` must hold, got low={self.low}, high={self.high}")
+        return self
 
 
 class Valuation(Strict):
@@ -251,6 +285,10 @@ class Scenario(Strict):
     events: Annotated[list[Event], Field(max_length=1_000)] = Field(default_factory=list)
     """Dated policy and market shocks (``sim.events``), applied at the start of their day."""
     valuation: Valuation = Valuation()
+    expectations: Annotated[dict[Identifier, Expectation], Field(max_length=64)] = Field(
+        default_factory=dict
+    )
+    """Ranges this scenario's author states for facts without a DOMAIN figure, by fact id."""
 
     # convenient lookups ------------------------------------------------------
     @property

@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.contract import PaymentMethod
+from sim.schema_acquisition import Acquisition
+from sim.schema_experience import Experience
+from sim.schema_sales import Basket, Sales
 from sim.schema_types import (
     MAX_DAILY_OCCASION_RATE,
     MAX_SEASONALITY,
@@ -101,6 +104,7 @@ class Segment(Strict):
         default_factory=lambda: {"card": 1.0}
     )
     repeat: BgNbd | None = None
+    basket: Basket = Basket()
 
     @model_validator(mode="after")
     def _payment_shares_sum_to_one(self) -> Segment:
@@ -196,12 +200,15 @@ class Region(Strict):
     segments: Annotated[list[Segment], Field(min_length=1)]
     repeat: BgNbd
     awareness: Awareness = Awareness()
+    acquisition: Acquisition = Acquisition()
     fx: Fx
     tax: Tax = Tax()
     regulation: Regulation = Regulation()
     choice: ChoiceParams = ChoiceParams()
     service: Service = Service()
+    experience: Experience = Experience()
     payments: Payments = Payments()
+    sales: Sales = Sales()
     category_shares: dict[str, Positive] | None = None
     taboo_tags: list[str] = Field(default_factory=list)
     seasonality: Annotated[

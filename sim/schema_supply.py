@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS
+from sim.schema_fit import FitPrior
 from sim.schema_region import Deterministic, Duration
 from sim.schema_types import (
     MAX_DAY,
@@ -31,6 +32,8 @@ class Product(Strict):
     eco_score: Probability = 0.0
     tags: list[str] = Field(default_factory=list)
     return_probability: Probability = 0.05
+    fit: FitPrior = FitPrior()
+    """Prior of the product's hidden appeal per region (``sim.fit``; default: none)."""
 
 
 # --------------------------------------------------------------------------- competitors

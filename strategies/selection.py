@@ -43,6 +43,20 @@ def reference_price_base(view: MarketView, r: RegionView) -> np.ndarray:
     return ref_local / r.fx_local_per_base
 
 
+def fit_lift(view: MarketView, views: np.ndarray) -> np.ndarray | float:
+    """Each product's expected conversion relative to the products observed so far, from
+    the appeal prior alone: exp(mean + sd^2 / 2) (the prior's mean effect on a logit share)
+    over its view-weighted mean among observed products; 1.0 when every prior is the same."""
+    mean = np.asarray(view.fit_prior_mean, dtype=float)
+    sd = np.asarray(view.fit_prior_sd, dtype=float)
+    if not len(mean) or (np.all(mean == mean[0]) and np.all(sd == sd[0])):
+        return 1.0
+    lift = np.exp(mean + sd**2 / 2)
+    seen = views > 0
+    base = float(np.average(lift[seen], weights=views[seen])) if seen.any() else lift.mean()
+    return lift / base
+
+
 @register
 class AllProducts(SelectionStrategy):
     """List every product in every region (no curation; taboo products included)."""
@@ -87,14 +101,20 @@ class ThreeFactor(SelectionStrategy):
     """Three-factor: list the top k by demand heat x competition intensity x margin per region.
 
     Rule: score = heat^w_demand x competition^w_competition x margin^w_margin, where
-    heat = smoothed conversion x category traffic from our observed views and units
-    (conversion shrunk towards the region's mean with ``prior_views`` pseudo-views;
-    neutral before any data), normalised to a maximum of 1; competition = 1 / (1 + n x
-    r) with n the competitor offers in the category and r our landed consumer cost over
-    their median price (many offers priced close to our cost = intense price competition);
+    heat = smoothed conversion x category traffic, normalised to a maximum of 1: conversion
+    is units / views observed since the run began (every listing period of the product in
+    the region, remembered after a delisting), shrunk with ``prior_views`` pseudo-views
+    towards the region's mean conversion scaled by the product's appeal prior
+    (``fit_lift``); so a product never listed is scored on its prior and a launched one on
+    its observed sales; traffic is the category's views over the recent window;
+    competition = 1 / (1 + n x r) with n the competitor offers in the category and r our
+    landed consumer cost over their median price (many offers priced close to our cost =
+    intense price competition);
     margin = (median competitor price - landed cost) / median competitor price, net of
     taxes (our own price without competitors), floored at 0.001. Culturally taboo products
-    (product tags meeting the region's taboo tags) are always excluded.
+    (product tags meeting the region's taboo tags) are always excluded. A product listed now
+    keeps its place unless a candidate scores more than ``1 + keep_bonus`` times as high
+    (switching pays a new launch).
     """
 
     name: ClassVar[str] = "three_factor"
@@ -111,20 +131,51 @@ class ThreeFactor(SelectionStrategy):
             high=10000.0,
             help="pseudo-views shrinking conversion to the region mean",
         ),
+        Param(
+            "keep_bonus",
+            "float",
+            0.25,
+            low=0.0,
+            high=10.0,
+            help="score bonus of a listed product over candidates (a switch costs a launch)",
+        ),
     )
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self._memory: dict[str, Any] = {"day": -1, "seen": {}}
+
+    def observed(self, view: MarketView, rid: str, r: RegionView) -> tuple[np.ndarray, np.ndarray]:
+        """Units and views of each product in region ``rid`` since the run began (days
+        before the view's day), accumulated from the daily histories of successive views."""
+        mem = self._memory
+        if view.day < mem["day"]:  # a new run: forget
+            mem.update(day=-1, seen={})
+        seen = mem["seen"]
+        if rid not in seen or seen[rid][2] < view.day:
+            zero = np.zeros(len(view.product_ids))
+            units, views, upto = seen.get(rid, (zero, zero, 0))
+            new_days = min(view.day - upto, len(r.units_history))
+            units = units + np.asarray(r.units_history[:new_days], dtype=float).sum(axis=0)
+            views = views + np.asarray(r.views_history[:new_days], dtype=float).sum(axis=0)
+            seen[rid] = (units, views, view.day)
+        mem["day"] = view.day
+        return seen[rid][0], seen[rid][1]
 
     def factors(self, view: MarketView, r: RegionView) -> dict[str, np.ndarray]:
         """The three factors per product in region ``r`` (each in (0, 1])."""
-        units = np.asarray(r.units_sold_recent, dtype=float)
-        views = np.asarray(r.views_recent, dtype=float)
+        units, views = self.observed(view, r.region_id, r)
+        recent_views = np.asarray(r.views_recent, dtype=float)
         cat = category_of(view)
         n_cat = int(cat.max()) + 1 if len(cat) else 0
-        # demand heat: smoothed conversion x category traffic
+        # demand heat: smoothed conversion x category traffic; before a product has sold
+        # here its conversion is the region's mean scaled by its appeal prior (fit_lift)
         prior = units.sum() / views.sum() if views.sum() > 0 else 1.0
+        prior = prior * fit_lift(view, views)
         conv = (units + self.prior_views * prior) / (views + self.prior_views)
         if self.prior_views == 0:
             conv = np.where(views > 0, units / np.maximum(views, 1.0), prior)
-        traffic_cat = np.array([views[cat == c].max(initial=0.0) for c in range(n_cat)])
+        traffic_cat = np.array([recent_views[cat == c].max(initial=0.0) for c in range(n_cat)])
         seen = traffic_cat > 0
         traffic_cat = np.where(seen, traffic_cat, traffic_cat[seen].mean() if seen.any() else 1.0)
         heat = conv * traffic_cat[cat]
@@ -156,9 +207,11 @@ class ThreeFactor(SelectionStrategy):
         return out
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
-        return SelectionDecision(
-            {rid: top_k(s, self.k) for rid, s in self.scores(view, rng).items()}
-        )
+        out = {}
+        for rid, score in self.scores(view, rng).items():
+            listed = np.asarray(view.regions[rid].listed, dtype=bool)
+            out[rid] = top_k(np.where(listed, score * (1.0 + self.keep_bonus), score), self.k)
+        return SelectionDecision(out)
 
 
 _WRAPPABLE = ("all_products", "top_margin", "three_factor")

@@ -57,6 +57,9 @@ class World:
     payment_success: float = 1.0
     retry_share: float = 0.0
     cod_refusal: float = 0.0
+    extra_units: float = 0.0  # basket: 1 + Poisson(extra_units) units per order, at most 4
+    bundle_take: float = 0.0  # a 3-unit bundle at 20% off for growing customers
+    marketplace: bool = False  # XA sells on a marketplace (commission, order fee, traffic)
 
 
 worlds = st.builds(
@@ -81,6 +84,9 @@ worlds = st.builds(
     payment_success=st.floats(0.3, 1.0),
     retry_share=st.floats(0.0, 1.0),
     cod_refusal=st.floats(0.0, 0.5),
+    extra_units=st.sampled_from([0.0, 0.0, 1.5]),
+    bundle_take=st.sampled_from([0.0, 0.7]),
+    marketplace=st.booleans(),
 )
 STOCKOUT_WORLD = World(1, 0.6, 3000, 0.05, 0.2, 0, 30, True)
 MONEY_WORLD = World(
@@ -128,7 +134,16 @@ def build(w: World):
             "return_to_origin_cost_base": 4.0,
         }
         d["firm"]["supported_payment_methods"] = ["card", "cod"]
+        region["segments"][0]["basket"] = {"extra_units_mean": w.extra_units, "max_units": 4}
+        if w.marketplace:
+            region["sales"] = {
+                "channel": "marketplace",
+                "marketplace": {"commission_share": 0.1, "fee_per_order_base": 0.3},
+                "extra_unit_freight_share": 0.5,
+            }
         firm = d["firm"]
+        if w.bundle_take:
+            firm["bundles"] = {"units": 3, "discount_share": 0.2, "take_rate": w.bundle_take}
         firm["starting_cash_base"] = w.starting_cash
         firm["finance"] = {
             "credit_limit_base": w.credit_limit,
@@ -229,7 +244,12 @@ def close(a, b, rel: float = REL) -> np.ndarray:
 #: warehouses' holding and write-offs, interest); purchases and capitalised costs of home
 #: warehouses likewise
 FIRM_LEVEL = ("fixed_base", "holding_base", "writeoff_base", "interest_base")
-FIRM_LEVEL_STOCK = ("purchases_base", "capitalised_base")
+FIRM_LEVEL_STOCK = (
+    "purchases_base",
+    "capitalised_base",
+    *("dead_stock_units", "dead_stock_base", "dead_stock_unlisted_units"),
+    "dead_stock_unlisted_base",
+)
 
 
 @PROPERTY
@@ -280,7 +300,7 @@ def test_profit_identities_and_all_rows(w: World) -> None:
         daily = r.regulation.compliance_cost_monthly_base / DAYS_PER_MONTH
         assert close(regions.loc[regions["region"] == r.id, "fixed_base"], daily).all()
     # ratios on ALL rows are ratios of the summed flows
-    share = all_rows["units"] / all_rows["market_units"].where(all_rows["market_units"] > 0)
+    share = all_rows["orders"] / all_rows["market_units"].where(all_rows["market_units"] > 0)
     pd.testing.assert_series_equal(
         all_rows["market_share"], share, check_names=False, check_exact=False, rtol=1e-12
     )
@@ -340,6 +360,9 @@ def test_every_order_is_accounted_for(w: World) -> None:
     assert int(all_rows["orders"].sum()) == len(book)
     assert int(all_rows["deliveries"].sum()) == counts["delivered"] + counts["returned"]
     assert int(all_rows["returns"].sum()) == counts["returned"]
+    back = book.column("returned_units").astype(float)
+    assert int(all_rows["returned_units"].sum()) == int(back.sum())
+    assert int(all_rows["units"].sum()) == int(book.column("units").sum())
     assert int(all_rows["lost_orders"].sum()) == counts["lost"]
     assert int(all_rows["cod_refusals"].sum()) == counts["refused"]
     method = book.column("method")
@@ -350,12 +373,17 @@ def test_every_order_is_accounted_for(w: World) -> None:
     paid = book.column("paid_base").astype(float)
     vat = book.column("vat_base").astype(float)
     duty = book.column("duty_base").astype(float)
+    # a returned order refunds its returned units' share; lost and refused ones all of it
+    units = book.column("units").astype(float)
+    share = np.where(status == STATUS_RETURNED, back / units, 1.0)
     expected = {
-        "refunds_base": float((paid - vat)[refunded].sum()),
+        "refunds_base": float(((paid - vat) * share)[refunded].sum()),
         "vat_collected_base": float(vat.sum()),
-        "vat_reversed_base": float(vat[refunded].sum()),
+        "vat_reversed_base": float((vat * share)[refunded].sum()),
         "gmv_base": float(paid.sum()),
-        "duty_base": float(duty.sum() - (duty[refunded].sum() if w.duty_refunded else 0.0)),
+        "duty_base": float(
+            duty.sum() - ((duty * share)[refunded].sum() if w.duty_refunded else 0.0)
+        ),
     }
     for k, value in expected.items():
         assert math.isclose(all_rows[k].sum(), value, rel_tol=1e-5, abs_tol=1e-3), k
@@ -376,11 +404,16 @@ def test_units_sold_within_demand(w: World) -> None:
     <= occasions; a world starting with no stock has stockouts."""
     f = simulate(w).frame
     assert (f["units"] <= f["demanded_units"]).all()
-    assert (f["stockouts"] == f["demanded_units"] - f["units"] - f["failed_payments"]).all()
+    # units of orders whose payment failed: one each, up to the largest basket (4 units)
+    unpaid = f["demanded_units"] - f["units"] - f["stockouts"]
+    assert (f["failed_payments"] <= unpaid).all() and (unpaid <= 4 * f["failed_payments"]).all()
     assert (f["failed_payments"] <= f["checkouts"]).all()
-    assert (f["units"] <= f["market_units"]).all()
+    assert (f["orders"] <= f["market_units"]).all()
     assert (f["market_units"] <= f["occasions"]).all()
-    assert (f["orders"] == f["units"]).all()  # one unit per order
+    assert (f["orders"] <= f["units"]).all()
+    if w.extra_units == 0 and not w.bundle_take:
+        assert (f["orders"] == f["units"]).all()  # one unit per order
+        assert (unpaid == f["failed_payments"]).all()
     early = f[f["day"] < 10]  # before the first replenishment (supplier lead time 10 days)
     if w.initial_units == 0:
         assert early["units"].sum() == 0

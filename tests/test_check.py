@@ -156,8 +156,10 @@ def test_full_level_on_a_small_world(monkeypatch) -> None:
     assert set(result.facts["fact"]) == {f.id for f in facts.FACTS if f.applies_to("tiny")}
     for r in result.facts.to_dict(orient="records"):
         assert r["verdict"].startswith(VERDICTS), r
-        if r["fact"] in ("rfm_win_back", "bundles"):
+        if r["fact"] == "bundles":
             assert r["verdict"].startswith("not measurable") and np.isnan(r.get("value", np.nan))
+    win_back = result.facts.set_index("fact").loc["rfm_win_back"]  # tracked per tier
+    assert 0 <= win_back["value"] < 1 and "care" in win_back["note"]
     churn = result.facts.set_index("fact").loc["annual_churn"]
     assert 0 < churn["low"] <= churn["value"] <= churn["high"]
     assert list(result.levers["lever"]) == [lv.id for lv in chosen]
@@ -184,3 +186,62 @@ def test_paired_runs_share_seeds() -> None:
     for a, b in zip(got["baseline"], got["same"], strict=True):
         assert a.kpis.equals(b.kpis) and a.repeat == b.repeat
     assert not got["baseline"][0].kpis.equals(got["baseline"][1].kpis)
+
+
+# ----------------------------------------------------------------------------- expectations
+def _stated_fact() -> facts.Fact:
+    """A fact without a DOMAIN range whose measure gives three replications near 5.5%."""
+    values = np.array([0.05, 0.06, 0.055])
+    return facts.Fact(
+        "newcomer_share",
+        "a newcomer's share",
+        "stated per scenario",
+        None,
+        None,
+        "units share",
+        measure=lambda ctx: facts.Measurement(values),
+    )
+
+
+@pytest.mark.parametrize(
+    ("stated", "verdict"),
+    [(None, "not measurable"), ((0.02, 0.08), "pass"), ((0.10, 0.20), "fail")],
+)
+def test_a_scenario_states_the_range_of_a_fact_domain_leaves_open(stated, verdict) -> None:
+    from experiments.check.suite import fact_row
+    from tests.helpers import make_scenario
+
+    def state(d: dict) -> None:
+        if stated:
+            d["expectations"] = {
+                "newcomer_share": {"low": stated[0], "high": stated[1], "source": "why"}
+            }
+
+    ctx = facts.FactContext(make_scenario(state), {"baseline": []}, 365, 365)
+    row = fact_row(_stated_fact(), ctx)
+    assert row["verdict"].startswith(verdict)
+    if stated:
+        assert row["range"] != "-" and "range stated by the scenario: why" in row["note"]
+
+
+@pytest.mark.parametrize("key", ["no_such_fact", "annual_churn"])
+def test_expectations_only_for_known_facts_without_a_domain_range(key) -> None:
+    from experiments.check.suite import validate_expectations
+    from tests.helpers import make_scenario
+
+    def state(d: dict) -> None:
+        d["expectations"] = {key: {"low": 0.1, "high": 0.2, "source": "why"}}
+
+    with pytest.raises(UsageError, match=f"expectations.{key}"):
+        validate_expectations(make_scenario(state))
+
+
+def test_only_runs_the_named_facts_and_levers(monkeypatch) -> None:
+    _fast_theory(monkeypatch)
+    result = check(
+        [TINY_PATH], level="full", reps=2, days=60, workers=1, only=["annual_churn", "no_marketing"]
+    )
+    assert list(result.facts["fact"]) == ["annual_churn"]
+    assert list(result.levers["lever"]) == ["no_marketing"]
+    with pytest.raises(UsageError, match="unknown fact or lever 'nope'"):
+        check([TINY_PATH], level="full", reps=2, days=60, workers=1, only=["nope"])

@@ -112,7 +112,7 @@ def test_paths_select_by_id_name_position_and_wildcard() -> None:
     assert current_values(data, "regions[*].fx.daily_volatility") == [0.03, 0.03]
     assign(data, "lanes[cn-id-air].stages[customs].service_hours.mean", 20.0)
     assert current_values(data, "lanes[0].stages[customs].service_hours.mean") == [20.0]
-    assert current_values(data, "firm.marketing_budget_monthly_base.DE") != []
+    assert current_values(data, "regions[DE].acquisition.channels.search.adstock_decay_daily") != []
     with pytest.raises(PathError, match="not a list"):
         current_values(data, "firm[0]")
     with pytest.raises(PathError, match="has 2 elements"):

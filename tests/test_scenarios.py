@@ -193,10 +193,15 @@ def test_shipped_scenarios_exercise_every_mechanism() -> None:
     assert any(lane.loss_probability > 0 for lane in lanes), "loss probability"
     assert any(sc.firm.inventory_policy for sc in scenarios), "reorder policy"
     assert any(
-        isinstance(b, list) and len(b) == 12
-        for sc in scenarios
-        for b in sc.firm.marketing_budget_monthly_base.values()
-    ), "12 monthly marketing budgets"
+        isinstance(ch.budget_monthly_base, list) and len(ch.budget_monthly_base) == 12
+        for _, r in regions
+        for ch in r.acquisition.channels.values()
+    ), "12 monthly marketing budgets per channel"
+    assert any(
+        r.acquisition.word_of_mouth == "customers" and r.acquisition.forgetting_daily > 0
+        for _, r in regions
+    ), "word of mouth from customers, forgetting"
+    assert any(r.entrants_yearly_share > 0 for _, r in regions), "market entrants (growth)"
     assert any(
         r.return_multiplier_by_tag.get("non_durable", 1.0) > 1.0 and "non_durable" in tags(sc)
         for sc, r in regions

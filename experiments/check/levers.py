@@ -22,8 +22,9 @@ METRICS: dict[str, Metric] = {
     "net_profit_base": lambda s: runs.total(s, "net_profit_base"),
     "churn_per_customer_year": runs.churn_per_customer_year,
     "new_customers": lambda s: runs.total(s, "new_customers"),
-    "conversion_rate": lambda s: runs.ratio(s, "units", "views"),
-    "market_share": lambda s: runs.ratio(s, "units", "market_units"),
+    "conversion_rate": lambda s: runs.ratio(s, "orders", "views"),
+    "market_share": lambda s: runs.ratio(s, "orders", "market_units"),
+    "order_value_base": lambda s: runs.ratio(s, "gmv_base", "orders"),
 }
 
 
@@ -87,7 +88,8 @@ class Lever:
 
 
 def built_in_levers() -> list[Lever]:
-    """Every built-in strategy (plug-ins excluded), then local service and no marketing."""
+    """Every built-in strategy (plug-ins excluded), then local service and the marketing
+    budget at zero and at three times the scenario's."""
     from strategies.registry import all_strategies
 
     levers = [
@@ -103,7 +105,8 @@ def built_in_levers() -> list[Lever]:
             Expectation(
                 "churn_per_customer_year",
                 -1,
-                "issue 12: local service lowers churn after late deliveries",
+                "issue 12: local service lowers churn after late deliveries (faster "
+                "service recovery)",
             ),
         ),
         Lever(
@@ -111,6 +114,26 @@ def built_in_levers() -> list[Lever]:
             variants.no_marketing,
             Expectation(
                 "net_profit_base", -1, "issue 12: the budget's optimum is interior, not zero"
+            ),
+        ),
+        Lever(
+            "no_bundles",
+            variants.no_bundles,
+            Expectation("order_value_base", -1, "DOMAIN: bundles raise order value about 52%"),
+        ),
+        Lever(
+            "marketplace",
+            variants.marketplace,
+            Expectation("new_customers", 1, "issue 12: marketplace traffic brings customers"),
+        ),
+        Lever(
+            "marketing_x3",
+            variants.triple_marketing,
+            Expectation(
+                "net_profit_base",
+                -1,
+                "issue 12: the budget's optimum is interior: saturating channels make a "
+                "budget three times the scenario's lose money",
             ),
         ),
     ]

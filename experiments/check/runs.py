@@ -8,7 +8,7 @@ Replication ``k`` of every variant uses ``SeedSequence([seed, 0, k])`` (the rule
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,8 @@ from experiments.executors import Executor
 from sim.calendar import DAYS_PER_YEAR
 from sim.scenario import Scenario
 
+#: a trial pack "converts" when its buyer orders again within this many days (a quarter)
+TRIAL_WINDOW_DAYS = 90
 #: scenario edits that build a variant; None when the variant does not apply to a scenario
 VariantBuilder = Callable[[Scenario], "Scenario | None"]
 
@@ -44,23 +46,29 @@ def _scale_amounts(mapping: dict[str, Any], factor: float) -> None:
 
 def scale_market(data: dict[str, Any], factor: float) -> None:
     """Shrink a scenario to a slice of its market: populations, stock and every firm-level
-    amount (marketing, fixed, compliance, localization, warehouse, per-shipment, cash) times
-    ``factor``; marketing's awareness effect per 1k spend divided by it, so that awareness
-    follows the same curve. Per-consumer economics (prices, unit costs, fees) are unchanged."""
+    amount (marketing and channel budgets, fixed, compliance, localization, warehouse,
+    per-shipment, cash) times ``factor``; marketing's awareness effect per 1k spend divided by
+    it and each channel's half-saturation spend times it, so that awareness follows the same
+    curve. Per-consumer economics (prices, unit costs, fees) are unchanged."""
+    from experiments.acquisition import scale_marketing
+
     for region in data["regions"]:
         region["population"] = max(1, round(region["population"] * factor))
         awareness = region.get("awareness") or {}
         if awareness.get("p_per_1k_spend_daily"):
             awareness["p_per_1k_spend_daily"] /= factor
         _scale_amounts(region.get("regulation") or {}, factor)
+        for channel in ((region.get("acquisition") or {}).get("channels") or {}).values():
+            if "half_saturation_daily_base" in channel:  # same response curve per consumer
+                channel["half_saturation_daily_base"] *= factor
     firm = data["firm"]
     _scale_amounts(firm, factor)
     _scale_amounts(firm.get("localization_costs") or {}, factor)
-    budget = firm.get("marketing_budget_monthly_base") or {}
-    for region_id, amount in budget.items():
-        budget[region_id] = (
-            [x * factor for x in amount] if isinstance(amount, list) else amount * factor
-        )
+    launch = firm.get("launch") or {}
+    _scale_amounts(launch, factor)
+    if launch.get("stock_units"):
+        launch["stock_units"] = max(1, round(launch["stock_units"] * factor))
+    scale_marketing(data, factor)  # the single budget and every channel's
     for wh in firm.get("warehouses") or []:
         _scale_amounts(wh, factor)
         wh["initial_units"] = round(wh.get("initial_units", 0) * factor)
@@ -101,6 +109,10 @@ class RunStats:
     window_days: int
     kpis: pd.DataFrame
     repeat: dict[str, dict[str, float]]
+    listings: pd.DataFrame | None = None  # one row per listing launched (sim.fit)
+    offers: pd.DataFrame = field(default_factory=pd.DataFrame)  # sim.retention_state table
+    #: trial-pack regions' orders: cohort and repeaters within TRIAL_WINDOW_DAYS (as repeat)
+    trial: dict[str, float] = field(default_factory=dict)
 
 
 def repeat_statistics(
@@ -144,7 +156,23 @@ def run_check_task(task: CheckTask) -> RunStats:
         repeat[rid] = repeat_statistics(
             region[mine], consumer[mine], day[mine], task.days, task.window_days
         )
-    return RunStats(task.variant, task.rep, task.window_days, kpis, repeat)
+    listings = model.fit.listing_table()
+    trial = {}
+    if model.trials.active.any():
+        mine = model.trials.active[region]
+        trial = repeat_statistics(
+            region[mine], consumer[mine], day[mine], task.days, TRIAL_WINDOW_DAYS
+        )
+    return RunStats(
+        task.variant,
+        task.rep,
+        task.window_days,
+        kpis,
+        repeat,
+        listings=listings,
+        offers=model.offers.table(),
+        trial=trial,
+    )
 
 
 def run_variants(
@@ -178,12 +206,14 @@ def rows(stats: RunStats, regions: Iterable[str] = ("ALL",), first_day: int = 0)
 
 
 def churn_per_customer_year(stats: RunStats) -> float:
-    """Customers who dropped out per customer-year alive (firm-wide): churned customers over
-    the sum of daily alive customers (acquired so far minus churned so far) / 365."""
+    """Customers lost per customer-year alive (firm-wide): churned customers net of lapsed
+    ones won back by offers, over the sum of daily alive customers (acquired so far minus
+    lost so far) / 365."""
     k = rows(stats).sort_values("day")
-    alive = k["customers"].to_numpy() - np.cumsum(k["churned_customers"].to_numpy())
+    lost = k["churned_customers"].to_numpy() - k["reactivated_customers"].to_numpy()
+    alive = k["customers"].to_numpy() - np.cumsum(lost)
     years = alive.sum() / DAYS_PER_YEAR
-    return float(k["churned_customers"].sum() / years) if years > 0 else np.nan
+    return float(lost.sum() / years) if years > 0 else np.nan
 
 
 def ratio(stats: RunStats, num: str, den: str, regions: Iterable[str] = ("ALL",)) -> float:

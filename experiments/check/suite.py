@@ -29,7 +29,13 @@ from sim.scenario import Scenario
 Level = Literal["quick", "full"]
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 #: shipped scenarios checked when none are given (tiny.yaml is a test fixture)
-SHIPPED = ("default.yaml", "sea_entry.yaml", "eu_eco_entry.yaml", "latam_entry.yaml")
+SHIPPED = (
+    "default.yaml",
+    "sea_entry.yaml",
+    "eu_eco_entry.yaml",
+    "latam_entry.yaml",
+    "kenya_entry.yaml",
+)
 FULL_DEFAULTS = {"reps": 5, "days": 730, "population_scale": 1.0}
 
 
@@ -114,7 +120,10 @@ def _load(scenarios: Sequence[str | Path | Scenario] | None) -> list[Scenario]:
 
     if scenarios is None:
         scenarios = [SCENARIOS_DIR / name for name in SHIPPED]
-    return [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    for scenario in loaded:
+        validate_expectations(scenario)
+    return loaded
 
 
 def _settings(level: Level, reps: int | None, days: int | None, scale: float | None, seed):
@@ -150,11 +159,12 @@ def check(
     workers: int | None = None,
     out: str | Path | None = None,
     force: bool = False,
+    only: Sequence[str] | None = None,
 ) -> CheckResult:
     """Run the validation suite.
 
     Args:
-        scenarios: scenario files (or loaded scenarios); default: the four shipped ones.
+        scenarios: scenario files (or loaded scenarios); default: the five shipped ones.
         level: ``"quick"`` (theory checks and the fact registry's sanity, seconds) or
             ``"full"`` (plus the stylized-fact table and lever directions per scenario).
         reps, days: paired replications and horizon of the full level (default 5 and 730).
@@ -164,11 +174,14 @@ def check(
             see ``runs.scale_market``).
         executor, workers: where the full level's replications run (default: a local pool).
         out: when given, the tables and ``summary.json`` are written there.
+        only: fact and lever ids to run at the full level (default: all); e.g.
+            ``["annual_churn", "retention=win_back"]`` while calibrating a scenario.
 
     Raises:
         UsageError: an invalid argument; ScenarioError: a scenario file is invalid.
     """
     settings = _settings(level, reps, days, population_scale, seed)
+    settings["only"] = _only(only)
     loaded = _load(scenarios)
     theory_rows = pd.DataFrame([c.row() for c in theory.run_theory_checks()])
     result = CheckResult(
@@ -201,6 +214,20 @@ def check(
     return result
 
 
+def _only(only: Sequence[str] | None) -> list[str] | None:
+    """The chosen fact and lever ids, each known (``None``: all of them)."""
+    if only is None:
+        return None
+    known = [f.id for f in fact_registry.FACTS] + [lv.id for lv in lever_table.built_in_levers()]
+    unknown = [x for x in only if x not in known]
+    if unknown or not only:
+        raise UsageError(
+            f"--only: unknown fact or lever {', '.join(map(repr, unknown)) or '(none given)'}; "
+            f"choose from {', '.join(known)}"
+        )
+    return list(only)
+
+
 def _check_scenario(
     scenario: Scenario, settings: dict[str, Any], executor: Executor
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -209,13 +236,18 @@ def _check_scenario(
     base = scenario
     if scale < 1:
         base = edit_scenario(scenario, lambda d: scale_market(d, scale), f"x{scale:g} slice")
-    facts = [f for f in fact_registry.FACTS if f.applies_to(scenario.name)]
+    chosen = settings["only"]
+    facts = [
+        f
+        for f in fact_registry.FACTS
+        if f.applies_to(scenario.name) and (chosen is None or f.id in chosen)
+    ]
     variants: dict[str, Scenario] = {"baseline": base}
     for name in sorted({n for f in facts for n in f.needs}):
         built = FACT_VARIANTS[name](base)
         if built is not None:
             variants[name] = built
-    levers = lever_table.built_in_levers()
+    levers = [lv for lv in lever_table.built_in_levers() if chosen is None or lv.id in chosen]
     for lever in levers:
         built = lever.build(base)
         if built is not None:
@@ -235,6 +267,23 @@ def _check_scenario(
         {"scenario": scenario.name, **lever_table.lever_row(lv, runs_by)} for lv in levers
     ]
     return fact_rows, lever_rows
+
+
+def validate_expectations(scenario: Scenario) -> None:
+    """A scenario may state ranges only for facts that have none from DOMAIN."""
+    for key in scenario.expectations:
+        fact = fact_registry.FACT_BY_ID.get(key)
+        if fact is None:
+            known = sorted(f.id for f in fact_registry.FACTS if f.low is None)
+            raise UsageError(
+                f"scenario {scenario.name!r}, field expectations.{key}: no such fact "
+                f"(facts without a DOMAIN range: {', '.join(known)})"
+            )
+        if fact.low is not None:
+            raise UsageError(
+                f"scenario {scenario.name!r}, field expectations.{key}: DOMAIN states this "
+                f"fact's range ({fact.range_text()}); a scenario cannot replace it"
+            )
 
 
 def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[str, Any]:
@@ -258,9 +307,17 @@ def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[s
     else:
         ci = mean_ci(m.values)
     row.update(value=ci["mean"], low=ci["low"], high=ci["high"], n=ci["n"], note=m.note)
-    if fact.low is None or fact.high is None:
+    low, high = fact.low, fact.high
+    stated = ctx.scenario.expectations.get(fact.id) if low is None else None
+    if stated is not None:  # the scenario's own range, with its reasoning in the note
+        low, high = stated.low, stated.high
+        row["range"] = fact_registry.format_range(fact, low, high)
+        row["note"] = "; ".join(
+            x for x in (m.note, f"range stated by the scenario: {stated.source}") if x
+        )
+    if low is None or high is None:
         return {**row, "verdict": f"not measurable: {fact.extra.get('no_range', 'no range')}"}
     if not (np.isfinite(ci["low"]) and np.isfinite(ci["high"])):
         return {**row, "verdict": "not measurable: no CI (too few replications or no data)"}
-    inside = fact.low <= ci["low"] and ci["high"] <= fact.high
+    inside = low <= ci["low"] and ci["high"] <= high
     return {**row, "verdict": "pass" if inside else "fail"}

@@ -101,12 +101,32 @@ def local_service(scenario: Scenario) -> Scenario | None:
 
 
 def no_marketing(scenario: Scenario) -> Scenario | None:
-    """No marketing budget in any region."""
+    """No marketing budget in any region (the single budget and every paid channel)."""
+    from experiments.acquisition import with_marketing
+
+    return with_marketing(scenario, 0.0)
+
+
+def triple_marketing(scenario: Scenario) -> Scenario | None:
+    """Every marketing budget (single and per channel) three times as large."""
+    from experiments.acquisition import with_marketing
+
+    return with_marketing(scenario, 3.0)
+
+
+TRIAL_PACK = {"price_base": 9.9}  # DOMAIN: a $9.9 trial pack (extra cost 0: assumption)
+
+
+def trial_pack(scenario: Scenario) -> Scenario | None:
+    """A $9.9 trial pack for first-time buyers in every region (None when the scenario
+    already has one)."""
+    if scenario.firm.trial_pack is not None:
+        return None
 
     def edit(d: dict[str, Any]) -> None:
-        d["firm"]["marketing_budget_monthly_base"] = {}
+        d["firm"]["trial_pack"] = dict(TRIAL_PACK)
 
-    return edit_scenario(scenario, edit, "no marketing")
+    return edit_scenario(scenario, edit, "trial pack")
 
 
 def strategy(kind: str, name: str) -> VariantBuilder:
@@ -120,10 +140,70 @@ def strategy(kind: str, name: str) -> VariantBuilder:
     return build
 
 
+# ----------------------------------------------------------------------------- selling, payments
+def cod_instalments(scenario: Scenario) -> Scenario | None:
+    """Cash on delivery and instalments accepted everywhere (nothing else localized)."""
+    return localized(scenario, pay_cod=True, pay_instalments=True)
+
+
+def no_mobile_money(scenario: Scenario) -> Scenario | None:
+    """Mobile money no longer accepted (where the scenario accepts it)."""
+    if "mobile_money" not in scenario.firm.supported_payment_methods:
+        return None
+
+    def edit(d: dict[str, Any]) -> None:
+        methods = d["firm"]["supported_payment_methods"]
+        d["firm"]["supported_payment_methods"] = [m for m in methods if m != "mobile_money"]
+
+    return edit_scenario(scenario, edit, "no mobile money")
+
+
+def no_bundles(scenario: Scenario) -> Scenario | None:
+    """Bundles offered but never taken: the same customers, the same orders, list baskets."""
+    if scenario.firm.bundles is None or not scenario.firm.bundles.take_rate:
+        return None
+
+    def edit(d: dict[str, Any]) -> None:
+        d["firm"]["bundles"]["take_rate"] = 0.0
+
+    return edit_scenario(scenario, edit, "no bundles")
+
+
+#: typical marketplace terms for the lever (assumption: ~15% referral fee, a small order
+#: fee, traffic worth 5% more aware consumers and an extra 0.1%/day discovery hazard)
+MARKETPLACE_TERMS = {
+    "commission_share": 0.15,
+    "fee_per_order_base": 0.3,
+    "initial_awareness_share": 0.05,
+    "traffic_p_daily": 0.001,
+}
+
+
+def marketplace(scenario: Scenario) -> Scenario | None:
+    """Every own-site region sells on a marketplace with :data:`MARKETPLACE_TERMS`."""
+    if all(r.sales.channel == "marketplace" for r in scenario.regions):
+        return None
+
+    def edit(d: dict[str, Any]) -> None:
+        for region in d["regions"]:
+            sales = region.setdefault("sales", {})
+            if sales.get("channel", "own_site") == "own_site":
+                sales["channel"] = "marketplace"
+                sales["marketplace"] = dict(MARKETPLACE_TERMS)
+
+    return edit_scenario(scenario, edit, "on a marketplace")
+
+
 #: fact variants by name (levers add their own)
 FACT_VARIANTS: Mapping[str, VariantBuilder] = {
     "human_translation": human_translation,
     "no_consent": no_consent,
     "late_deliveries": late_deliveries,
     "regional_warehouse": regional_warehouse,
+    "cod_instalments": cod_instalments,
+    "no_mobile_money": no_mobile_money,
+    "no_bundles": no_bundles,
+    "list_everything": strategy("selection", "all_products"),
+    "rfm_tiers": strategy("retention", "rfm_tiers"),
+    "trial_pack": trial_pack,
 }

@@ -129,6 +129,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             executor=executor,
             out=args.out,
             force=args.force,
+            only=args.only.split(",") if args.only else None,
         )
     print(format_check(result))
     if args.out is not None:
@@ -154,6 +155,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="also the stylized-fact table and lever directions per scenario (minutes)",
     )
     p.add_argument("--reps", type=int, default=None, help="paired replications (--full; 5)")
+    p.add_argument(
+        "--only",
+        default=None,
+        metavar="IDS",
+        help="comma-separated fact and lever ids to run at the full level (e.g. "
+        "annual_churn,retention=win_back; default: all)",
+    )
     p.add_argument("--days", type=int, default=None, help="horizon of each run (--full; 730)")
     p.add_argument("--seed", type=int, default=None, help="override the scenarios' seeds")
     p.add_argument(

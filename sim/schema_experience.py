@@ -1,0 +1,50 @@
+"""Scenario schema, delivery experience: days late, complaints, service recovery, rate clock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from sim.schema_types import MAX_DURATION, Hours, NonNegative, PositiveHours, Probability, Strict
+
+Days = Annotated[float, Field(ge=0.0, le=MAX_DURATION, allow_inf_nan=False)]
+
+
+class Experience(Strict):
+    """How the size of a delay, complaints and the response to a problem move a customer.
+
+    Every default is neutral (a scenario without this block runs as before): lateness is
+    on/off, nobody complains, a late parcel does not change the purchase rate, local
+    service absorbs ``localization_costs.local_service_late_softening`` of a late parcel's
+    damage, and a purchase does not hold back the buyer's next occasion.
+    """
+
+    late_days_full: Days = 0.0
+    """Days late (delivered minus promised) at which a parcel does its full damage
+    (satisfaction target ``service.late_satisfaction``, the full loyalty loss and rate cut);
+    the damage grows linearly up to it. 0: any lateness does the full damage."""
+    late_rate_multiplier: Probability = 1.0
+    """Purchase-rate multiplier after a parcel late by ``late_days_full`` or more, or lost
+    (repeat intent; interpolated for smaller delays). It holds until the customer's next
+    delivery without a problem."""
+    complaint_probability: Probability = 0.0
+    """Share of on-time deliveries that end in a complaint."""
+    complaint_uplift_per_late_day: NonNegative = 0.0
+    """Complaint probability x (1 + uplift x min(days late, ``complaint_late_days_cap``))."""
+    complaint_late_days_cap: Days = 6.0
+    """Days late beyond which complaints rise no further."""
+    recovery_max: Probability | None = None
+    """Share of a problem's damage to satisfaction and loyalty (late, lost, returned or
+    refused parcel, complaint) that an immediate service response undoes; it halves every
+    ``recovery_half_life_hours`` of response time. None keeps the older rule (only local
+    service softens, only late parcels, by ``localization_costs.local_service_late_softening``)."""
+    recovery_half_life_hours: PositiveHours = 24.0
+    """Response hours after which a recovery undoes half as much."""
+    response_hours: Hours = 36.0
+    """Hours until the home team answers a problem (no local customer service)."""
+    local_response_hours: Hours = 2.0
+    """Hours until local customer service answers a problem."""
+    restart_clock_at_delivery: bool = False
+    """A buyer has no purchase occasion while the parcel travels; the next one is drawn from
+    the day after it arrives (or is lost), so slower delivery lengthens the repurchase cycle."""

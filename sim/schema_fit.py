@@ -1,0 +1,42 @@
+"""Scenario schema, product-market fit: the appeal prior of products and listing launch terms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from sim.calendar import MAX_HORIZON_DAYS
+from sim.schema_types import NonNegative, Strict
+
+#: a product's hidden appeal is at most this many utility units from its prior mean
+MAX_FIT_SD = 5.0
+
+
+class FitPrior(Strict):
+    """Prior of a product's appeal in each region, in utility units added to our offer.
+
+    The appeal is drawn once per run and region from Normal(``mean``, ``sd``) (the named
+    stream ``fit``, so every strategy variant of a replication meets the same appeals). The
+    seller sees this prior, never the draw; it learns the appeal only from what it sells.
+    The defaults (0, 0) make every appeal exactly 0: the model without fit uncertainty.
+    """
+
+    mean: Annotated[float, Field(ge=-10.0, le=10.0, allow_inf_nan=False)] = 0.0
+    sd: Annotated[float, Field(ge=0.0, le=MAX_FIT_SD, allow_inf_nan=False)] = 0.0
+
+
+class LaunchTerms(Strict):
+    """What listing a product in a region costs (every new listing, relistings included)."""
+
+    cost_base: NonNegative = 0.0
+    """One-off launch cost per new listing (base currency): the trial cost of a product in
+    a region (samples, photos, listing set-up, launch promotion). Booked as `launch_cost_base`."""
+    stock_units: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    """Minimum stock commitment per new listing (units): bought at unit cost and put into
+    the warehouse serving the region at launch (stock-lane freight and import duty of a
+    warehouse abroad capitalised, paid on the supplier's terms). Unsold, it is written off
+    by the warehouse's `dead_stock_days` rule like any stock."""
+    review_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 90
+    """Window after launch over which a listing's outcome is recorded (units sold in its
+    region; DOMAIN: expected sales within 3 months)."""
