@@ -9,6 +9,8 @@ step per output.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -50,7 +52,16 @@ def occasion_keys(base: np.uint64, idx: np.ndarray, counter: np.ndarray) -> np.n
 
 
 def salt_steps(salt: int | np.ndarray) -> np.ndarray:
-    """What :func:`uniforms` adds to a key for ``salt`` (computed once for fixed salts)."""
+    """What :func:`uniforms` adds to a key for ``salt`` (a Python int's is kept: the fixed
+    salts of every draw cost one dictionary look-up instead of an ``np.errstate`` block)."""
+    if type(salt) is int:
+        return _int_salt_steps(salt)
+    with np.errstate(over="ignore"):
+        return (np.asarray(salt, dtype=np.uint64) + np.uint64(1)) * _GAMMA
+
+
+@cache
+def _int_salt_steps(salt: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         return (np.asarray(salt, dtype=np.uint64) + np.uint64(1)) * _GAMMA
 

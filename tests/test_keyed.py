@@ -22,3 +22,12 @@ def test_mix64_leaves_its_argument_and_gumbel_paths_agree() -> None:
     np.testing.assert_array_equal(noise[:, 2], keyed.gumbel_matrix(keys, ids[2:3])[:, 0])
     u = keyed.uniforms(keys, keyed.SALT_DROPOUT)
     assert ((u > 0) & (u < 1)).all()
+
+
+def test_int_salts_kept_and_equal_to_the_array_path() -> None:
+    keys = np.arange(1, 40, dtype=np.uint64)
+    for salt in (keyed.SALT_NEXT, keyed.SALT_DROPOUT + 100, 2**40):
+        np.testing.assert_array_equal(
+            keyed.uniforms(keys, salt), keyed.uniforms(keys, np.int64(salt))
+        )
+        assert keyed.salt_steps(salt) is keyed.salt_steps(salt)
