@@ -371,7 +371,7 @@ class RegionalConsumers(mesa.Agent):
                 v[:, : o.n_ours] += personal[:, None]
                 v[~aware, : o.n_ours] = -np.inf
                 np.add.at(res.views, o.our_products, int(aware.sum()))
-            noise = keyed.gumbel_matrix(member_keys, terms.option_ids, dtype=v.dtype)
+            noise = keyed.gumbel_noise(member_keys, terms.taste_steps, dtype=v.dtype)
             choice = sample_choices(v, outside_utility, noise=noise)
             inside = choice >= 0
             res.market_units += int(inside.sum())

@@ -9,6 +9,8 @@ step per output.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -35,11 +37,12 @@ OUTSIDE_OPTION_ID = 1 << 40
 
 def mix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finalizer (a bijection on uint64 with full avalanche; arithmetic wraps)."""
-    x = x ^ (x >> _S30)
-    x = x * _M1
-    x = x ^ (x >> _S27)
-    x = x * _M2
-    return x ^ (x >> _S31)
+    x = x ^ (x >> _S30)  # a new array: the argument is left as it was; then in place
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def occasion_keys(base: np.uint64, idx: np.ndarray, counter: np.ndarray) -> np.ndarray:
@@ -48,16 +51,48 @@ def occasion_keys(base: np.uint64, idx: np.ndarray, counter: np.ndarray) -> np.n
     return mix64(x + (counter.astype(np.uint64) + np.uint64(1)) * _GAMMA)
 
 
+def salt_steps(salt: int | np.ndarray) -> np.ndarray:
+    """What :func:`uniforms` adds to a key for ``salt`` (a Python int's is kept: the fixed
+    salts of every draw cost one dictionary look-up instead of an ``np.errstate`` block)."""
+    if type(salt) is int:
+        return _int_salt_steps(salt)
+    with np.errstate(over="ignore"):
+        return (np.asarray(salt, dtype=np.uint64) + np.uint64(1)) * _GAMMA
+
+
+@cache
+def _int_salt_steps(salt: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (np.asarray(salt, dtype=np.uint64) + np.uint64(1)) * _GAMMA
+
+
 def uniforms(keys: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
     """Uniform(0, 1) (open interval) for each key and salt (broadcast)."""
-    with np.errstate(over="ignore"):
-        step = (np.asarray(salt, dtype=np.uint64) + np.uint64(1)) * _GAMMA
-    x = mix64(keys + step)
-    return ((x >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
+    return _stepped_uniforms(keys, salt_steps(salt))
+
+
+def _stepped_uniforms(keys: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    u = (mix64(keys + steps) >> _S11).astype(np.float64)
+    u += 0.5
+    u *= _TO_UNIT
+    return u
+
+
+def taste_steps(option_ids: np.ndarray) -> np.ndarray:
+    """The salt steps of the taste shocks of ``option_ids`` (see :func:`gumbel_noise`)."""
+    return salt_steps(option_ids.astype(np.uint64) + (np.uint64(SALT_TASTE) << np.uint64(48)))
+
+
+def gumbel_noise(keys: np.ndarray, steps: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Standard Gumbel noise ``(len(keys), len(steps))`` from :func:`taste_steps`."""
+    g = _stepped_uniforms(keys[:, None], steps[None, :])
+    np.log(g, out=g)  # -log(-log(u)), in place
+    np.negative(g, out=g)
+    np.log(g, out=g)
+    np.negative(g, out=g)
+    return g.astype(dtype, copy=False)
 
 
 def gumbel_matrix(keys: np.ndarray, option_ids: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Standard Gumbel noise ``(len(keys), len(option_ids))``: one taste shock per offer id."""
-    salts = option_ids.astype(np.uint64) + (np.uint64(SALT_TASTE) << np.uint64(48))
-    u = uniforms(keys[:, None], salts[None, :])
-    return (-np.log(-np.log(u))).astype(dtype, copy=False)
+    return gumbel_noise(keys, taste_steps(option_ids), dtype)

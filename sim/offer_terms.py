@@ -20,12 +20,13 @@ class OfferTerms:
     ``base[s, j]``: segment ``s``'s non-price utility of offer ``j`` (quality, eco score,
     delivery days; our firm-level constant added to ours), float32; ``price``: the offers'
     reference prices, float32; ``option_ids``: the taste-shock id of each offer and, last,
-    the outside option (``sim.keyed``).
+    the outside option (``sim.keyed``), and ``taste_steps`` their salt steps.
     """
 
     base: np.ndarray
     price: np.ndarray
     option_ids: np.ndarray
+    taste_steps: np.ndarray
 
 
 def offer_terms(pop: RegionalConsumers, o: CategoryOffers) -> OfferTerms:
@@ -47,6 +48,6 @@ def offer_terms(pop: RegionalConsumers, o: CategoryOffers) -> OfferTerms:
     option_ids = np.concatenate(
         [o.our_products, o.comp_ids + pop.n_products, [keyed.OUTSIDE_OPTION_ID]]
     )
-    terms = OfferTerms(base, price, option_ids)
+    terms = OfferTerms(base, price, option_ids, keyed.taste_steps(option_ids))
     o.__dict__["_terms"] = terms
     return terms
