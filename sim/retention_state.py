@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sim import keyed
+from sim.errors import StrategyError
 
 if TYPE_CHECKING:
     from sim.consumers import CategoryOffers, Fulfil, OccasionResult, RegionalConsumers
@@ -69,7 +70,10 @@ class OfferBook:
         kind = (action.action, float(action.cost_per_redemption_base))
         if kind not in self._kinds:
             if len(self._kinds) >= MAX_OFFER_KINDS:
-                raise ValueError(f"more than {MAX_OFFER_KINDS} distinct retention offers")
+                raise StrategyError(
+                    f"retention strategy: more than {MAX_OFFER_KINDS} distinct offers "
+                    "(action name, cost_per_redemption_base) in one run"
+                )
             self._kinds.append(kind)
         return self._kinds.index(kind) + 1
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.stats import rankdata
 
 from sim.contract import CustomerView, MarketView, RetentionAction, RetentionDecision
 from strategies._common import RunState
@@ -103,6 +102,15 @@ def churn_risk(
     return 100.0 * score
 
 
+def percentile_rank(score: np.ndarray, bins: int = 10_000) -> np.ndarray:
+    """Percentile rank 0-100 of each 0-100 score (mid-rank: ties share their average), in
+    O(n) from a histogram of ``bins`` equal bins (scores within one bin count as ties)."""
+    k = np.clip((np.asarray(score) * (bins / 100.0)).astype(np.int64), 0, bins - 1)
+    counts = np.bincount(k, minlength=bins)
+    below = np.cumsum(counts) - counts
+    return 100.0 * (below[k] + 0.5 * counts[k]) / len(k)
+
+
 @register
 class RfmTiers(RetentionStrategy):
     """RFM tiers: a 0-100 churn-risk score; care offer, coupon or personalised offer by tier.
@@ -169,7 +177,7 @@ class RfmTiers(RetentionStrategy):
             self.w_satisfaction,
         )
         if self.score == "percentile" and len(raw):
-            return 100.0 * (rankdata(raw, method="average") - 0.5) / len(raw)
+            return percentile_rank(raw)
         return raw
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> RetentionDecision:
