@@ -139,14 +139,20 @@ def test_shipped_scenario_runs_30_days(path: Path) -> None:
     assert total["orders"].sum() >= 1
 
 
-def test_default_year_is_sensible() -> None:
-    """`make demo`: a year of the default scenario gives plausible first-year numbers."""
-    frame = new_model(load_scenario(SCENARIO_DIR / "default.yaml")).run()
-    table = totals(frame)
-    overall = table[ALL_REGIONS]
-    assert overall["revenue_base"] > 0
-    margin = overall["net_profit_base"] / overall["revenue_base"]
-    assert -0.10 <= margin <= 0.05, f"net margin {margin:.1%}"  # thin, a loss is plausible
+def test_default_years_are_sensible() -> None:
+    """`make demo`'s scenario over two years: the entry year is a loss (launches, awareness
+    built from nothing) that cash and credit carry; once established (year 2) the net margin
+    is thin, as DOMAIN says ("typical cross-border net margin is under 5%"; the check's
+    range is -5% to +5%; 4.5% at the scenario seed when calibrated)."""
+    sc = load_scenario(SCENARIO_DIR / "default.yaml")
+    frame = new_model(sc.model_copy(update={"horizon_days": 730})).run()
+    every = frame[frame["region"] == ALL_REGIONS]
+    year1, year2 = every[every["day"] < 365], every[every["day"] >= 365]
+    assert year1["net_profit_base"].sum() < 0 < year1["revenue_base"].sum()
+    assert year1["spending_stopped"].sum() == 0  # the entry year never runs out of money
+    margin = year2["net_profit_base"].sum() / year2["revenue_base"].sum()
+    assert -0.05 <= margin <= 0.05, f"year-2 net margin {margin:.1%}"
+    table = totals(frame[frame["day"] < 365])
     for region, row in table.items():
         assert 0.02 <= row["market_share"] <= 0.30, (region, row["market_share"])
         assert 0.0 < row["on_time_rate"] < 1.0, (region, row["on_time_rate"])
