@@ -173,16 +173,23 @@ def test_full_level_on_a_small_world(monkeypatch) -> None:
 
 
 def test_paired_runs_share_seeds() -> None:
-    """Replication k of every variant uses SeedSequence([seed, 0, k]): a variant equal to
-    the baseline gives identical runs."""
+    """Replication k of every variant uses SeedSequence([seed, 0, k]): a variant that differs
+    from the baseline only in its description gives identical runs; an equal one is not run
+    again."""
     from experiments.executors import LocalExecutor
     from experiments.files import load_scenario
 
     sc = load_scenario(TINY_PATH)
     with LocalExecutor(1) as ex:
         got = runs.run_variants(
-            {"baseline": sc, "same": sc}, 2, seed=4, days=30, window_days=10, executor=ex
+            {"baseline": sc, "same": sc.model_copy(update={"description": "a copy"}), "equal": sc},
+            2,
+            seed=4,
+            days=30,
+            window_days=10,
+            executor=ex,
         )
+    assert got["equal"] is got["baseline"]  # an equal scenario reuses the runs
     for a, b in zip(got["baseline"], got["same"], strict=True):
         assert a.kpis.equals(b.kpis) and a.repeat == b.repeat
     assert not got["baseline"][0].kpis.equals(got["baseline"][1].kpis)

@@ -184,18 +184,28 @@ def run_variants(
     window_days: int,
     executor: Executor,
 ) -> dict[str, list[RunStats]]:
-    """Every variant x replication; per variant, the runs in replication order."""
+    """Every variant x replication; per variant, the runs in replication order.
+
+    A variant whose scenario equals an earlier one's (e.g. the ``rfm_tiers`` fact variant and
+    the ``retention=rfm_tiers`` lever) reuses its runs: a run depends only on the scenario,
+    the seed and the replication, so running it twice would give the same table.
+    """
+    first: dict[str, str] = {}  # variant -> the earlier variant with an equal scenario
+    unique: dict[str, Scenario] = {}
+    for name, sc in variants.items():
+        first[name] = next((u for u, usc in unique.items() if usc == sc), name)
+        unique.setdefault(first[name], sc)
     tasks = [
         CheckTask(name, sc, k, seed, days, window_days)
         for k in range(reps)
-        for name, sc in variants.items()
+        for name, sc in unique.items()
     ]
-    out: dict[str, list[RunStats]] = {name: [] for name in variants}
+    ran: dict[str, list[RunStats]] = {name: [] for name in unique}
     for _, stats in executor.map_unordered(run_check_task, tasks):
-        out[stats.variant].append(stats)
-    for runs in out.values():
+        ran[stats.variant].append(stats)
+    for runs in ran.values():
         runs.sort(key=lambda s: s.rep)
-    return out
+    return {name: ran[first[name]] for name in variants}
 
 
 # ----------------------------------------------------------------------------- per-run figures
