@@ -67,6 +67,7 @@ CASES = [
         "unknown warehouse 'DE'",
     ),
     ("entry_day_unknown_region.yaml", "firm.entry_day_by_region.XB", "unknown region"),
+    ("trial_pack_unknown_region.yaml", "firm.trial_pack.regions[1]", "unknown region"),
     ("absurd_population.yaml", "regions[*].population", "GiB"),
     ("absurd_population.yaml", "regions[0].population", "at most 200,000,000 consumers"),
     ("invalid_yaml_syntax.yaml", ROOT_PATH, "invalid YAML at line 14"),
