@@ -25,3 +25,13 @@ def test_levers_file_has_every_built_in_strategy_once() -> None:
         built_in = {n for n, cls in classes.items() if cls.__module__.startswith("strategies.")}
         expected = built_in - {getattr(own, kind).name}
         assert expected <= named.get(kind, set()), (kind, expected - named.get(kind, set()))
+
+
+def test_tune_marketing_file_searches_only_the_budget() -> None:
+    from experiments.tuning.space import build_search_space
+    from experiments.tuning.tunefile import load_tune_file
+
+    scenario = load_scenario(ROOT / "scenarios/default.yaml")
+    space = build_search_space([scenario], load_tune_file(ROOT / "examples/tune_marketing.yaml"))
+    assert [p.key for p in space.params] == ["marketing.budget_multiplier"]
+    assert space.baseline(scenario) == {"marketing.budget_multiplier": 1.0}
