@@ -529,6 +529,17 @@ FACTS: tuple[Fact, ...] = (
         measure=market_growth,
     ),
     Fact(
+        "gulf_luxury_growth",
+        "Middle-East (Saudi, UAE) luxury demand grows about 23% a year",
+        "+23%/yr",
+        0.18,
+        0.28,
+        "purchase occasions in the market (gulf_entry models the Gulf's premium demand), "
+        "last 365 days / first 365 days - 1",
+        scenarios=("gulf_entry",),
+        measure=market_growth,
+    ),
+    Fact(
         "net_margin",
         "cross-border net margin is under 5% once established (years 2-3)",
         "<5%",

@@ -35,6 +35,7 @@ SHIPPED = (
     "eu_eco_entry.yaml",
     "latam_entry.yaml",
     "kenya_entry.yaml",
+    "gulf_entry.yaml",
 )
 FULL_DEFAULTS = {"reps": 5, "days": 730, "population_scale": 1.0}
 

@@ -21,7 +21,15 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 HASHES = Path(__file__).with_name("hashes.json")
-SCENARIOS = ("default", "sea_entry", "eu_eco_entry", "latam_entry", "kenya_entry", "tiny")
+SCENARIOS = (
+    "default",
+    "sea_entry",
+    "eu_eco_entry",
+    "latam_entry",
+    "kenya_entry",
+    "gulf_entry",
+    "tiny",
+)
 VOLATILE = ("datetime", "duration", "started", "finished", "timestamp")
 
 # (case name, CLI arguments, tables to hash); {out} is replaced by the case's folder
