@@ -194,6 +194,7 @@ class RegionalConsumers(mesa.Agent):
         cats = region.category_shares or {c: 1.0 for c in categories}
         probs = np.array([cats.get(c, 0.0) for c in categories], dtype=float)
         self.category_probs = probs / probs.sum()
+        self._category_edges = np.cumsum(self.category_probs)[:-1]  # fixed for the run
 
         # next occasion of each consumer, in operational (seasonal) time and as a day number
         self.next_tau = np.empty(n, dtype=np.float32)
@@ -337,7 +338,7 @@ class RegionalConsumers(mesa.Agent):
             cat = np.zeros(len(idx), dtype=np.int64)
         else:
             u = keyed.uniforms(keys, keyed.SALT_CATEGORY)
-            cat = np.searchsorted(np.cumsum(self.category_probs)[:-1], u, side="right")
+            cat = np.searchsorted(self._category_edges, u, side="right")
         chosen_consumers: list[np.ndarray] = []
         chosen_products: list[np.ndarray] = []
         for c in range(n_cat):
@@ -370,7 +371,7 @@ class RegionalConsumers(mesa.Agent):
                 )
                 v[:, : o.n_ours] += personal[:, None]
                 v[~aware, : o.n_ours] = -np.inf
-                np.add.at(res.views, o.our_products, int(aware.sum()))
+                res.views[o.our_products] += int(aware.sum())  # distinct products
             noise = keyed.gumbel_noise(member_keys, terms.taste_steps, dtype=v.dtype)
             choice = sample_choices(v, outside_utility, noise=noise)
             inside = choice >= 0
