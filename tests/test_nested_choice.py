@@ -120,3 +120,35 @@ def test_sampled_copy_gain_is_smaller_when_nested() -> None:
     flat_two = logit_shares(np.array([0.5, 0.5, 0.2]))[:2].sum()
     flat_gain = flat_two - logit_shares(np.array([0.5, 0.2]))[0]
     assert two - one < flat_gain / 2
+
+
+def test_nested_best_response_reduces_to_the_logit_and_maximizes_profit() -> None:
+    """lambda = 1 with no sibling offers: the logit best response; lambda = 0.5 with a sibling
+    offer: the price maximizes (p - c) x the closed-form nested share on a fine grid."""
+    from scipy.optimize import minimize_scalar
+
+    from sim.competitors import logit_best_response_price
+    from sim.nested_response import nested_price
+
+    w, a, v, r = (
+        np.array([0.6, 0.4]),
+        np.array([0.3, 0.5]),
+        np.array([3.0, 4.0]),
+        np.array([2.0, 5.0]),
+    )
+    flat = logit_best_response_price(5.0, w, a, v, r, 1e6)
+    assert np.isclose(nested_price(5.0, w, a, v, np.zeros(2), r, 1.0, 1e6), flat)
+    lam, sib, rival = 0.5, 0.5, 0.2  # a sibling offer (utility 0.5), one rival nest (0.2)
+    p_star = nested_price(
+        5.0, w, a, v, np.exp(sib / lam) * np.ones(2), np.exp(rival) + 1.0, lam, 1e6
+    )
+
+    def profit(p: float) -> float:
+        shares = [
+            nested_logit_shares(np.array([vg - ag * p, sib, rival]), np.array([0, 0, 1]), lam)[0]
+            for vg, ag in zip(v, a, strict=True)
+        ]
+        return (p - 5.0) * float(np.dot(w, shares))
+
+    best = minimize_scalar(lambda p: -profit(p), bounds=(5.0, 20.0), method="bounded").x
+    assert abs(p_star - best) < 1e-3, (p_star, best)
