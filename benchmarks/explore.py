@@ -14,6 +14,8 @@ of ``F`` futures x the 4 options of ``examples/entry_options.yaml`` is timed thr
 Plans extrapolated to 1,000 futures x 4 options on 2 cores (CPU-bound: CPU seconds / 2):
 A. every option on every future at full fidelity; B. all screened at 10^4, the 2 finalists
 on every future at full fidelity; C. screening, then OCBA spending 600 full-fidelity runs;
+C'. the same with only 625 futures screened (``--screen-futures``: the finalists are chosen
+on the screening mean, which a sample of futures settles);
 D. screening, then as many OCBA runs as the rest of the 30 minutes buys (none when
 screening alone overruns). Every run is one year (``days=365``; the options file itself
 runs three years).
@@ -38,6 +40,7 @@ FUTURES, OPTIONS, CORES = 1000, 4, 2
 POPULATION_PER_REGION = 50_000
 SCREEN_SCALE = 0.1
 OCBA_RUNS = 600
+SCREEN_FUTURES = 625  # plan C': screening on a sample of the futures (--screen-futures)
 DAYS = 365  # one year per run (the options file's own horizon is three years)
 
 
@@ -102,6 +105,11 @@ def plans(m: dict[str, dict[str, float]]) -> list[tuple[str, int, float]]:
             f"C: screen all at 10^4, OCBA {OCBA_RUNS} runs at 10^5",
             n_screen + OCBA_RUNS,
             (n_screen * screen + OCBA_RUNS * full) / CORES / 60,
+        ),
+        (
+            f"C': screen {SCREEN_FUTURES} futures at 10^4, OCBA {OCBA_RUNS} runs at 10^5",
+            SCREEN_FUTURES * OPTIONS + OCBA_RUNS,
+            (SCREEN_FUTURES * OPTIONS * screen + OCBA_RUNS * full) / CORES / 60,
         ),
         _fitting_plan(screen, full),
     ]

@@ -193,6 +193,30 @@ def test_screening_and_ocba_report_their_runs(files, tmp_path: Path) -> None:
     assert any("OCBA" in n for n in res.notes)
 
 
+def test_screening_on_a_sample_of_futures(files) -> None:
+    """``screen_futures``: screening runs only the first futures; full fidelity runs all."""
+    u, _ = files
+    variants = {
+        "m02": {"pricing": {"name": "cost_plus", "params": {"markup": 0.2}}},
+        "m10": {"pricing": {"name": "cost_plus", "params": {"markup": 1.0}}},
+    }
+    res = marketsim.explore(
+        u,
+        variants=variants,
+        futures=6,
+        days=10,
+        screen_scale=0.2,
+        screen_futures=2,
+        finalists=1,
+        workers=1,
+    )
+    screened = res.outcomes[res.outcomes["fidelity"] == "screen"]
+    assert res.runs["screen_runs"] == 4 and set(screened["future"]) == {0, 1}
+    assert res.runs["full_runs"] == 6 and len(res.robust) == 1
+    with pytest.raises(marketsim.UsageError, match="screen-futures"):
+        marketsim.explore(u, variants=variants, futures=2, screen_scale=0.2, screen_futures=0)
+
+
 @pytest.mark.slow  # a local Dask cluster takes ~30 s to start on the shared machine
 def test_dask_executor_gives_the_same_tables(files) -> None:
     from experiments.executors import DaskExecutor

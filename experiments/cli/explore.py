@@ -56,6 +56,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
             days=args.days,
             screen_scale=args.screen_scale,
             screen_reps=args.screen_reps,
+            screen_futures=args.screen_futures,
             finalists=args.finalists,
             ocba_budget=args.ocba_budget,
             executor=executor,
@@ -96,6 +97,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="screen every option first at this population scale (e.g. 0.1)",
     )
     p.add_argument("--screen-reps", type=int, default=1, help="replications when screening")
+    p.add_argument(
+        "--screen-futures",
+        type=int,
+        default=None,
+        help="screen on the first N futures only (default: all)",
+    )
     p.add_argument("--finalists", type=int, default=2, help="options kept after screening")
     p.add_argument(
         "--ocba-budget",

@@ -52,7 +52,9 @@ def _source(uncertainties: str | Path, options: str | Path | None, scenario: Any
     )
 
 
-def _check(futures: int, reps: int, screen_scale: float | None, finalists: int) -> None:
+def _check(
+    futures: int, reps: int, screen_scale: float | None, finalists: int, screen_futures: int | None
+) -> None:
     if reps < 1:
         raise UsageError(f"--reps: at least 1 replication, got {reps}")
     if futures < 1:
@@ -61,6 +63,8 @@ def _check(futures: int, reps: int, screen_scale: float | None, finalists: int) 
         raise UsageError(f"--screen-scale must be in (0, 1], got {screen_scale}")
     if finalists < 1:
         raise UsageError(f"--finalists: at least 1, got {finalists}")
+    if screen_futures is not None and screen_futures < 1:
+        raise UsageError(f"--screen-futures: at least 1, got {screen_futures}")
 
 
 def explore(
@@ -78,6 +82,7 @@ def explore(
     days: int | None = None,
     screen_scale: float | None = None,
     screen_reps: int = 1,
+    screen_futures: int | None = None,
     finalists: int = 2,
     ocba_budget: int | None = None,
     executor: Executor | None = None,
@@ -101,6 +106,9 @@ def explore(
         days: override the horizon.
         screen_scale: run every option first at this population scale with ``screen_reps``
             replications, and only the best ``finalists`` at full fidelity.
+        screen_futures: screen on the design's first ``screen_futures`` futures only (default:
+            all). The finalists are chosen on the screening mean over futures, so a sample of
+            futures picks them at a fraction of the cost (benchmarks/RESULTS.md, brief S).
         ocba_budget: full-fidelity runs to spend by OCBA over futures (default: every
             finalist on every future).
         executor, workers: where runs go (default: a local pool of ``workers`` processes).
@@ -113,7 +121,7 @@ def explore(
     """
     from experiments.store import ResultStore
 
-    _check(futures, reps, screen_scale, finalists)
+    _check(futures, reps, screen_scale, finalists, screen_futures)
     if options is not None and variants is not None:
         raise UsageError("explore: give options (an entry options file) or variants, not both")
     primary = kpi_named(kpi, "--kpi").name
@@ -143,7 +151,9 @@ def explore(
     with ResultStore.claim(out, COMMAND, meta, force=force) as store:
         with executor_scope(executor, workers) as ex:
             runner = Runner(scenarios, builders, kpis, seed, days, ex, store)
-            screening, names, runs = _screen(runner, len(sampled), screen_scale, screen_reps)
+            n_screen = len(sampled) if screen_futures is None else screen_futures
+            n_screen = min(n_screen, len(sampled))
+            screening, names, runs = _screen(runner, n_screen, screen_scale, screen_reps)
             names = names[:finalists] if screen_scale is not None else names
             full = Fidelity("full", 1.0, reps)
             runs.update(_run_full(runner, full, names, len(sampled), ocba_budget, sign, primary))
