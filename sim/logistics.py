@@ -51,6 +51,8 @@ class Logistics:
                 continue  # a local or regional warehouse restocks only while in use
             position = firm.on_hand[w] + firm.on_order[w]
             due = np.flatnonzero((firm.reorder_point[w] >= 0) & (position <= firm.reorder_point[w]))
+            if m.scenario.firm.launch.restock_listed_only:  # nobody sells the others
+                due = due[firm.listed[:, due].any(axis=0)]
             if len(due) == 0:
                 continue
             units = firm.order_quantity[w, due].astype(np.int64)

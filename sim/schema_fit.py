@@ -40,3 +40,7 @@ class LaunchTerms(Strict):
     review_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 90
     """Window after launch over which a listing's outcome is recorded (units sold in its
     region; DOMAIN: expected sales within 3 months)."""
+    restock_listed_only: bool = False
+    """Whether the warehouses' (s, Q) policies reorder only products listed in some region
+    (default False: every product with a policy is reordered when its position falls to the
+    reorder point, listed or not, so a written-off unlisted product is bought again)."""
