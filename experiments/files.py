@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from experiments.knobs import MARKETING_KEY, MAX_BUDGET_MULTIPLIER
 from sim.calendar import MAX_HORIZON_DAYS
 from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError
@@ -219,9 +220,15 @@ class Variant(BaseModel):
     selection: StrategyChoice | None = None
     retention: StrategyChoice | None = None
     localization: StrategyChoice | None = None
+    marketing_budget_multiplier: (
+        Annotated[float, Field(ge=0.0, le=MAX_BUDGET_MULTIPLIER, allow_inf_nan=False)] | None
+    ) = None
+    """Every marketing budget of the scenario (the firm's and each paid channel's) times this
+    (0: no marketing; 1 or left out: the scenario's own)."""
 
     def strategies(self) -> dict[str, Any]:
-        """The kinds this variant sets, as ``{kind: {"name", "params"}}``."""
+        """The kinds this variant sets, as ``{kind: {"name", "params"}}`` (plus
+        ``decision_interval_days`` and ``marketing_budget_multiplier`` when set)."""
         out: dict[str, Any] = {}
         for kind in KINDS:
             choice = getattr(self, kind)
@@ -229,6 +236,8 @@ class Variant(BaseModel):
                 out[kind] = {"name": choice.name, "params": dict(choice.params)}
         if self.decision_interval_days is not None:
             out["decision_interval_days"] = self.decision_interval_days
+        if self.marketing_budget_multiplier is not None:
+            out[MARKETING_KEY] = self.marketing_budget_multiplier
         return out
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from experiments.knobs import MARKETING_KEY, apply_knobs
 from sim.scenario import Scenario, StrategyChoice
 
 if TYPE_CHECKING:
@@ -115,15 +116,19 @@ def strategies_dict(scenario: Scenario) -> dict[str, Any]:
 
 
 def with_strategies(scenario: Scenario, strategies: Mapping[str, Mapping[str, Any]]) -> Scenario:
-    """A copy of ``scenario`` whose strategy choices are replaced kind by kind."""
+    """A copy of ``scenario`` whose strategy choices are replaced kind by kind (and whose
+    marketing budgets are scaled when the block sets ``marketing_budget_multiplier``)."""
     current = scenario.strategies
     updates: dict[str, Any] = {}
     for kind, spec in strategies.items():
         if kind == "decision_interval_days":
             updates[kind] = int(spec)  # type: ignore[arg-type]
             continue
+        if kind == MARKETING_KEY:
+            continue  # a scenario knob, applied below
         updates[kind] = StrategyChoice(name=spec["name"], params=dict(spec.get("params") or {}))
-    return scenario.model_copy(update={"strategies": current.model_copy(update=updates)})
+    chosen = scenario.model_copy(update={"strategies": current.model_copy(update=updates)})
+    return apply_knobs(chosen, strategies)
 
 
 def build_model(scenario: Scenario, seed: int | np.random.SeedSequence, days: int) -> MarketModel:

@@ -176,6 +176,9 @@ def paired_differences(
             ci = mean_ci(diff)
             p = _paired_p(diff)
             rows.append({"variant": variant, "baseline": baseline, "kpi": k, **ci, "p_value": p})
+    if not rows:  # a single variant: nothing to difference, but the table keeps its columns
+        ci_columns = list(mean_ci(np.zeros(2)))
+        return pd.DataFrame(columns=["variant", "baseline", "kpi", *ci_columns, "p_value"])
     return pd.DataFrame(rows)
 
 

@@ -216,7 +216,9 @@ class ConsumerAcquisition:
             m = int((k - found) * pop.n / eligible * 1.3) + 16
             cand = self.rng.integers(0, pop.n, size=m).astype(np.int32)
             cand = cand[pop.aware[cand] & ~pop.customer[cand]]
-            cand = np.setdiff1d(cand, seen)  # distinct (and sorted: re-shuffle below)
+            # distinct and not chosen before (and sorted: re-shuffle below); nothing is
+            # chosen before the first pass, where setdiff1d comes down to unique
+            cand = np.setdiff1d(cand, seen) if found else np.unique(cand)
             cand = self.rng.permutation(cand)[: k - found]
             chosen.append(cand)
             seen = np.concatenate([seen, cand])

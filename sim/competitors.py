@@ -11,6 +11,7 @@ from scipy.optimize import brentq
 from sim.choice import segment_mean_utility
 from sim.consumers import CategoryOffers
 from sim.contract import PAYMENT_METHODS
+from sim.nested_response import nested_best_response_price
 from sim.scenario import ChoiceParams, Competitor, Segment
 
 
@@ -109,8 +110,11 @@ class CompetitorAgent(mesa.Agent):
         self.price_local = new
 
     def best_response_price(self, k: int, market: MarketObservation) -> float:
-        """Logit profit-maximizing price (local) of offer ``k`` against today's offers."""
+        """Logit profit-maximizing price (local) of offer ``k`` against today's offers
+        (the seller-nested logit's when the region's ``seller_nest_lambda`` < 1)."""
         r, c = int(self.region[k]), int(self.category[k])
+        if market.choice_params(r).seller_nest_lambda < 1.0:
+            return nested_best_response_price(self, k, market)
         fx_ref = market.fx_reference(r)
         offers = market.offers(r)[c]
         aware_frac = market.aware_share(r)

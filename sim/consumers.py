@@ -15,7 +15,8 @@ Mechanisms (all vectorized, no Python object per consumer):
   and waiting-time draws in every strategy variant (counter-based draws, ``sim.keyed``).
 * **Choice (multinomial logit)**: on an occasion (category drawn from the region's category
   shares) the consumer picks among our listed offers (if aware), competitors' offers and the
-  outside option by Gumbel-max.
+  outside option by Gumbel-max (seller-nested logit when ``choice.seller_nest_lambda`` < 1:
+  ``sim.nested_choice``).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ import numpy as np
 from sim import keyed
 from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
-from sim.choice import sample_choices
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
+from sim.nested_choice import choose
 from sim.offer_terms import offer_terms
 from sim.quantiles import binom_ppf
 from sim.scenario import Region, max_entrants
@@ -54,6 +55,8 @@ class CategoryOffers:
     comp_price_ref: np.ndarray
     comp_delivery_days: np.ndarray
     comp_ids: np.ndarray  # stable id per competitor offer (taste shocks follow the offer)
+    #: competitor (scenario order) selling each offer: its seller nest (sim.nested_choice)
+    comp_sellers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_ours(self) -> int:
@@ -194,6 +197,7 @@ class RegionalConsumers(mesa.Agent):
         cats = region.category_shares or {c: 1.0 for c in categories}
         probs = np.array([cats.get(c, 0.0) for c in categories], dtype=float)
         self.category_probs = probs / probs.sum()
+        self._category_edges = np.cumsum(self.category_probs)[:-1]  # fixed for the run
 
         # next occasion of each consumer, in operational (seasonal) time and as a day number
         self.next_tau = np.empty(n, dtype=np.float32)
@@ -337,7 +341,7 @@ class RegionalConsumers(mesa.Agent):
             cat = np.zeros(len(idx), dtype=np.int64)
         else:
             u = keyed.uniforms(keys, keyed.SALT_CATEGORY)
-            cat = np.searchsorted(np.cumsum(self.category_probs)[:-1], u, side="right")
+            cat = np.searchsorted(self._category_edges, u, side="right")
         chosen_consumers: list[np.ndarray] = []
         chosen_products: list[np.ndarray] = []
         for c in range(n_cat):
@@ -370,9 +374,9 @@ class RegionalConsumers(mesa.Agent):
                 )
                 v[:, : o.n_ours] += personal[:, None]
                 v[~aware, : o.n_ours] = -np.inf
-                np.add.at(res.views, o.our_products, int(aware.sum()))
+                res.views[o.our_products] += int(aware.sum())  # distinct products
             noise = keyed.gumbel_noise(member_keys, terms.taste_steps, dtype=v.dtype)
-            choice = sample_choices(v, outside_utility, noise=noise)
+            choice = choose(v, outside_utility, noise, o, ch.seller_nest_lambda, member_keys)
             inside = choice >= 0
             res.market_units += int(inside.sum())
             if o.n_comp:

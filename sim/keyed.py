@@ -32,6 +32,7 @@ SALT_BUNDLE = 10  # a bundle offer taken (stream "baskets")
 #: unit j >= 1 of a multi-unit order returned (stream "returns"; unit 0 uses SALT_RETURN)
 SALT_UNIT_RETURN = 1 << 20
 SALT_COMPLAINT = 20  # per order (sim.experience)
+SALT_NEST = 21  # a seller nest's shock, ``nest id + (SALT_NEST << 48)`` (sim.nested_choice)
 OUTSIDE_OPTION_ID = 1 << 40
 
 

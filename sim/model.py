@@ -205,6 +205,7 @@ class MarketModel(mesa.Model):
         running costs of day ``d``."""
         self.firm.book("interest_base", None, self.firm.treasury.open_day(d))
         self.offers.expire(d)
+        self.trials.follow_up(d)  # trial packs run out: the follow-up coupon (sim.trial_pack)
         for pop in self.consumers:
             pop.expire_retention(d)
             if pop.spec.entrants_yearly_share > 0:

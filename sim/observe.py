@@ -79,6 +79,9 @@ class Observer:
         none = [np.zeros(0, dtype=np.int64)]
         self._comp_region = np.concatenate([c.region for c in comps] or none)
         self._comp_category = np.concatenate([c.category for c in comps] or none)
+        self._comp_seller = np.concatenate(
+            [np.full(len(c.region), k) for k, c in enumerate(comps)] or none
+        )
 
     # ------------------------------------------------------------------ consumers' offers
     def our_offer_mask(self, r: int) -> np.ndarray:
@@ -124,6 +127,7 @@ class Observer:
                     comp_price_ref=to_reference(comp["price_local"][sel], fx_ref),
                     comp_delivery_days=comp["delivery_days"][sel],
                     comp_ids=sel,
+                    comp_sellers=self._comp_seller[sel],
                 )
             )
         return out

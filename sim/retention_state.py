@@ -256,4 +256,5 @@ def _ours_only(o: CategoryOffers) -> CategoryOffers:
         comp_price_ref=empty,
         comp_delivery_days=empty,
         comp_ids=np.zeros(0, dtype=np.int64),
+        comp_sellers=np.zeros(0, dtype=np.int64),
     )

@@ -156,6 +156,10 @@ class ChoiceParams(Strict):
     machine_translation_penalty: NonNegative = 0.7
     unsupported_payment_penalty: NonNegative = 1.0
     loyalty_weight: Annotated[float, Field(ge=0.0, le=MAX_UTILITY)] = 0.5
+    seller_nest_lambda: Annotated[float, Field(ge=0.05, le=1.0)] = 1.0
+    """Nested-logit dissimilarity of one nest per seller in a category (unit-less, 0.05-1):
+    1 is the multinomial logit; lower makes a seller's offers closer substitutes for each
+    other than for rivals' (``sim.nested_choice``)."""
 
 
 class Service(Strict):

@@ -1,4 +1,4 @@
-"""Trial packs: a first-time buyer's first order at the trial price (choice and booking)."""
+"""Trial packs: a first-time buyer's first order at the trial price, and the follow-up coupon."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.contract import RetentionAction
 from sim.prices import list_price_local
 
 if TYPE_CHECKING:
@@ -19,12 +20,20 @@ class TrialPacks:
     base units, as every price in the choice); their order is booked at the list price whose
     landed consumer price is the pack's price in local currency at the reference rate (a
     price tag that does not move with FX), so taxes, fees and COGS follow as on any sale.
+
+    With ``trial_pack.followup`` each trial buyer who has not ordered again by
+    ``after_days`` after the pack is contacted then with a coupon: a retention offer run by
+    the model's offer book (``sim.retention_state``: response, redemption, win-back tally
+    under the action ``trial_followup``), its contact cost booked as retention cost.
     """
+
+    ACTION = "trial_followup"
 
     def __init__(self, model: MarketModel):
         self.model = model
         self.spec = spec = model.scenario.firm.trial_pack
         self.active = np.zeros(len(model.region_ids), dtype=bool)
+        self._due: dict[int, list[tuple[int, np.ndarray]]] = {}  # contact day -> buyers
         if spec is None:
             return
         for r, region_id in enumerate(model.region_ids):
@@ -48,4 +57,33 @@ class TrialPacks:
         packs = int(first.sum())
         firm.book("trial_packs", r, packs)
         firm.book("retention_base", r, self.spec.extra_cost_base * packs)
+        follow = self.spec.followup
+        if follow is not None and follow.response_probability > 0:
+            day = m.day + follow.after_days
+            if day < m.horizon_days:
+                self._due.setdefault(day, []).append((r, cons[first].astype(np.int64)))
         return out
+
+    def follow_up(self, day: int) -> None:
+        """Contact today's trial buyers whose pack ran out and who have not ordered again."""
+        due = self._due.pop(day, [])
+        follow = self.spec.followup if self.spec is not None else None
+        if follow is None or not due or self.model.firm.treasury.stopped:
+            return
+        m = self.model
+        for r in sorted({rr for rr, _ in due}):
+            ids = np.unique(np.concatenate([c for rr, c in due if rr == r]))
+            ids = ids[m.consumers[r].frequency[ids] <= 1]  # not yet ordered again
+            if not len(ids):
+                continue
+            action = RetentionAction(
+                region_id=m.region_ids[r],
+                action=self.ACTION,
+                customer_ids=ids,
+                cost_per_customer_base=follow.cost_per_contact_base,
+                duration_days=follow.duration_days,
+                response_probability=follow.response_probability,
+                cost_per_redemption_base=follow.cost_per_redemption_base,
+            )
+            m.firm.book("retention_base", r, follow.cost_per_contact_base * len(ids))
+            m.offers.start(r, day, ids, action)

@@ -313,6 +313,10 @@ class _References:
             if region_id not in region_ids:
                 bad(f"firm.entry_day_by_region.{region_id}", f"unknown region; known: {region_ids}")
         self._fulfilment()
+        if firm.trial_pack is not None:
+            for i, region_id in enumerate(firm.trial_pack.regions):
+                if region_id not in region_ids:
+                    bad(f"firm.trial_pack.regions[{i}]", f"unknown region; known: {region_ids}")
         for method in firm.supported_payment_methods:
             if method not in firm.payment_fee_rate:
                 bad("firm.supported_payment_methods", f"no payment_fee_rate for {method!r}")

@@ -64,6 +64,18 @@ def test_a_failed_theory_check_exits_1(monkeypatch, capsys) -> None:
     assert "bass_awareness" in out and "check: FAIL (1 failed)" in out
 
 
+def test_an_internal_error_is_not_a_failed_check(monkeypatch, capsys) -> None:
+    """A bug inside the suite exits 70, never 1: a script can tell a broken run from a fail."""
+
+    def broken() -> list[theory.TheoryCheck]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(theory, "run_theory_checks", broken)
+    assert main(["check", str(TINY_PATH)]) == 70
+    err = capsys.readouterr().err
+    assert "internal error" in err and "Traceback" not in err
+
+
 def test_bad_input_exits_2(tmp_path, capsys) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\n")

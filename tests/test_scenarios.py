@@ -67,6 +67,7 @@ CASES = [
         "unknown warehouse 'DE'",
     ),
     ("entry_day_unknown_region.yaml", "firm.entry_day_by_region.XB", "unknown region"),
+    ("trial_pack_unknown_region.yaml", "firm.trial_pack.regions[1]", "unknown region"),
     ("absurd_population.yaml", "regions[*].population", "GiB"),
     ("absurd_population.yaml", "regions[0].population", "at most 200,000,000 consumers"),
     ("invalid_yaml_syntax.yaml", ROOT_PATH, "invalid YAML at line 14"),
@@ -161,6 +162,31 @@ def test_default_years_are_sensible() -> None:
         daily_orders = rows["orders"].tail(30).mean()
         # lanes keep up: what is in transit at the end is a few days of orders, not a backlog
         assert rows["in_transit"].iloc[-1] < 15 * daily_orders, region
+
+
+ENTRY_SCENARIOS = ("sea_entry", "eu_eco_entry", "latam_entry", "kenya_entry")
+
+
+@pytest.mark.slow  # one 730-day run at full scale each (~2-6 min): the margin needs the full
+# population, since fixed costs and marketing do not shrink with a smaller market slice
+@pytest.mark.parametrize("name", ENTRY_SCENARIOS)
+def test_entry_scenario_years_are_sensible(name: str) -> None:
+    """The other shipped scenarios over two years at their own seed: cash and credit carry the
+    entry (spending never stops), the established year's net margin is within DOMAIN's range
+    ("typical cross-border net margin is under 5%"; the check's -5% to +5%) and the first
+    year's newcomer share (orders / inside purchases, as `marketsim check newcomer_share`)
+    is within the range the scenario states in `expectations:`."""
+    sc = load_scenario(SCENARIO_DIR / f"{name}.yaml")
+    frame = new_model(sc.model_copy(update={"horizon_days": 730})).run()
+    every = frame[frame["region"] == ALL_REGIONS]
+    year1, year2 = every[every["day"] < 365], every[every["day"] >= 365]
+    assert every["spending_stopped"].sum() == 0  # cash and credit never run out
+    margin = year2["net_profit_base"].sum() / year2["revenue_base"].sum()
+    assert -0.05 <= margin <= 0.05, f"year-2 net margin {margin:.1%}"
+    share = year1["orders"].sum() / year1["market_units"].sum()
+    stated = sc.expectations.get("newcomer_share")
+    if stated is not None:
+        assert stated.low <= share <= stated.high, f"year-1 newcomer share {share:.1%}"
 
 
 def test_shipped_scenarios_exercise_every_mechanism() -> None:

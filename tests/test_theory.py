@@ -68,6 +68,18 @@ def test_model_choice_counts_match_logit_shares() -> None:
     )
 
 
+def test_nested_logit_checks_pass_and_can_fail() -> None:
+    """Seller-nested logit: sampler (4 SE, lambda 0.3/0.6/1) and full model (3 SE, lambda 0.5)
+    vs the closed form; a model run at lambda 0.8 fails the lambda-0.5 closed form."""
+    assert_passed(theory.nested_logit_sampler())
+    assert_passed(theory.nested_logit_model())
+
+    def wrong_lambda(d: dict) -> None:
+        d["regions"][0]["choice"]["seller_nest_lambda"] = 0.8
+
+    assert not theory.nested_logit_model(perturb=wrong_lambda).passed
+
+
 def test_logit_check_fails_when_the_model_is_perturbed() -> None:
     """The checker can fail: a model whose price sensitivity differs from the one the closed
     form is computed with is caught."""

@@ -111,7 +111,7 @@ def repurchase(ctx: FactContext) -> Measurement:
 
 
 def late_delivery_cut(ctx: FactContext) -> Measurement:
-    """1 - repeat rate when every order is 6 days late / repeat rate as scheduled."""
+    """1 - repeat rate when every order is 6 days past its promise / repeat rate as scheduled."""
     pairs = ctx.paired("late_deliveries")
     values = np.array([1 - runs.repeat_rate(v) / runs.repeat_rate(b) for b, v in pairs])
     base = np.nanmean([runs.repeat_rate(b) for b, _ in pairs])
@@ -370,8 +370,9 @@ FACTS: tuple[Fact, ...] = (
         "-58%",
         0.45,
         0.70,
-        "1 - repeat rate (as above) when every order's last mile takes 6 days longer "
-        "(promises unchanged) / repeat rate as scheduled; paired CRN",
+        "1 - repeat rate (as above) when every order arrives 6 days past its promise (the "
+        "last mile longer by the lane's slack to its promise plus 6 days; promises "
+        "unchanged) / repeat rate as scheduled; paired CRN",
         needs=("late_deliveries",),
         measure=late_delivery_cut,
     ),

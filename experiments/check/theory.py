@@ -482,10 +482,26 @@ def bertrand_nash(seed: int = 2, perturb: Perturb = None) -> TheoryCheck:
     )
 
 
+def nested_logit_sampler(seed: int = 20240601, perturb: Perturb = None) -> TheoryCheck:
+    """The seller-nested logit's sampler (``experiments.check.theory_nested``)."""
+    from experiments.check.theory_nested import nested_sampler
+
+    return nested_sampler(seed, perturb)
+
+
+def nested_logit_model(seed: int = 11, perturb: Perturb = None) -> TheoryCheck:
+    """The model under the seller-nested logit (``experiments.check.theory_nested``)."""
+    from experiments.check.theory_nested import nested_model
+
+    return nested_model(seed, perturb)
+
+
 #: every theory check, in table order
 THEORY_CHECKS: Mapping[str, Callable[..., TheoryCheck]] = {
     "logit_sampler": logit_sampler,
     "logit_model": logit_model,
+    "nested_logit_sampler": nested_logit_sampler,
+    "nested_logit_model": nested_logit_model,
     "bass_awareness": bass_awareness,
     "bgnbd_occasions": bgnbd_occasions,
     "erlang_c_wait": erlang_wait,

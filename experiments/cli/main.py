@@ -23,7 +23,7 @@ from experiments.versions import package_version
 from sim.calendar import MAX_HORIZON_DAYS
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 1
+EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE: not 1, which `check` uses for a failed check
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 # command modules under experiments.cli, in the order `--help` lists them

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from experiments.knobs import MARKETING_KEY
 from experiments.outfolder import check_folder
 from experiments.results import write_csv, write_json, write_text
 from experiments.store import ResultStore
@@ -212,7 +213,15 @@ class TuneResult:
                 + yaml.safe_dump({"variants": list(self.pareto_variants)}, sort_keys=False),
             )
         if self.best_strategies is not None:
-            block = yaml.safe_dump({"strategies": self.best_strategies}, sort_keys=False)
+            best = dict(self.best_strategies)
+            budget = best.pop(MARKETING_KEY, None)
+            block = yaml.safe_dump({"strategies": best}, sort_keys=False)
+            if budget is not None:  # a scenario knob, not a strategy: its own line
+                block += (
+                    "# every marketing budget of the scenario (firm and paid channels) times "
+                    "this; a variants file takes it as is\n"
+                    + yaml.safe_dump({MARKETING_KEY: budget}, sort_keys=False)
+                )
             write_text(out, "best_strategies.yaml", self._best_header() + block)
         summary = self.summary_json(out)
         write_json(out, "summary.json", summary)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from experiments.knobs import MARKETING_KEY, MAX_BUDGET_MULTIPLIER
 from experiments.tuning.tunefile import TuneChoices, TuneFile, TuneKind, TuneRange
 from sim.contract import KINDS
 from sim.errors import MarketsimError, Problem, ScenarioError, StrategyError, UsageError
@@ -117,11 +118,17 @@ class SearchSpace:
 
     kinds: tuple[TunedKind, ...]
     decision_interval_days: int | None = None
+    marketing: TunedParam | None = None
+    """The searched marketing budget multiplier (``marketing.budget_multiplier``), if any."""
+    marketing_fixed: float | None = None
+    """A fixed marketing budget multiplier from the tune file, if any."""
 
     @property
     def params(self) -> list[TunedParam]:
-        """Every searched parameter, in kind then declaration order."""
-        return [p for k in self.kinds for p in k.tuned]
+        """Every searched parameter, in kind then declaration order (the marketing budget
+        multiplier last)."""
+        tuned = [p for k in self.kinds for p in k.tuned]
+        return [*tuned, self.marketing] if self.marketing is not None else tuned
 
     def describe(self) -> dict[str, Any]:
         """Plain-data description (recorded in the manifest, summary and study)."""
@@ -135,6 +142,9 @@ class SearchSpace:
                 for k in self.kinds
             },
             "decision_interval_days": self.decision_interval_days,
+            "marketing_budget_multiplier": (
+                self.marketing.describe() if self.marketing is not None else self.marketing_fixed
+            ),
         }
 
     def distributions(self) -> dict[str, Any]:
@@ -166,6 +176,10 @@ class SearchSpace:
                 if p.key in values:
                     params[p.param.name] = p.cast(values[p.key])
             out[k.kind] = {"name": k.name, "params": params}
+        if self.marketing is not None and self.marketing.key in values:
+            out[MARKETING_KEY] = self.marketing.cast(values[self.marketing.key])
+        elif self.marketing_fixed is not None:
+            out[MARKETING_KEY] = self.marketing_fixed
         return json.loads(json.dumps(out))  # plain data: lists, not tuples (YAML, user attrs)
 
     def baseline(self, scenario: Scenario) -> dict[str, Any]:
@@ -179,6 +193,8 @@ class SearchSpace:
                     value = choice.params[p.param.name]
                 if p.contains(value):
                     out[p.key] = value
+        if self.marketing is not None and self.marketing.contains(1.0):
+            out[self.marketing.key] = 1.0  # the scenario's own budgets
         return out
 
     def problems(self, strategies: Mapping[str, Any], scenarios: Sequence[Scenario]) -> list[str]:
@@ -327,6 +343,34 @@ def _tuned_kind(
     return TunedKind(kind, name, fixed, tuple(tuned))
 
 
+#: the marketing budget multiplier as a searchable parameter (see :mod:`experiments.knobs`)
+BUDGET_MULTIPLIER = Param(
+    "budget_multiplier",
+    "float",
+    1.0,
+    low=0.0,
+    high=MAX_BUDGET_MULTIPLIER,
+    help="every marketing budget of the scenario times this",
+)
+
+
+def _marketing(
+    tune: TuneFile | None, source: str, problems: list[Problem]
+) -> tuple[TunedParam | None, float | None]:
+    """(searched multiplier, fixed multiplier) of the tune file's ``marketing`` section."""
+    if tune is None or tune.marketing is None:
+        return None, None
+    spec = tune.marketing.budget_multiplier
+    if not isinstance(spec, TuneRange):
+        return None, float(spec)
+    where = "marketing.budget_multiplier"
+    tp, value, errs = _numeric_entry(
+        "marketing", BUDGET_MULTIPLIER, spec.model_dump(), source, where
+    )
+    problems.extend(errs)
+    return tp, (None if value is None else float(value))
+
+
 def _refused(problems: list[Problem], from_file: bool) -> MarketsimError:
     """The tune file's problems, or (no tune file) a usage error pointing at ``--tune``."""
     if from_file:
@@ -377,8 +421,16 @@ def build_search_space(
             kinds.append(built)
     if problems:
         raise _refused(problems, tune is not None)
+    marketing, marketing_fixed = _marketing(tune, source, problems)
+    if problems:
+        raise _refused(problems, tune is not None)
     intervals = {sc.strategies.decision_interval_days for sc in scenarios}
-    space = SearchSpace(tuple(kinds), intervals.pop() if len(intervals) == 1 else None)
+    space = SearchSpace(
+        tuple(kinds),
+        intervals.pop() if len(intervals) == 1 else None,
+        marketing,
+        marketing_fixed,
+    )
     if not space.params:
         chosen = ", ".join(f"{k.kind}={k.name}" for k in kinds)
         message = (

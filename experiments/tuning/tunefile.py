@@ -11,6 +11,8 @@ Example::
       selection:
         name: stop_loss
         params: {choice: {choices: [top_margin, three_factor]}}   # restrict a choice
+    marketing:
+      budget_multiplier: {low: 0.0, high: 3.0}  # every marketing budget x this (optional)
 
 The parameters themselves are checked against their strategies' declarations by
 :func:`experiments.tuning.space.build_search_space`.
@@ -24,6 +26,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from experiments.files import load_yaml_model
+from experiments.knobs import MAX_BUDGET_MULTIPLIER
 from sim.contract import KINDS
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Identifier
@@ -63,10 +66,18 @@ class TuneStrategies(_Strict):
     localization: TuneKind | None = None
 
 
+class TuneMarketing(_Strict):
+    """The marketing budget to search: every budget of the scenario (the firm's and each paid
+    channel's) times a multiplier in ``[low, high]`` (a plain number fixes it)."""
+
+    budget_multiplier: TuneRange | Annotated[float, Field(ge=0.0, le=MAX_BUDGET_MULTIPLIER)]
+
+
 class TuneFile(_Strict):
     """The ``--tune`` file."""
 
-    strategies: TuneStrategies
+    strategies: TuneStrategies = TuneStrategies()
+    marketing: TuneMarketing | None = None
 
 
 def load_tune_file(path: str | Path) -> TuneFile:
@@ -76,7 +87,7 @@ def load_tune_file(path: str | Path) -> TuneFile:
         ScenarioError: naming the file and each field path.
     """
     parsed = load_yaml_model(path, TuneFile, "tune file", "strategies")
-    if all(getattr(parsed.strategies, kind) is None for kind in KINDS):
-        message = f"names no strategy kind; give at least one of {list(KINDS)}"
+    if parsed.marketing is None and all(getattr(parsed.strategies, k) is None for k in KINDS):
+        message = f"names no strategy kind; give at least one of {list(KINDS)} (or `marketing`)"
         raise ScenarioError([Problem(str(path), "strategies", message)])
     return parsed

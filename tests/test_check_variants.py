@@ -1,0 +1,36 @@
+"""The fact variants' scenario edits (experiments/check/variants.py): what each one changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from experiments.check import variants
+from experiments.files import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def test_late_variant_delivers_six_days_past_the_promise_on_slow_promises() -> None:
+    """Old code: the late variant added 6 days to every last mile, so LatAm's sea lanes (55-
+    and 40-day promises, delivering in ~44 and ~30 days) stayed on time. Now every order lane
+    of every shipped scenario is expected 6 days past its promise, promises unchanged."""
+    for name in ("default", "latam_entry", "eu_eco_entry"):
+        base = load_scenario(SCENARIOS / f"{name}.yaml")
+        late = variants.late_deliveries(base)
+        assert late is not None
+        for before, after in zip(base.lanes, late.lanes, strict=True):
+            assert after.promised_days == before.promised_days
+            if before.carries != "orders":
+                continue
+            mean = variants.expected_delivery_days(after.model_dump(mode="json"))
+            assert mean >= after.promised_days + variants.LATE_EXTRA_DAYS - 1e-9, (name, after.id)
+
+
+def test_trial_pack_variant_carries_the_followup_coupon() -> None:
+    """The trial_pack fact's variant runs DOMAIN's $9.9 pack with its follow-up coupon."""
+    base = load_scenario(SCENARIOS / "default.yaml")
+    pack = variants.trial_pack(base)
+    assert pack is not None and pack.firm.trial_pack is not None
+    assert pack.firm.trial_pack.price_base == 9.9
+    follow = pack.firm.trial_pack.followup
+    assert follow is not None and follow.response_probability > 0
