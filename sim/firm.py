@@ -79,14 +79,28 @@ class FirmAgent(mesa.Agent):
         self._next_transfer_id = 0
         self._buy_opening_stock()
 
-    def _buy_opening_stock(self) -> None:
-        """Opening stock is bought, shipped and cleared before day 0 and paid on day 0."""
+    def _buy_opening_stock(self, listed_only: bool = False) -> None:
+        """Opening stock is bought, shipped and cleared before day 0 and paid on day 0 (with
+        ``launch.opening_stock_listed_only``: after day 0's decisions, for the listed
+        products only; see :meth:`buy_listed_opening_stock`)."""
+        if self.scenario.firm.launch.opening_stock_listed_only and not listed_only:
+            return
         for w, wh in enumerate(self.warehouses):
             if wh.initial_units == 0:
                 continue
             products = np.arange(self.n_products)
-            units = np.full(self.n_products, wh.initial_units, dtype=np.int64)
+            if listed_only:
+                products = np.flatnonzero(self.listed.any(axis=0))
+                if not len(products):
+                    continue
+            units = np.full(len(products), wh.initial_units, dtype=np.int64)
             self.buy_landed(0, w, products, units)
+
+    def buy_listed_opening_stock(self) -> None:
+        """Day 0, after the decisions: the opening stock of the products listed somewhere
+        (only with ``launch.opening_stock_listed_only``)."""
+        if self.scenario.firm.launch.opening_stock_listed_only:
+            self._buy_opening_stock(listed_only=True)
 
     def buy_landed(self, day: int, w: int, products: np.ndarray, units: np.ndarray) -> None:
         """Stock bought, shipped and cleared into warehouse ``w`` at once (opening stock, a

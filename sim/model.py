@@ -182,6 +182,8 @@ class MarketModel(mesa.Model):
         self._environment(d)
         if self.decisions.is_decision_day(d):
             self.decisions.run()
+        if d == 0:
+            self.firm.buy_listed_opening_stock()  # launch.opening_stock_listed_only
         for comp in self.competitors:
             comp.reprice(d, self.observer)
         self._diffuse_awareness(d)

@@ -44,3 +44,7 @@ class LaunchTerms(Strict):
     """Whether the warehouses' (s, Q) policies reorder only products listed in some region
     (default False: every product with a policy is reordered when its position falls to the
     reorder point, listed or not, so a written-off unlisted product is bought again)."""
+    opening_stock_listed_only: bool = False
+    """Whether the warehouses' opening stock (``initial_units``) is bought only for the
+    products the selection lists on day 0, after the day's decisions (default False: for
+    every product, before day 0, whatever the selection)."""
