@@ -42,9 +42,9 @@ _TIER_DEFAULTS = {
     # Costs, assumption: a care message 0.5, a coupon e-mail 0.2 plus its 5 USD value when
     # used, a personalised offer 1.0 plus 10 USD when used; dropout and rate multipliers keep
     # the earlier assumption (the offer's extra occasions carry no extra dropout per day).
-    "care": (70.0, 0.5, 0.72, 1.1, 0.16, 0.0),
-    "coupon": (86.0, 0.2, 0.59, 1.2, 0.33, 5.0),
-    "personal": (95.0, 1.0, 0.38, 1.3, 0.55, 10.0),
+    "care": (70.0, 0.5, 0.72, 1.1, 0.25, 0.0),
+    "coupon": (86.0, 0.2, 0.59, 1.2, 0.40, 5.0),
+    "personal": (95.0, 1.0, 0.38, 1.3, 0.62, 10.0),
 }
 _TIER_LABEL = {
     "care": "care offer",
@@ -274,9 +274,10 @@ class WinBack(RetentionStrategy):
     extra occasions add no dropout per day) for ``duration_days``, at ``cost_per_coupon``
     each. A share ``response`` of the recipients acts on it (a lapsed one comes back; see
     ``sim.retention_state``); the coupon's ``coupon_value`` is booked on the order that uses
-    it. A customer who buys again and lapses again gets a new coupon. Defaults: response as
-    the compensation coupon of ``rfm_tiers`` (0.33, DOMAIN's 41 % tier); assumption: sending
-    costs 0.2 USD and the coupon is worth 2 USD when used.
+    it. A customer who buys again and lapses again gets a new coupon. Defaults: response
+    0.33 (assumption: a little below ``rfm_tiers``' compensation coupon, 0.40 for DOMAIN's
+    41 % tier: this coupon goes out on silence alone, not on a risk score); assumption:
+    sending costs 0.2 USD and the coupon is worth 2 USD when used.
     """
 
     name: ClassVar[str] = "win_back"

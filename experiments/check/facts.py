@@ -501,9 +501,10 @@ FACTS: tuple[Fact, ...] = (
         "28%",
         0.22,
         0.34,
-        "firm.trial_pack at $9.9 in every region: share of trial-pack buyers (every "
-        "first-time buyer) whose first order came at least 90 days before the horizon who "
-        "ordered again within 90 days",
+        "firm.trial_pack at $9.9 in every region with its follow-up coupon 21 days later "
+        "(variants.TRIAL_PACK): share of trial-pack buyers (every first-time buyer) whose "
+        "first order came at least 90 days before the horizon who ordered again within 90 "
+        "days (the pack's 3 weeks, the coupon's 30 days and a month to spare)",
         needs=("trial_pack",),
         measure=trial_conversion,
     ),

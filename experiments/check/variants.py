@@ -140,14 +140,14 @@ def triple_marketing(scenario: Scenario) -> Scenario | None:
 #: assumption) and a reminder with a coupon when the pack runs out. Assumptions: the pack is
 #: a ~3-week supply (after_days 21), the coupon is valid 30 days, the reminder costs 0.2 USD
 #: (an e-mail / SMS, as rfm_tiers' coupon) and the coupon 2 USD when redeemed (as win_back's);
-#: response 0.23 is calibrated so that, with each shipped market's own repeat buying (about
+#: response 0.24 is calibrated so that, with each shipped market's own repeat buying (about
 #: 6% of first-time buyers order again within 90 days unprompted on default), about 28% of
 #: trial buyers order again within the fact's 90-day window (DOMAIN "a $9.9 trial converted
 #: 28%"); the window is a quarter: the pack's 3 weeks, the coupon's 30 days and a month to spare.
 TRIAL_FOLLOWUP = {
     "after_days": 21,
     "duration_days": 30,
-    "response_probability": 0.23,
+    "response_probability": 0.24,
     "cost_per_contact_base": 0.2,
     "cost_per_redemption_base": 2.0,
 }
