@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.contract import PAYMENT_METHODS
+
 if TYPE_CHECKING:
+    from sim.consumers import CategoryOffers
     from sim.scenario import Segment
 
 
@@ -75,3 +78,22 @@ def segment_mean_utility(
         - seg.price_sensitivity.mean * price_ref
         - seg.delivery_weight_per_day * delivery_days
     )
+
+
+def rival_view(
+    seg: Segment, offers: CategoryOffers, supported: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """What a competitor's best response needs of a segment: its mean price sensitivity (per
+    reference-base unit), the share of it preferring a payment method we do not support
+    (``supported`` per ``PAYMENT_METHODS``), and its mean utility of each competitor offer."""
+    unsupported = sum(
+        v for m, v in seg.payment_preferences.items() if not supported[PAYMENT_METHODS.index(m)]
+    )
+    comp_v = segment_mean_utility(
+        seg,
+        offers.comp_quality,
+        offers.comp_eco,
+        offers.comp_price_ref,
+        offers.comp_delivery_days,
+    )
+    return seg.price_sensitivity.mean, unsupported, comp_v

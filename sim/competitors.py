@@ -8,9 +8,8 @@ import mesa
 import numpy as np
 from scipy.optimize import brentq
 
-from sim.choice import segment_mean_utility
+from sim.choice import rival_view, segment_mean_utility
 from sim.consumers import CategoryOffers
-from sim.contract import PAYMENT_METHODS
 from sim.nested_response import nested_best_response_price
 from sim.scenario import ChoiceParams, Competitor, Segment
 
@@ -124,19 +123,7 @@ class CompetitorAgent(mesa.Agent):
         pos = int(np.flatnonzero(offers.comp_ids == self.offer_offset + k)[0])
         weights, coefs, own, rivals = [], [], [], []
         for seg in market.segments(r):
-            alpha = seg.price_sensitivity.mean  # per reference-base unit of price
-            unsupported = sum(
-                v
-                for m, v in seg.payment_preferences.items()
-                if not supported[PAYMENT_METHODS.index(m)]
-            )
-            comp_v = segment_mean_utility(
-                seg,
-                offers.comp_quality,
-                offers.comp_eco,
-                offers.comp_price_ref,
-                offers.comp_delivery_days,
-            )
+            alpha, unsupported, comp_v = rival_view(seg, offers, supported)
             other = np.delete(comp_v, pos)
             base_sum = np.exp(choice.outside_utility) + np.exp(other).sum()
             own_v = comp_v[pos] + alpha * offers.comp_price_ref[pos]  # utility without price

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.optimize import brentq
 
-from sim.choice import segment_mean_utility
-from sim.contract import PAYMENT_METHODS
+from sim.choice import rival_view, segment_mean_utility
 
 if TYPE_CHECKING:
     from sim.competitors import CompetitorAgent, MarketObservation
@@ -42,17 +41,7 @@ def nested_best_response_price(agent: CompetitorAgent, k: int, market: MarketObs
     mine[pos] = False
     groups: list[tuple[float, float, float, float, float]] = []
     for seg in market.segments(r):
-        alpha = seg.price_sensitivity.mean
-        unsupported = sum(
-            v for m, v in seg.payment_preferences.items() if not supported[PAYMENT_METHODS.index(m)]
-        )
-        comp_v = segment_mean_utility(
-            seg,
-            offers.comp_quality,
-            offers.comp_eco,
-            offers.comp_price_ref,
-            offers.comp_delivery_days,
-        )
+        alpha, unsupported, comp_v = rival_view(seg, offers, supported)
         own_v = comp_v[pos] + alpha * offers.comp_price_ref[pos]  # utility without price
         within = float(np.exp(comp_v[mine] / lam).sum())
         rivals = np.exp(choice.outside_utility) + sum(

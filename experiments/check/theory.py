@@ -186,6 +186,20 @@ def logit_theory_shares(sc: Scenario, list_price: np.ndarray) -> tuple[np.ndarra
     return duty, np.r_[inside, 1.0 - inside.sum()]
 
 
+def choice_counts_z(
+    model: Any, frame: Any, n_products: int, p: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Occasions, counts of (each of our products, the competitor, outside) of a model run,
+    and each count's z-score against the shares ``p`` (same order)."""
+    n = int(frame["occasions"].sum())
+    per_product = np.bincount(
+        model.firm.orders.column("product").astype(np.int64), minlength=n_products
+    )
+    units, market = int(frame["units"].sum()), int(frame["market_units"].sum())
+    counts = np.r_[per_product, market - units, n - market]
+    return n, counts, (counts / n - p) / np.sqrt(p * (1 - p) / n)
+
+
 def logit_model(seed: int = 11, perturb: Perturb = None) -> TheoryCheck:
     """Full model, one segment (cv = 0), everyone aware, one fixed competitor, infinite stock,
     no loyalty term: counts of (our products, competitor, outside) over ~300k occasions each
@@ -193,14 +207,7 @@ def logit_model(seed: int = 11, perturb: Perturb = None) -> TheoryCheck:
     theory_sc = tiny_world(_logit_world)
     model, frame, prices = run_world(tiny_world(_logit_world, perturb), seed, keep_prices=True)
     duty, p = logit_theory_shares(theory_sc, prices[0])
-    n = int(frame["occasions"].sum())
-    n_products = len(theory_sc.products)
-    per_product = np.bincount(
-        model.firm.orders.column("product").astype(np.int64), minlength=n_products
-    )
-    units, market = int(frame["units"].sum()), int(frame["market_units"].sum())
-    counts = np.r_[per_product, market - units, n - market]
-    z = (counts / n - p) / np.sqrt(p * (1 - p) / n)
+    n, counts, z = choice_counts_z(model, frame, len(theory_sc.products), p)
     theory, got = _worst(z, p, counts / n)
     ok = (
         bool(np.all(np.abs(z) < 3))
@@ -219,9 +226,9 @@ def logit_model(seed: int = 11, perturb: Perturb = None) -> TheoryCheck:
             "shares": counts / n,
             "z": z,
             "occasions": n,
-            "units": units,
-            "market_units": market,
-            "per_product": per_product,
+            "units": int(frame["units"].sum()),
+            "market_units": int(frame["market_units"].sum()),
+            "per_product": counts[: len(theory_sc.products)],
             "prices_fixed": bool(np.all(prices == prices[0])),
             "stockouts": int(frame["stockouts"].sum()),
             "duty": duty,

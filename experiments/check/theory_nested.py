@@ -11,6 +11,7 @@ from experiments.check.theory import (
     TheoryCheck,
     _logit_world,
     _worst,
+    choice_counts_z,
     logit_theory_shares,
     run_world,
     tiny_world,
@@ -81,13 +82,7 @@ def nested_model(seed: int = 11, perturb: Perturb = None) -> TheoryCheck:
     nests = np.r_[np.zeros(n_products, dtype=np.int64), 1]
     inside = nested_logit_shares(utilities, nests, NEST_LAMBDA, u0)
     p = np.r_[inside, 1.0 - inside.sum()]
-    n = int(frame["occasions"].sum())
-    per_product = np.bincount(
-        model.firm.orders.column("product").astype(np.int64), minlength=n_products
-    )
-    units, market = int(frame["units"].sum()), int(frame["market_units"].sum())
-    counts = np.r_[per_product, market - units, n - market]
-    z = (counts / n - p) / np.sqrt(p * (1 - p) / n)
+    n, counts, z = choice_counts_z(model, frame, n_products, p)
     theory, got = _worst(z, p, counts / n)
     fixed = bool(np.all(prices == prices[0]))
     ok = bool(np.all(np.abs(z) < 3)) and fixed and int(frame["stockouts"].sum()) == 0
