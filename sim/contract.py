@@ -152,6 +152,9 @@ class RetentionAction:
     cost_per_redemption_base: float = 0.0
     #: cap the dropout multiplier at 1 / rate_multiplier: extra occasions add no dropout per day
     hazard_neutral: bool = False
+    #: a programme membership (enrolled or renewed), not an offer: counted in
+    #: ``loyalty_members``, not in ``offers_sent``, and never won back or redeemed
+    membership: bool = False
 
 
 @dataclass(frozen=True)

@@ -166,4 +166,7 @@ class Decisions:
                 action.duration_days,
             )
             m.firm.book("retention_base", r, action.cost_per_customer_base * len(ids))
-            m.offers.start(r, m.day, ids, action)
+            if action.membership:  # a membership is not an offer (sim.retention_state)
+                m.firm.book("loyalty_members", r, len(np.unique(ids)))
+            else:
+                m.offers.start(r, m.day, ids, action)
