@@ -1,4 +1,4 @@
-"""Counting and ledger defects fixed in brief D (issue 12): memberships are not offers."""
+"""Counting and ledger defects (issue 12): memberships, failed payments, revivals, credit."""
 
 from __future__ import annotations
 
@@ -40,3 +40,29 @@ def test_loyalty_memberships_are_not_counted_as_offers() -> None:
     assert a["offers_redeemed"].sum() == 0
     assert m.offers.table().empty
     assert a["retention_base"].sum() > 0  # the programme still costs: fees and rebates
+
+
+def _card_world(d: dict) -> None:
+    d["regions"][0]["population"] = 5_000
+    d["regions"][0]["segments"][0]["payment_preferences"] = {"card": 1.0}
+    d["regions"][0]["payments"] = {"success_rate": {"card": 0.5}}
+    d["firm"]["supported_payment_methods"] = ["card"]
+
+
+def test_a_failed_payment_releases_its_stock_to_the_next_buyer() -> None:
+    """One unit left, two buyers: the first one's card fails. Old code: the failed buyer
+    held the unit, so the second one was a stockout; now the second one buys it."""
+    m = new_model(make_scenario(_card_world), seed=4)
+    m.step()
+    f = m.fulfilment
+    candidates = np.arange(200, dtype=np.int64)
+    _, paid = f._pay(0, candidates)
+    a, b = candidates[~paid][0], candidates[paid][0]
+    w = m.firm.serving_warehouse(0)
+    m.firm.on_hand[w, 0] = 1
+    before = m.firm.today["checkouts"][0], m.firm.today["failed_payments"][0]
+    filled = f.fulfiller(0, m.day)(np.array([a, b]), np.array([0, 0]))
+    assert filled.tolist() == [False, True]
+    assert m.firm.on_hand[w, 0] == 0
+    after = m.firm.today["checkouts"][0], m.firm.today["failed_payments"][0]
+    assert (after[0] - before[0], after[1] - before[1]) == (2, 1)  # both reached payment
