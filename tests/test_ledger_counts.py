@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.contract import RetentionAction, RetentionDecision
 from sim.model import MarketModel
 from strategies.retention import LoyaltyProgram
 from tests.helpers import make_scenario, new_model
@@ -66,3 +67,25 @@ def test_a_failed_payment_releases_its_stock_to_the_next_buyer() -> None:
     assert m.firm.on_hand[w, 0] == 0
     after = m.firm.today["checkouts"][0], m.firm.today["failed_payments"][0]
     assert (after[0] - before[0], after[1] - before[1]) == (2, 1)  # both reached payment
+
+
+def test_a_revived_customer_loses_stale_rate_multipliers() -> None:
+    """Old code: a lapsed customer kept the rate multiplier of a retention action that
+    ended while they were lapsed, and the late-delivery intent cut, after answering an
+    offer; a running action's multiplier stays."""
+    m = new_model(make_scenario(_ample), seed=3)
+    _run_until(m, 150)
+    pop = m.consumers[0]
+    ids = pop.customer_ids()
+    lapsed = ids[~pop.alive[ids]].astype(np.int64)
+    assert len(lapsed) > 20
+    pop.rate_multiplier[lapsed] = 1.5  # a multiplier left behind by an expired action
+    pop.intent = np.ones(pop.capacity, dtype=np.float16)
+    pop.intent[lapsed] = 0.37  # the cut of a late parcel before they lapsed
+    action = RetentionAction("XA", "test", lapsed, 0.0, duration_days=20, response_probability=1.0)
+    m.decisions.apply_retention(RetentionDecision((action,)))
+    _run_until(m, 175)
+    back = lapsed[pop.alive[lapsed]]
+    assert len(back) > 0.5 * len(lapsed)
+    assert (pop.rate_multiplier[back] == 1.0).all()
+    assert (pop.intent[back] != np.float16(0.37)).all()  # reset (or moved by a new delivery)
