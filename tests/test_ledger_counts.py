@@ -89,3 +89,21 @@ def test_a_revived_customer_loses_stale_rate_multipliers() -> None:
     assert len(back) > 0.5 * len(lapsed)
     assert (pop.rate_multiplier[back] == 1.0).all()
     assert (pop.intent[back] != np.float16(0.37)).all()  # reset (or moved by a new delivery)
+
+
+def _short_of_cash(d: dict) -> None:
+    d["firm"]["starting_cash_base"] = 1000.0
+    d["firm"]["finance"] = {"credit_limit_base": 2000.0}
+
+
+def test_the_opening_stock_is_bought_within_cash_and_credit() -> None:
+    """Old code: the opening stock (6,400 at purchase price) was bought whatever the
+    3,000 of cash and credit; now it is cut in proportion to what they can pay."""
+    m = new_model(make_scenario(_short_of_cash), seed=1)
+    firm = m.firm
+    cost = float((firm.on_hand[0] * firm.unit_cost_base).sum())
+    assert 0.9 * 3000.0 < cost <= 3000.0
+    assert (firm.on_hand[0] > 0).all()  # every product gets its share
+    m.step()
+    a = m.kpi_frame().query("region == 'ALL'")
+    assert float(a["purchases_base"].sum()) == cost
