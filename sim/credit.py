@@ -1,4 +1,4 @@
-"""Purchases within cash and credit: what the firm may still commit, the opening stock's cut."""
+"""Purchases within cash and credit: the opening stock's cut, and launches blocked when out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.firm import FirmAgent
+    from sim.model import MarketModel
 
 #: at most this many proportional cuts (a shipment's fixed cost can make one cut fall short)
 MAX_CUTS = 8
@@ -46,3 +47,16 @@ def affordable_units(
         units = np.floor(units * (room / cost)).astype(units.dtype)
         cost = purchase_cash_base(firm, w, products, units) if units.any() else 0.0
     return units if cost <= room else np.zeros_like(units)
+
+
+def blocked_launches(model: MarketModel, r: int, newly: np.ndarray) -> np.ndarray:
+    """The launches among ``newly`` (boolean per product) that cannot go ahead in region
+    ``r`` today: a launch that costs money (``firm.launch.cost_base`` or a stock
+    commitment) waits while cash and credit have run out, like reorders, marketing and
+    retention offers. Booked as ``launches_blocked``."""
+    terms = model.scenario.firm.launch
+    costs = terms.cost_base > 0 or terms.stock_units > 0
+    if not (costs and model.firm.treasury.stopped and newly.any()):
+        return np.zeros_like(newly)
+    model.firm.book("launches_blocked", r, int(newly.sum()))
+    return newly.copy()

@@ -240,6 +240,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("complaints", "orders", "sum", "minimize", "deliveries that ended in a complaint"),
     Kpi("views", "views", "sum", "none", "listing views by aware consumers"),
     Kpi("launches", "listings", "sum", "none", "new listings (products listed in a region)"),
+    Kpi("launches_blocked", "listings", "sum", "minimize", "launches refused: cash, credit out"),
     Kpi(
         "dead_stock_units",
         "units",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.contract import RetentionAction, RetentionDecision
+from sim.contract import RetentionAction, RetentionDecision, SelectionDecision
 from sim.model import MarketModel
 from strategies.retention import LoyaltyProgram
 from tests.helpers import make_scenario, new_model
@@ -107,3 +107,26 @@ def test_the_opening_stock_is_bought_within_cash_and_credit() -> None:
     m.step()
     a = m.kpi_frame().query("region == 'ALL'")
     assert float(a["purchases_base"].sum()) == cost
+
+
+def _costly_launches(d: dict) -> None:
+    d["firm"]["launch"] = {"cost_base": 500.0, "stock_units": 50}
+
+
+def test_launches_wait_while_cash_and_credit_are_out() -> None:
+    """Old code: a new listing paid its launch cost and stock commitment even on a day
+    when cash and credit had run out (reorders, marketing and offers had stopped)."""
+    m = new_model(make_scenario(_costly_launches), seed=1)
+    m.step()
+    firm = m.firm
+    firm.listed[0] = False  # delist everything, then relaunch on a day with no cash left
+    firm.treasury.stopped = True
+    bought = firm.inventory.totals.bought_units
+    m.decisions.apply_selection(SelectionDecision({"XA": np.ones(firm.n_products, dtype=bool)}))
+    assert not firm.listed[0].any()
+    assert firm.today["launches_blocked"][0] == firm.n_products
+    assert firm.today["launches"][0] == 0 and firm.today["launch_cost_base"][0] == 0
+    assert firm.inventory.totals.bought_units == bought
+    firm.treasury.stopped = False  # cash back: the launch goes ahead
+    m.decisions.apply_selection(SelectionDecision({"XA": np.ones(firm.n_products, dtype=bool)}))
+    assert firm.listed[0].all() and firm.today["launches"][0] == firm.n_products
