@@ -78,6 +78,8 @@ class RegionView:
     price_history_local: np.ndarray = field(repr=False, default_factory=lambda: frozen_array([]))
     units_history: np.ndarray = field(repr=False, default_factory=lambda: frozen_array([]))
     views_history: np.ndarray = field(repr=False, default_factory=lambda: frozen_array([]))
+    #: dissimilarity of the seller nests (``choice.seller_nest_lambda``; 1 = flat logit)
+    seller_nest_lambda: float = 1.0
 
     @property
     def conversion_recent(self) -> np.ndarray:
