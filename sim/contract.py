@@ -78,6 +78,8 @@ class RegionView:
     price_history_local: np.ndarray = field(repr=False, default_factory=lambda: frozen_array([]))
     units_history: np.ndarray = field(repr=False, default_factory=lambda: frozen_array([]))
     views_history: np.ndarray = field(repr=False, default_factory=lambda: frozen_array([]))
+    #: dissimilarity of the seller nests (``choice.seller_nest_lambda``; 1 = flat logit)
+    seller_nest_lambda: float = 1.0
 
     @property
     def conversion_recent(self) -> np.ndarray:
@@ -152,6 +154,9 @@ class RetentionAction:
     cost_per_redemption_base: float = 0.0
     #: cap the dropout multiplier at 1 / rate_multiplier: extra occasions add no dropout per day
     hazard_neutral: bool = False
+    #: a programme membership (enrolled or renewed), not an offer: counted in
+    #: ``loyalty_members``, not in ``offers_sent``, and never won back or redeemed
+    membership: bool = False
 
 
 @dataclass(frozen=True)

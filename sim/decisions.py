@@ -14,6 +14,7 @@ from sim.contract import (
     RetentionDecision,
     SelectionDecision,
 )
+from sim.credit import blocked_launches
 from sim.errors import StrategyError
 
 if TYPE_CHECKING:
@@ -119,6 +120,8 @@ class Decisions:
             if m.day < m.entry_day[r]:
                 mask = np.zeros_like(mask)
             newly = mask & ~firm.listed[r]
+            blocked = blocked_launches(m, r, newly)  # cash and credit out (sim.credit)
+            mask, newly = mask & ~blocked, newly & ~blocked
             m.fit.on_listing(r, newly, firm.listed[r] & ~mask)  # launch costs and stock
             firm.listed_since[r, newly] = m.day
             firm.listed_since[r, ~mask] = -1
@@ -166,4 +169,7 @@ class Decisions:
                 action.duration_days,
             )
             m.firm.book("retention_base", r, action.cost_per_customer_base * len(ids))
-            m.offers.start(r, m.day, ids, action)
+            if action.membership:  # a membership is not an offer (sim.retention_state)
+                m.firm.book("loyalty_members", r, len(np.unique(ids)))
+            else:
+                m.offers.start(r, m.day, ids, action)

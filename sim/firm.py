@@ -10,6 +10,7 @@ import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH, month_of_day
 from sim.contract import PAYMENT_METHODS, LocalizationChoice
+from sim.credit import affordable_units
 from sim.inventory import Inventory, Transfer
 from sim.kpis import FLOW_KPIS
 from sim.orders import OrderBook
@@ -94,7 +95,9 @@ class FirmAgent(mesa.Agent):
                 if not len(products):
                     continue
             units = np.full(len(products), wh.initial_units, dtype=np.int64)
-            self.buy_landed(0, w, products, units)
+            units = affordable_units(self, w, products, units)  # within cash and credit
+            if units.any():
+                self.buy_landed(0, w, products[units > 0], units[units > 0])
 
     def buy_listed_opening_stock(self) -> None:
         """Day 0, after the decisions: the opening stock of the products listed somewhere
@@ -106,16 +109,7 @@ class FirmAgent(mesa.Agent):
         """Stock bought, shipped and cleared into warehouse ``w`` at once (opening stock, a
         launch's stock commitment): unit cost plus the stock lane's freight and import duty
         of a warehouse abroad; paid after the supplier's terms from ``day``."""
-        wh = self.warehouses[w]
-        landing = self.import_duty_base(w, products, units)
-        lane = self.stock_lane(wh.replenish_from, wh.region) if wh.region is not None else None
-        freight = 0.0
-        if lane is not None:
-            total = int(units.sum())
-            freight = total * lane.cost_per_unit_base + lane.cost_per_shipment_base * math.ceil(
-                total / lane.max_units_per_shipment
-            )
-        landing = landing + freight * units / units.sum()
+        landing = self.landing_base(w, products, units)
         self.inventory.buy(day, w, products, units, self.unit_cost_base[products], landing)
         self.ready[w] = True
         self.treasury.pay_on(
@@ -125,6 +119,19 @@ class FirmAgent(mesa.Agent):
         r = self.warehouse_region[w]
         self.book("purchases_base", r, float((units * self.unit_cost_base[products]).sum()))
         self.book("capitalised_base", r, float(landing.sum()))
+
+    def landing_base(self, w: int, products: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """Import duty and the stock lane's freight per product of stock bought into ``w``."""
+        wh = self.warehouses[w]
+        landing = self.import_duty_base(w, products, units)
+        lane = self.stock_lane(wh.replenish_from, wh.region) if wh.region is not None else None
+        freight = 0.0
+        if lane is not None:
+            total = int(units.sum())
+            freight = total * lane.cost_per_unit_base + lane.cost_per_shipment_base * math.ceil(
+                total / lane.max_units_per_shipment
+            )
+        return landing + freight * units / units.sum()
 
     def import_duty_base(self, w: int, products: np.ndarray, units: np.ndarray) -> np.ndarray:
         """Import duty per product on stock entering warehouse ``w`` (customs value = unit

@@ -74,21 +74,29 @@ class Fulfilment:
         def fulfil(consumers: np.ndarray, products: np.ndarray) -> np.ndarray:
             w = firm.serving_warehouse(r)
             basket = self.baskets.draw(r, d, self.model.consumers[r], consumers)
-            filled = fits_stock(products, basket.units, firm.on_hand[w])
+            filled = np.zeros(len(consumers), dtype=bool)
+            failed = np.zeros(len(consumers), dtype=bool)
+            todo = np.arange(len(consumers))
+            while len(todo):  # a failed payer's stock goes to the next buyers in line
+                fit = fits_stock(products[todo], basket.units[todo], firm.on_hand[w])
+                at = todo[fit]
+                if not len(at):
+                    break
+                method, paid = self._pay(r, consumers[at])
+                failed[at[~paid]] = True  # a failed payment loses the sale (not a stockout)
+                firm.book("checkouts", r, len(at))
+                firm.book("failed_payments", r, int((~paid).sum()))
+                if paid.any():
+                    sold = at[paid]
+                    filled[sold] = True
+                    self._book_sales(
+                        r, d, w, consumers[sold], products[sold], method[paid], basket.take(sold)
+                    )
+                if paid.all():
+                    break
+                todo = todo[~fit]
             extra = basket.units - 1
-            self._extra[r] += (int(extra.sum()), int(extra[~filled].sum()))
-            if not filled.any():
-                return filled
-            at = np.flatnonzero(filled)
-            method, paid = self._pay(r, consumers[at])
-            filled[at[~paid]] = False  # a failed payment loses the sale (not a stockout)
-            firm.book("checkouts", r, len(at))
-            firm.book("failed_payments", r, int((~paid).sum()))
-            if paid.any():
-                sold = at[paid]
-                self._book_sales(
-                    r, d, w, consumers[sold], products[sold], method[paid], basket.take(sold)
-                )
+            self._extra[r] += (int(extra.sum()), int(extra[~filled & ~failed].sum()))
             return filled
 
         return fulfil

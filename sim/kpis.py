@@ -112,7 +112,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("retention_base", "base", "sum", "none", "retention offers and loyalty rebates"),
     Kpi("retention_contact_base", "base", "sum", "none", "retention_base paid per contact"),
     Kpi("retention_redeemed_base", "base", "sum", "none", "retention_base paid per redemption"),
-    Kpi("offers_sent", "customers", "sum", "none", "customers contacted by retention actions"),
+    Kpi("offers_sent", "customers", "sum", "none", "customers sent a retention offer"),
+    Kpi("loyalty_members", "customers", "sum", "none", "memberships enrolled or renewed"),
     Kpi(
         "offers_redeemed",
         "customers",
@@ -239,6 +240,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("complaints", "orders", "sum", "minimize", "deliveries that ended in a complaint"),
     Kpi("views", "views", "sum", "none", "listing views by aware consumers"),
     Kpi("launches", "listings", "sum", "none", "new listings (products listed in a region)"),
+    Kpi("launches_blocked", "listings", "sum", "minimize", "launches refused: cash, credit out"),
     Kpi(
         "dead_stock_units",
         "units",

@@ -239,6 +239,7 @@ class Observer:
             price_history_local=frozen_array(h.price[r][order]),
             units_history=frozen_array(h.units[r][order]),
             views_history=frozen_array(h.views[r][order]),
+            seller_nest_lambda=region.choice.seller_nest_lambda,
         )
 
     def _customer_view(self, r: int) -> CustomerView:

@@ -235,9 +235,23 @@ class OfferBook:
 
 def revive(pop: RegionalConsumers, idx: np.ndarray) -> None:
     """Lapsed customers ``idx`` return to the alive state (counters follow; the caller
-    draws their next occasion)."""
+    draws their next occasion).
+
+    What resets: the purchase-rate multipliers a customer carried when they dropped out.
+    A retention action's rate multiplier whose term ended while they were lapsed (the
+    action's expiry resets only alive customers) is stale: it goes back to 1. The late
+    delivery's repeat-intent cut (``sim.experience``) goes back to 1 too: answering a
+    win-back offer is the renewed intent that cut stood for, and the next occasion is drawn
+    afresh "with its own BG/NBD rate". What stays: satisfaction and loyalty (memories of
+    the experience, which still raise dropout and move choice), and a retention action
+    still running (its term has not ended).
+    """
     if not len(idx):
         return
+    stale = idx[pop.retention_until[idx] < 0]
+    pop.rate_multiplier[stale] = 1.0
+    if pop.intent is not None:
+        pop.intent[idx] = 1.0
     pop.alive[idx] = True
     np.add.at(pop._last_day_hist, pop.last_day[idx], 1)
     sat = pop.satisfaction[idx]

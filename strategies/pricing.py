@@ -23,6 +23,7 @@ from strategies._common import (
     list_price_for,
 )
 from strategies.base import PricingStrategy
+from strategies.nested_markup import nest_prices
 from strategies.params import Param, region_value
 from strategies.registry import register
 
@@ -262,17 +263,21 @@ class DynamicPricing(PricingStrategy):
 
 @register
 class LogitOptimal(PricingStrategy):
-    """Logit best response: p = c + 1 / (alpha_hat (1 - s_hat)) from our own observed sales.
+    """Logit best response of a multi-product firm: p = c + 1 / (alpha (1 - S)) per nest.
 
     Rule: estimate the price sensitivity alpha_hat from the firm's own data only (daily
     prices, units and listing views of the view's recent window, remembered over the last
     ``memory_days``): cells of (product, price level) give ln(units / views), regressed on
     price / reference FX with a fixed effect per product (weighted least squares). When at
     least ``min_cells`` cells, price variation and a slope with t-statistic >= ``min_t``
-    are available, each product's price solves the logit first-order condition against the
-    competitors' observed prices (their effect is in our observed conversion s_hat, moved
-    along the logit curve as our price changes); otherwise the prior cost-plus markup
-    applies. A small random exploration (log-normal, ``explore`` sd) keeps the slope
+    are available, our listed products of each category (our seller nest, dissimilarity
+    ``seller_nest_lambda`` of the region's view; 1 = flat logit) get the common markup
+    ``1 / (alpha (1 - S))`` that solves the multi-product first-order condition, with
+    ``S`` the nest's share moved along the nested-logit curve as our prices change (rivals'
+    observed prices held fixed) and ``alpha`` the utility's coefficient recovered from the
+    within-nest slope (``strategies.nested_markup``: a product-by-product rule ignores the
+    sales our other products win back, cannibalisation); otherwise the prior cost-plus
+    markup applies. A small random exploration (log-normal, ``explore`` sd) keeps the slope
     identifiable. Prices stay within [min_markup, max_markup] over landed cost.
     """
 
@@ -388,6 +393,7 @@ class LogitOptimal(PricingStrategy):
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> PricingDecision:
         history = self.history(view)
+        categories = np.unique(view.product_categories, return_inverse=True)[1]
         prices = {}
         for rid, r in view.regions.items():
             fx = effective_fx(r, self.fx_pass_through)
@@ -398,7 +404,11 @@ class LogitOptimal(PricingStrategy):
             if est is not None:
                 alpha, s_obs, p_obs = est
                 cost_ref = landed * fx / ref  # our cost in reference-rate base units
-                best = _logit_best_response(cost_ref, alpha, s_obs, p_obs) * ref
+                listed = np.asarray(r.listed, dtype=bool)
+                nests = np.where(listed, categories, -1)  # our seller nest per category
+                s_obs = np.where(listed, s_obs, np.nan)
+                lam = r.seller_nest_lambda
+                best = nest_prices(cost_ref, alpha, s_obs, p_obs, nests, lam) * ref
                 price = np.where(np.isfinite(best), best, price)
             noise = np.clip(rng.standard_normal(len(price)), -2.0, 2.0)
             price = price * np.exp(self.explore * noise)
@@ -407,26 +417,3 @@ class LogitOptimal(PricingStrategy):
             )
             prices[rid] = price
         return PricingDecision(prices)
-
-
-def _logit_best_response(
-    cost: np.ndarray, alpha: float, s_obs: np.ndarray, p_obs: np.ndarray
-) -> np.ndarray:
-    """Solve p = c + 1 / (alpha (1 - s(p))) per product by fixed-point iteration.
-
-    ``s(p)`` moves the observed share ``s_obs`` at ``p_obs`` along the logit curve with the
-    rivals' utilities held fixed; products without observations use s = 0.
-    """
-    s0 = np.where(np.isfinite(s_obs), np.clip(s_obs, 0.0, 0.99), 0.0)
-    p0 = np.where(np.isfinite(p_obs), p_obs, 0.0)
-    odds0 = s0 / (1.0 - s0)
-    p = cost + 1.0 / alpha
-    for _ in range(100):
-        odds = odds0 * np.exp(np.clip(-alpha * (p - p0), -50.0, 50.0))
-        s = odds / (1.0 + odds)
-        new = cost + 1.0 / (alpha * (1.0 - s))
-        if np.max(np.abs(new - p)) < 1e-9 * max(1.0, float(np.max(np.abs(p)))):
-            p = new
-            break
-        p = 0.5 * p + 0.5 * new
-    return p

@@ -259,6 +259,7 @@ class LoyaltyProgram(RetentionStrategy):
                     utility_bonus=self.utility_bonus,
                     rebate_share=self.rebate_share,
                     duration_days=max(1, view.decision_interval_days),
+                    membership=True,
                 )
             )
         return RetentionDecision(tuple(actions))

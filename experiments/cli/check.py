@@ -6,6 +6,8 @@ import argparse
 import math
 from typing import Any
 
+from experiments.cli.table import render
+
 EXIT_CHECK_FAILED = 1
 _VERDICT_WIDTH = 44
 
@@ -29,21 +31,21 @@ def _pp(v: Any) -> str:
 _SHARE_KPIS = {"churn_per_customer_year", "conversion_rate", "market_share"}
 
 
-def _cut(text: Any, width: int) -> str:
+def _cut(text: Any, width: int | None = None) -> str:
+    """``text`` (blank for a missing value), cut to ``width`` characters when given."""
     s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    return s if len(s) <= width else s[: width - 3] + "..."
+    return s if width is None or len(s) <= width else s[: width - 3] + "..."
 
 
 def format_theory(result) -> list[str]:
     """The theory table: check, theory, model, tolerance, verdict."""
-    lines = [
-        "Theory checks (model vs closed form)",
-        f"{'check':<17}{'theory':>12}{'model':>12}  {'tolerance':<32}verdict",
+    rows = [
+        [r.check, _num(r.theory), _num(r.model), r.tolerance, r.verdict]
+        for r in result.theory.itertuples()
     ]
-    for r in result.theory.itertuples():
-        lines.append(
-            f"{r.check:<17}{_num(r.theory):>12}{_num(r.model):>12}  {r.tolerance:<32}{r.verdict}"
-        )
+    header = ["check", "theory", "model", "tolerance", "verdict"]
+    lines = ["Theory checks (model vs closed form)"]
+    lines += render(header, rows, [False, True, True, False, False])
     registry = "ok" if not result.registry_problems else "; ".join(result.registry_problems)
     lines.append(f"fact registry: {registry}")
     return lines
@@ -54,21 +56,18 @@ def format_facts(result) -> list[str]:
     if result.facts.empty:
         return []
     lines = []
+    header = ["fact", "DOMAIN", "range", "model", "95% CI", "verdict"]
     for scenario, g in result.facts.groupby("scenario", sort=False):
-        lines += [
-            "",
-            f"Stylized facts: {scenario}",
-            f"{'fact':<22}{'DOMAIN':>12}{'range':>14}{'model':>9}{'95% CI':>18}  verdict",
-        ]
+        rows = []
         for r in g.to_dict(orient="records"):
             fmt = _pct if r["range"].endswith("%") or r["range"] == "-" else _num
             has = "value" in r and r["value"] == r["value"]
             ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
             value = fmt(r["value"]) if has else "-"
-            lines.append(
-                f"{r['fact']:<22}{_cut(r['figure'], 11):>12}{r['range']:>14}{value:>9}{ci:>18}  "
-                f"{_cut(r['verdict'], _VERDICT_WIDTH)}"
-            )
+            verdict = _cut(r["verdict"], _VERDICT_WIDTH)
+            rows.append([r["fact"], _cut(r["figure"]), r["range"], value, ci, verdict])
+        lines += ["", f"Stylized facts: {scenario}"]
+        lines += render(header, rows, [False, True, True, True, True, False])
     return lines
 
 
@@ -77,21 +76,18 @@ def format_levers(result) -> list[str]:
     if result.levers.empty:
         return []
     lines = []
+    header = ["lever", "KPI", "expected", "effect", "95% CI", "verdict"]
     for scenario, g in result.levers.groupby("scenario", sort=False):
-        lines += [
-            "",
-            f"Lever directions: {scenario} (paired effect vs the scenario's strategies)",
-            f"{'lever':<28}{'KPI':<25}{'expected':>8}{'effect':>11}{'95% CI':>24}  verdict",
-        ]
+        rows = []
         for r in g.to_dict(orient="records"):
             has = r.get("effect") == r.get("effect") and "effect" in r
             fmt = _pp if r["kpi"] in _SHARE_KPIS else _num
             ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
             effect = fmt(r["effect"]) if has else "-"
-            lines.append(
-                f"{r['lever']:<28}{r['kpi']:<25}{r['expected']:>8}{effect:>11}{ci:>24}  "
-                f"{_cut(r['verdict'], _VERDICT_WIDTH)}"
-            )
+            verdict = _cut(r["verdict"], _VERDICT_WIDTH)
+            rows.append([r["lever"], r["kpi"], r["expected"], effect, ci, verdict])
+        lines += ["", f"Lever directions: {scenario} (paired effect vs the scenario's strategies)"]
+        lines += render(header, rows, [False, False, True, True, True, False])
     return lines
 
 
