@@ -1,4 +1,4 @@
-"""Explore benchmark: ``python -m benchmarks.explore [--futures F] [--no-append]``.
+"""Explore benchmark: ``python -m benchmarks.explore [--futures F] [--plan C] [--no-append]``.
 
 Target of issue 13: 1,000 futures x 4 entry options at 10^5 consumers in <= 30 minutes wall
 on this 2-core machine. Running all 4,000 one-year runs here takes over an hour, so a sample
@@ -19,7 +19,8 @@ on the screening mean, which a sample of futures settles);
 D. screening, then as many OCBA runs as the rest of the 30 minutes buys (none when
 screening alone overruns). Every run is one year (``days=365``; the options file itself
 runs three years).
-Appends the figures to ``benchmarks/RESULTS.md`` unless ``--no-append``.
+Appends the figures to ``benchmarks/RESULTS.md`` unless ``--no-append``. ``--plan C`` runs
+plan C itself instead (1,000 futures unless ``--futures``; ``benchmarks/plan_c.py``).
 """
 
 from __future__ import annotations
@@ -175,12 +176,27 @@ def markdown(info: dict[str, str], futures: int, m: dict[str, dict[str, float]])
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print and append its section."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.explore", description=__doc__)
-    parser.add_argument("--futures", type=int, default=8, help="futures in each sample")
+    parser.add_argument(
+        "--futures", type=int, default=None, help="futures in each sample (8; --plan C: 1000)"
+    )
     parser.add_argument("--no-append", action="store_true", help="do not touch RESULTS.md")
+    parser.add_argument(
+        "--plan",
+        choices=["C"],
+        default=None,
+        help="run plan C for real on 2 workers and time it (benchmarks/plan_c.py)",
+    )
     args = parser.parse_args(argv)
     info = machine_info()
-    m = measure(args.futures)
-    text = markdown(info, args.futures, m)
+    if args.plan == "C":
+        from benchmarks import plan_c
+
+        with tempfile.TemporaryDirectory() as tmp:
+            result = plan_c.run_plan(args.futures or FUTURES, _inputs(Path(tmp)), DAYS)
+        text = plan_c.markdown(info, result)
+    else:
+        futures = args.futures or 8
+        text = markdown(info, futures, measure(futures))
     print(text)
     if not args.no_append:
         with RESULTS_PATH.open("a", encoding="utf-8") as fh:

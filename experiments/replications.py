@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.knobs import MARKETING_KEY, apply_knobs
+from sim.kpi_totals import KpiDetail
 from sim.scenario import Scenario, StrategyChoice
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class ReplicationTask:
     rep: int
     seed: int
     days: int
+    kpi_detail: KpiDetail = "daily"  # "totals": the run keeps its horizon totals only
 
     @property
     def seed_entropy(self) -> list[int]:
@@ -74,6 +76,8 @@ class ReplicationTask:
             "seed": self.seed_entropy,
             "days": self.days,
         }
+        if self.kpi_detail != "daily":  # a totals table is not a daily one (daily: as before)
+            payload["kpi_detail"] = self.kpi_detail
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -131,19 +135,26 @@ def with_strategies(scenario: Scenario, strategies: Mapping[str, Mapping[str, An
     return apply_knobs(chosen, strategies)
 
 
-def build_model(scenario: Scenario, seed: int | np.random.SeedSequence, days: int) -> MarketModel:
-    """The model of one run: the scenario with its strategies, one seed, a horizon."""
+def build_model(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence,
+    days: int,
+    kpi_detail: KpiDetail = "daily",
+) -> MarketModel:
+    """The model of one run: the scenario with its strategies, one seed, a horizon (and the
+    KPI detail it keeps: ``sim.kpi_totals``)."""
     from sim.model import MarketModel
     from strategies.registry import build_strategies
 
     strategies = build_strategies(scenario.strategies)
-    return MarketModel(scenario, strategies=strategies, seed=seed, days=days)
+    return MarketModel(scenario, strategies=strategies, seed=seed, days=days, kpi_detail=kpi_detail)
 
 
 def run_task(task: ReplicationTask) -> ReplicationResult:
     """Run one replication (called in a worker process)."""
     started = time.time()
-    model = build_model(task.scenario, np.random.SeedSequence(task.seed_entropy), task.days)
+    seed = np.random.SeedSequence(task.seed_entropy)
+    model = build_model(task.scenario, seed, task.days, task.kpi_detail)
     kpis = model.run()
     return ReplicationResult(task.key, kpis, model.order_status_counts(), started, time.time())
 

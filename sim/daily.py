@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sim.acquisition import GrowthBook
 from sim.calendar import DAYS_PER_YEAR
 from sim.equity import HorizonBook, contribution_base, horizon_rows
+from sim.kpi_totals import KpiDetail, KpiTotals
 from sim.kpis import (
     ALL_ONLY_FLOWS,
     ALL_REGIONS,
@@ -33,9 +34,15 @@ class DailyKpis:
     model reporters read (so ``mesa.batch_run`` returns one row of firm totals per day).
     """
 
-    def __init__(self, model: MarketModel):
+    def __init__(self, model: MarketModel, detail: KpiDetail = "daily"):
         self.model = model
         self.total: dict[str, Any] = {}
+        # kpi_detail="totals": horizon totals only, no daily table (sim.kpi_totals)
+        self.totals = (
+            KpiTotals(len(model.region_ids) + 1, model.horizon_days, model.scenario.name)
+            if detail == "totals"
+            else None
+        )
         # firm-wide units per day over the recent window (days of cover)
         self._units_sold: deque[float] = deque(maxlen=model.scenario.settings.recent_window_days)
         valuation = model.scenario.valuation
@@ -46,6 +53,7 @@ class DailyKpis:
         """Build day ``d``'s rows, remember what the firm observed, pay the day's cash costs."""
         m = self.model
         firm = m.firm
+        full = self.totals is None or d == m.horizon_days - 1  # totals: rows on the horizon day
         rows = []
         totals = {k: 0.0 for k in FLOW_KPIS}
         for r, region_id in enumerate(m.region_ids):
@@ -53,10 +61,12 @@ class DailyKpis:
             for k in FLOW_KPIS:
                 totals[k] += flows[k]
             row = {"day": d, "region": region_id, **flows}
-            row.update(ratios(flows))
+            if full:
+                row.update(ratios(flows))
             for k in ALL_ONLY_FLOWS:
                 row[k] = float("nan")
-            row.update(self._region_stocks(d, r))
+            if full:
+                row.update(self._region_stocks(d, r))
             rows.append(row)
             m.observer.history.remember(
                 d,
@@ -70,14 +80,22 @@ class DailyKpis:
         for k in FLOW_KPIS:
             totals[k] += firm.firm_today[k]
         self._close_books(totals)
-        all_row = {"day": d, "region": ALL_REGIONS, **totals, **ratios(totals)}
-        all_row.update(self._all_stocks(rows))
+        all_row = {"day": d, "region": ALL_REGIONS, **totals}
+        if full:
+            all_row.update(ratios(totals))
+            all_row.update(self._all_stocks(rows))
         self._value_horizon(d, rows, all_row)
         rows.append(all_row)
-        for row in rows:
-            require_finite(row, m.scenario.name)
-        for row in rows:
-            m.datacollector.add_table_row("kpis", row)
+        if self.totals is not None:
+            self.totals.add(d, rows)  # flows summed, checked finite
+        if full:
+            for row in rows:
+                require_finite(row, m.scenario.name)
+        if self.totals is None:
+            for row in rows:
+                m.datacollector.add_table_row("kpis", row)
+        elif full:
+            self.totals.keep_last(rows)
         self.total = all_row
         firm.reset_day()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -546,14 +546,17 @@ FINITE_IN_ALL_ROW = tuple(
 )
 
 
-def require_finite(row: Mapping[str, Any], scenario_name: str) -> None:
-    """Check that every money and count KPI of a daily row is finite.
+def require_finite(
+    row: Mapping[str, Any], scenario_name: str, names: Sequence[str] | None = None
+) -> None:
+    """Check that every money and count KPI of a daily row (or those in ``names``) is finite.
 
     Raises:
         ScenarioError: If one is inf or NaN: the scenario's numbers overflow the model's
             arithmetic (names the day, region, KPIs and values).
     """
-    names = FINITE_IN_ALL_ROW if row["region"] == ALL_REGIONS else FINITE_IN_REGION_ROWS
+    if names is None:
+        names = FINITE_IN_ALL_ROW if row["region"] == ALL_REGIONS else FINITE_IN_REGION_ROWS
     bad = [k for k in names if not math.isfinite(row[k])]
     if bad:
         values = ", ".join(f"{k}={row[k]}" for k in bad[:5])

@@ -54,6 +54,7 @@ from sim.experience import DeliveryExperience
 from sim.firm import FirmAgent
 from sim.fit import ProductFit
 from sim.fulfilment import Fulfilment
+from sim.kpi_totals import KpiDetail, kpi_detail_named
 from sim.kpis import KPI_COLUMNS, KPIS
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
@@ -79,6 +80,10 @@ class MarketModel(mesa.Model):
         seed: an int or a ``SeedSequence`` (the run's only source of randomness); defaults
             to ``scenario.seed``.
         days: horizon override (at most the scenario's horizon is not required).
+        kpi_detail: ``"daily"`` keeps the KPI table of every day; ``"totals"`` (screening runs
+            that need end-of-run outcomes only) keeps the horizon totals: :meth:`kpi_frame`
+            is then one row per region and ``ALL`` (``sim.kpi_totals``) and the model reporters
+            stay empty.
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class MarketModel(mesa.Model):
         strategies: Mapping[str, StrategyGiven],
         seed: SeedLike | None = None,
         days: int | None = None,
+        kpi_detail: KpiDetail = "daily",
     ):
         self.streams = RandomStreams(scenario.seed if seed is None else seed)
         super().__init__(rng=self.streams.get("mesa"))
@@ -131,7 +137,7 @@ class MarketModel(mesa.Model):
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
         self.experience = DeliveryExperience(self)
-        self.kpis = DailyKpis(self)
+        self.kpis = DailyKpis(self, kpi_detail_named(kpi_detail))
         self.datacollector = KpiCollector(
             [k.name for k in KPIS], KPI_COLUMNS, lambda: self.kpis.total
         )
@@ -198,7 +204,8 @@ class MarketModel(mesa.Model):
         self.fit.end_day(d)
         self.deliveries.process(d)
         self.kpis.record(d)
-        self.datacollector.collect(self)
+        if self.kpis.totals is None:
+            self.datacollector.collect(self)
         self.day += 1
         self.running = self.day < self.horizon_days
 
@@ -232,7 +239,11 @@ class MarketModel(mesa.Model):
         return self.observer.market_view()
 
     def kpi_frame(self) -> pd.DataFrame:
-        """The tidy KPI table: one row per day and region (plus ``ALL``), one column per KPI."""
+        """The tidy KPI table: one row per day and region (plus ``ALL``), one column per KPI;
+        with ``kpi_detail="totals"``, one row per region and ``ALL`` holding the horizon totals
+        (dated the horizon day; ``experiments.stats.totals`` of either table is the same)."""
+        if self.kpis.totals is not None:
+            return pd.DataFrame(self.kpis.totals.rows(), columns=KPI_COLUMNS)
         df = self.datacollector.get_table_dataframe("kpis")
         return df[KPI_COLUMNS].reset_index(drop=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,13 +18,49 @@ if TYPE_CHECKING:
 OUR_NEST = 0
 
 
-def _nest_columns(nests: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The distinct nest ids (sorted) and each one's column indices."""
+Columns = list[np.ndarray] | list[slice]
+
+
+def _nest_columns(nests: np.ndarray) -> tuple[np.ndarray, Columns]:
+    """The distinct nest ids (sorted) and each one's columns: a slice when they are
+    contiguous (the offers' order puts each seller's together; a slice is a view: the same
+    values without a gather), else their indices."""
     ids = np.unique(nests)
-    return ids, [np.flatnonzero(nests == k) for k in ids]
+    columns = [np.flatnonzero(nests == k) for k in ids]
+    if all(c[-1] - c[0] + 1 == len(c) for c in columns):
+        return ids, [slice(int(c[0]), int(c[-1]) + 1) for c in columns]
+    return ids, columns
 
 
-def inclusive_values(scaled: np.ndarray, columns: list[np.ndarray], lam: float) -> np.ndarray:
+@dataclass(frozen=True)
+class NestPlan:
+    """A category's nest structure (a function of its line-up, not of the day): the nest of
+    each offer, the distinct ids, each nest's columns, each column's nest position and the
+    salt steps of the nest shocks (the ids, then the outside option)."""
+
+    nests: np.ndarray
+    ids: np.ndarray
+    columns: Columns
+    column_nest: np.ndarray
+    steps: np.ndarray
+
+
+@lru_cache(maxsize=256)
+def _plan(n_ours: int, sellers: bytes) -> NestPlan:
+    """The :class:`NestPlan` of ``n_ours`` offers of ours and rivals sold by ``sellers`` (int64
+    bytes): kept, because line-ups change far less often than rounds of occasions run."""
+    comp = np.frombuffer(sellers, dtype=np.int64)
+    nests = np.concatenate([np.full(n_ours, OUR_NEST, dtype=np.int64), comp + 1])
+    ids, columns = _nest_columns(nests)
+    outside = np.concatenate([ids.astype(np.uint64), [np.uint64(keyed.OUTSIDE_OPTION_ID)]])
+    steps = keyed.salt_steps(outside + (np.uint64(keyed.SALT_NEST) << np.uint64(48)))
+    plan = NestPlan(nests, ids, columns, np.searchsorted(ids, nests), steps)
+    for a in (nests, ids, plan.column_nest, steps):
+        a.setflags(write=False)
+    return plan
+
+
+def inclusive_values(scaled: np.ndarray, columns: Columns, lam: float) -> np.ndarray:
     """``IV_n = lam * logsumexp(v_j / lam, j in n)`` per row and nest, from ``scaled = v / lam``
     of shape ``(n, J)``; ``-inf`` for a nest whose offers are all unavailable."""
     out = np.empty((scaled.shape[0], len(columns)), dtype=np.float64)
@@ -72,6 +110,7 @@ def sample_nested_choices(
     lam: float,
     noise: np.ndarray,
     nest_noise: np.ndarray,
+    plan: NestPlan | None = None,
 ) -> np.ndarray:
     """Draw one choice per row of the nested logit of :func:`nested_logit_shares` exactly by
     two-stage Gumbel-max; ``-1`` means the outside option.
@@ -90,9 +129,14 @@ def sample_nested_choices(
             the outside option's, is not used: the outside nest's shock is in ``nest_noise``).
         nest_noise: ``(n, K + 1)`` standard Gumbel nest shocks, one column per distinct id of
             ``nests`` in ascending order, the last the outside option's.
+        plan: ``nests``' structure when the caller keeps it (:func:`choose` does).
     """
     n, j = utilities.shape
-    ids, columns = _nest_columns(nests)
+    if plan is None:
+        ids, columns = _nest_columns(nests)
+        column_nest = np.searchsorted(ids, nests)
+    else:
+        ids, columns, column_nest = plan.ids, plan.columns, plan.column_nest
     if nest_noise.shape != (n, len(ids) + 1):
         raise ValueError(f"nest_noise must have shape {(n, len(ids) + 1)}, got {nest_noise.shape}")
     scaled = utilities / np.asarray(lam, dtype=utilities.dtype)
@@ -102,7 +146,6 @@ def sample_nested_choices(
     nest = np.argmax(score, axis=1)
     within = noise[:, :j]
     within += scaled
-    column_nest = np.searchsorted(ids, nests)
     within[column_nest[None, :] != nest[:, None]] = -np.inf
     choice = np.argmax(within, axis=1)
     return np.where(nest == len(ids), -1, choice)
@@ -135,7 +178,6 @@ def choose(
     when ``lam == 1``, else the seller-nested logit with keyed nest shocks."""
     if lam >= 1.0:
         return sample_choices(v, outside_utility, noise=noise)
-    nests = offer_nests(o)
-    return sample_nested_choices(
-        v, outside_utility, nests, lam, noise, nest_noise(keys, np.unique(nests), np.float64)
-    )
+    plan = _plan(o.n_ours, o.comp_sellers.astype(np.int64).tobytes())
+    shocks = keyed.gumbel_noise(keys, plan.steps, np.float64)  # nest_noise(keys, plan.ids)
+    return sample_nested_choices(v, outside_utility, plan.nests, lam, noise, shocks, plan)

@@ -73,6 +73,7 @@ class Observer:
             len(sc.regions), model.firm.n_products, sc.settings.recent_window_days
         )
         self._customer_views: dict[tuple[int, int], CustomerView] = {}
+        self._kept_offers: dict[int, tuple[tuple, list[CategoryOffers]]] = {}  # per region
         self._not_taboo: dict[int, np.ndarray] = {}  # per region: products not taboo there
         comps = model.competitors
         # every competitor offer in scenario order (the numbering of ``comp_ids``)
@@ -94,7 +95,17 @@ class Observer:
         return firm.listed[r] & self._not_taboo[r]
 
     def offers(self, r: int) -> list[CategoryOffers]:
-        """Today's offers per category in region ``r`` (prices in reference-base units)."""
+        """Today's offers per category in region ``r`` (prices in reference-base units).
+
+        The offers are kept per region and the same (read-only) objects are returned while
+        everything they are built from is unchanged: the key below holds every input that
+        can change during a run (the firm-level constant, reference FX, promised days, our
+        offer mask and consumer prices, the competitors' active flags and prices); the
+        rest (product and competitor attributes, categories, sellers, the hidden appeal) is
+        fixed when the model is built. Listings, prices and line-ups change on a few days
+        only, so most days reuse yesterday's offers (and the choice terms kept on them,
+        ``sim.offer_terms``).
+        """
         m = self.model
         firm, region = m.firm, m.scenario.regions[r]
         fx_ref = m.fx_reference[r]
@@ -105,6 +116,12 @@ class Observer:
             constant += region.choice.machine_translation_penalty
         mask = self.our_offer_mask(r)
         consumer_price = firm.consumer_price_local(r, firm.price_local[r])
+        active, comp_price = (self._competitor_column(k) for k in ("active", "price_local"))
+        key = (constant, fx_ref, lane.promised_days, mask.tobytes(), consumer_price.tobytes())
+        key += (active.tobytes(), comp_price.tobytes())
+        kept = self._kept_offers.get(r)
+        if kept is not None and kept[0] == key:
+            return kept[1]
         comp = self._competitor_offers()
         in_region = comp["active"] & (self._comp_region == r)
         out = []
@@ -130,15 +147,21 @@ class Observer:
                     comp_sellers=self._comp_seller[sel],
                 )
             )
+        for offer in out:  # shared by the days that reuse them
+            for a in vars(offer).values():
+                a.setflags(write=False)
+        self._kept_offers[r] = (key, out)
         return out
 
     def _competitor_offers(self) -> dict[str, np.ndarray]:
         """Every competitor offer's current attributes, in ``comp_ids`` order."""
+        return {name: self._competitor_column(name) for name, _ in _COMPETITOR_COLUMNS}
+
+    def _competitor_column(self, name: str) -> np.ndarray:
+        """One attribute of every competitor offer, in ``comp_ids`` order."""
+        dtype = dict(_COMPETITOR_COLUMNS)[name]
         comps = self.model.competitors
-        return {
-            name: np.concatenate([getattr(c, name) for c in comps] or [np.zeros(0, dtype)])
-            for name, dtype in _COMPETITOR_COLUMNS
-        }
+        return np.concatenate([getattr(c, name) for c in comps] or [np.zeros(0, dtype)])
 
     # ------------------------------------------------------------------ competitors' view
     def our_min_price(self, r: int, c: int) -> float | None:

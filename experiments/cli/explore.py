@@ -62,6 +62,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
             executor=executor,
             out=out,
             force=args.force,
+            kpi_detail=args.kpi_detail,
         )
     print(format_explore(result))
     print_report(out)
@@ -109,6 +110,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         help="full-fidelity runs spent by OCBA (default: every finalist on every future)",
+    )
+    p.add_argument(
+        "--kpi-detail",
+        choices=["totals", "daily"],
+        default="totals",
+        help="what each run keeps in OUT/runs: its horizon totals (default; all explore "
+        "reads) or its daily KPI table",
     )
     add_output_args(p, "results/explore")
     add_executor_args(p)

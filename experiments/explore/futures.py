@@ -25,6 +25,7 @@ from experiments.explore.uncertainties import UncertaintiesFile, future_data, pa
 from experiments.replications import ReplicationTask, run_replications
 from experiments.stats import totals
 from sim.errors import Problem, ScenarioError
+from sim.kpi_totals import KpiDetail
 from sim.scenario import Scenario
 
 #: horizon totals (region ALL) kept per run besides the primary KPI
@@ -86,7 +87,12 @@ def build_futures(
 
 @dataclass
 class Runner:
-    """Runs (option, future) pairs at one fidelity and keeps the ALL-region totals."""
+    """Runs (option, future) pairs at one fidelity and keeps the ALL-region totals.
+
+    Only horizon totals are read, so by default each model run keeps its totals and no
+    daily KPI table (``kpi_detail="totals"``, ``sim.kpi_totals``: the same totals to the bit);
+    ``"daily"`` stores every run's daily table in the result store as well.
+    """
 
     futures: list[Scenario]
     options: Mapping[str, OptionBuilder]
@@ -95,6 +101,7 @@ class Runner:
     days: int | None
     executor: Any
     store: Any
+    kpi_detail: KpiDetail = "totals"  # the runs keep only the horizon totals read here
 
     def __post_init__(self) -> None:
         self.rows: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
@@ -109,7 +116,8 @@ class Runner:
             sc = self.options[option](scaled(self.futures[future], fidelity.population_scale))
             sha, days = scenario_sha(sc), self.days or sc.horizon_days
             for rep in range(fidelity.reps):
-                tasks.append((future, ReplicationTask(sc, 0, sha, option, rep, self.seed, days)))
+                task = ReplicationTask(sc, 0, sha, option, rep, self.seed, days, self.kpi_detail)
+                tasks.append((future, task))
         return tasks
 
     def run(self, fidelity: Fidelity, wanted: Mapping[str, list[int]], desc: str) -> None:

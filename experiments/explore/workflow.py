@@ -31,6 +31,7 @@ from experiments.files import file_sha256, read_yaml
 from experiments.replications import ScenarioSource, executor_scope, scenario_source
 from experiments.stats import better_sign
 from sim.errors import UsageError
+from sim.kpi_totals import kpi_detail_named
 from sim.kpis import KPI_BY_NAME, kpi_named
 
 
@@ -89,6 +90,7 @@ def explore(
     workers: int | None = None,
     out: str | Path | None = None,
     force: bool = False,
+    kpi_detail: str = "totals",
 ) -> ExploreResult:
     """Evaluate options across sampled futures; rank them robustly; find where they fail.
 
@@ -114,6 +116,9 @@ def explore(
         executor, workers: where runs go (default: a local pool of ``workers`` processes).
         out: store replications there as they finish (a rerun resumes) and write the tables;
             otherwise nothing is written.
+        kpi_detail: what each model run keeps: ``"totals"`` (default) its horizon totals
+            only, all that explore reads (``out/runs`` then holds one row per region and
+            ``ALL``), or ``"daily"`` its daily KPI table; the outcomes are the same to the bit.
 
     Raises:
         ScenarioError: a bad uncertainties, options or variants file (file and field path).
@@ -122,6 +127,7 @@ def explore(
     from experiments.store import ResultStore
 
     _check(futures, reps, screen_scale, finalists, screen_futures)
+    detail = kpi_detail_named(kpi_detail)
     if options is not None and variants is not None:
         raise UsageError("explore: give options (an entry options file) or variants, not both")
     primary = kpi_named(kpi, "--kpi").name
@@ -150,7 +156,7 @@ def explore(
     }
     with ResultStore.claim(out, COMMAND, meta, force=force) as store:
         with executor_scope(executor, workers) as ex:
-            runner = Runner(scenarios, builders, kpis, seed, days, ex, store)
+            runner = Runner(scenarios, builders, kpis, seed, days, ex, store, detail)
             n_screen = len(sampled) if screen_futures is None else screen_futures
             n_screen = min(n_screen, len(sampled))
             screening, names, runs = _screen(runner, n_screen, screen_scale, screen_reps)
