@@ -140,3 +140,19 @@ def spare_stocked(view: MarketView, failing: dict[str, np.ndarray]) -> dict[str,
         best = int(np.argmax(np.where(listed[:, p], conv[:, p], -np.inf)))
         out[regions[best].region_id][p] = False
     return out
+
+
+def limit_to_replacements(
+    stop: np.ndarray, previous: np.ndarray, candidates: np.ndarray, conversion: np.ndarray
+) -> np.ndarray:
+    """``stop`` with at most as many new stops (not in ``previous``) as there are
+    ``candidates`` to replace them, the worst converting first: without a replacement a
+    delisting only loses the listing's sales (its launch is paid, its stock kept)."""
+    new = np.flatnonzero(stop & ~previous)
+    room = int(candidates.sum())
+    if len(new) <= room:
+        return stop
+    worst = new[np.argsort(conversion[new], kind="stable")[:room]]
+    out = previous.copy()
+    out[worst] = True
+    return out

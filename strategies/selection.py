@@ -21,6 +21,7 @@ from strategies.base import SelectionStrategy
 from strategies.category_value import (
     category_first,
     covered_by_others,
+    limit_to_replacements,
     listing_value_base,
     spare_last_listing,
     spare_stocked,
@@ -277,7 +278,10 @@ class StopLoss(SelectionStrategy):
     whole loses money (its units x unit margin over the recent window is not above
     ``category_floor_base``, default 0); with ``keep_stocked`` (default) neither is a
     product's last listing in any region while its stock is on hand (delisted everywhere,
-    the stock would be written off as dead stock). Remembers per region
+    the stock would be written off as dead stock); with ``replace_only`` (default) no more
+    listings are stopped than there are untried products to replace them, the worst
+    converting first (a delisting without a replacement loses the listing's sales and saves
+    nothing: its launch is paid and its stock kept). Remembers per region
     which products were tried and which were stopped.
     """
 
@@ -301,6 +305,12 @@ class StopLoss(SelectionStrategy):
             "bool",
             True,
             help="never delist a product's last listing while its stock is on hand",
+        ),
+        Param(
+            "replace_only",
+            "bool",
+            True,
+            help="delist a failing listing only when an untried product can replace it",
         ),
     )
 
@@ -349,8 +359,12 @@ class StopLoss(SelectionStrategy):
                 margin,
                 self.category_floor_base,
             )
-            base = wanted & ~stop
             score = np.asarray(scores[rid], dtype=float)
+            if self.replace_only:
+                free = ~(was_tried | stop | wanted | taboo_mask(view, r)) & np.isfinite(score)
+                previous = stopped.get(rid, none)
+                stop = limit_to_replacements(stop, previous, free, r.conversion_recent)
+            base = wanted & ~stop
             # replacements listed earlier stay while the proposal still has stopped slots
             extra = extras.get(rid, none) & ~stop & ~base
             need = int(wanted.sum() - base.sum())
