@@ -24,10 +24,10 @@ def covered_by_others(view: MarketView, listed: np.ndarray) -> np.ndarray:
     return per_cat[cat] - listed > 0
 
 
-def category_views_per_day(view: MarketView, r: RegionView) -> np.ndarray | None:
-    """Views per day of each product's category over the recent window (our listed products
-    of a category share its views: every aware shopper of the category sees each of them);
-    a category with no listing gets the mean of the observed ones; None before any view."""
+def category_traffic(view: MarketView, r: RegionView) -> np.ndarray | None:
+    """Views of each product's category over the recent window (our listed products of a
+    category share its views: every aware shopper of the category sees each of them); a
+    category with no listing gets the mean of the observed ones; None before any view."""
     views = np.asarray(r.views_recent, dtype=float)
     cat = category_of(view)
     n_cat = int(cat.max()) + 1 if len(cat) else 0
@@ -35,8 +35,7 @@ def category_views_per_day(view: MarketView, r: RegionView) -> np.ndarray | None
     seen = per_cat > 0
     if not seen.any():
         return None
-    per_cat = np.where(seen, per_cat, per_cat[seen].mean())
-    return per_cat[cat] / max(view.recent_window_days, 1)
+    return np.where(seen, per_cat, per_cat[seen].mean())[cat]
 
 
 def listing_value_base(
@@ -55,9 +54,10 @@ def listing_value_base(
     listings where its category is already ``covered``, times its unit ``margin``, minus the
     launch cost and the landed value of the committed launch stock not expected to sell in
     the window (the dead-stock risk). None before any view (no evidence yet)."""
-    per_day = category_views_per_day(view, r)
-    if per_day is None:
+    traffic = category_traffic(view, r)
+    if traffic is None:
         return None
+    per_day = traffic / max(view.recent_window_days, 1)
     days = max(min(planning_days, view.horizon_days - view.day), 0.0)
     units = conversion * per_day * days
     extra = np.where(covered, 1.0 - cannibalization, 1.0) * units

@@ -11,7 +11,6 @@ from sim.contract import MarketView, RegionView, SelectionDecision, StrategyCont
 from sim.errors import StrategyError
 from strategies._common import (
     RunState,
-    category_of,
     competitor_stats,
     consumer_price,
     list_price_for,
@@ -20,6 +19,7 @@ from strategies._common import (
 from strategies.base import SelectionStrategy
 from strategies.category_value import (
     category_first,
+    category_traffic,
     covered_by_others,
     limit_to_replacements,
     listing_value_base,
@@ -207,15 +207,9 @@ class ThreeFactor(SelectionStrategy):
 
     def factors(self, view: MarketView, r: RegionView) -> dict[str, np.ndarray]:
         """The three factors per product in region ``r`` (each in (0, 1])."""
-        recent_views = np.asarray(r.views_recent, dtype=float)
-        cat = category_of(view)
-        n_cat = int(cat.max()) + 1 if len(cat) else 0
         # demand heat: smoothed conversion x category traffic
-        conv = self.conversion(view, r)
-        traffic_cat = np.array([recent_views[cat == c].max(initial=0.0) for c in range(n_cat)])
-        seen = traffic_cat > 0
-        traffic_cat = np.where(seen, traffic_cat, traffic_cat[seen].mean() if seen.any() else 1.0)
-        heat = conv * traffic_cat[cat]
+        traffic = category_traffic(view, r)
+        heat = self.conversion(view, r) * (1.0 if traffic is None else traffic)
         heat = np.maximum(heat / heat.max(), _EPS) if heat.max() > 0 else np.ones(len(heat))
         # competition intensity
         stats = competitor_stats(view, r)
