@@ -11,13 +11,22 @@ from sim.contract import MarketView, RegionView, SelectionDecision, StrategyCont
 from sim.errors import StrategyError
 from strategies._common import (
     RunState,
-    category_of,
     competitor_stats,
     consumer_price,
     list_price_for,
     taboo_mask,
 )
 from strategies.base import SelectionStrategy
+from strategies.category_value import (
+    category_first,
+    category_traffic,
+    covered_by_others,
+    limit_to_replacements,
+    listing_value_base,
+    spare_last_listing,
+    spare_stocked,
+    unit_margin_base,
+)
 from strategies.params import Param
 from strategies.registry import create, get, register
 
@@ -98,7 +107,7 @@ class TopMargin(SelectionStrategy):
 
 @register
 class ThreeFactor(SelectionStrategy):
-    """Three-factor: list the top k by demand heat x competition intensity x margin per region.
+    """Three-factor: list by demand heat x competition x margin, every category first.
 
     Rule: score = heat^w_demand x competition^w_competition x margin^w_margin, where
     heat = smoothed conversion x category traffic, normalised to a maximum of 1: conversion
@@ -112,14 +121,21 @@ class ThreeFactor(SelectionStrategy):
     intense price competition);
     margin = (median competitor price - landed cost) / median competitor price, net of
     taxes (our own price without competitors), floored at 0.001. Culturally taboo products
-    (product tags meeting the region's taboo tags) are always excluded. A product listed now
-    keeps its place unless a candidate scores more than ``1 + keep_bonus`` times as high
-    (switching pays a new launch).
+    (product tags meeting the region's taboo tags) are always excluded. A listed product's
+    score counts ``1 + keep_bonus`` times (switching pays a new launch).
+    Listing (category-aware, :func:`strategies.category_value.category_first`): the
+    best-scored product of every category first (a category without our listing sells
+    nothing), then further products in score order, at most ``k``: a listed one stays, a new
+    one only when its expected margin over ``planning_days`` (its conversion x its category's
+    views per day, less the share ``cannibalization`` taken from our listings of the
+    category) beats the launch cost plus the launch stock not expected to sell in the window
+    (:func:`strategies.category_value.listing_value_base`); before any view every eligible
+    product is listed up to ``k``.
     """
 
     name: ClassVar[str] = "three_factor"
     params: ClassVar[tuple[Param, ...]] = (
-        Param("k", "int", 5, low=1, high=1000, help="products listed per region"),
+        Param("k", "int", 1000, low=1, high=1000, help="most products listed per region"),
         Param("w_demand", "float", 1.0, low=0.0, high=3.0, help="exponent of demand heat"),
         Param("w_competition", "float", 1.0, low=0.0, high=3.0, help="exponent of competition"),
         Param("w_margin", "float", 1.0, low=0.0, high=3.0, help="exponent of margin"),
@@ -138,6 +154,22 @@ class ThreeFactor(SelectionStrategy):
             low=0.0,
             high=10.0,
             help="score bonus of a listed product over candidates (a switch costs a launch)",
+        ),
+        Param(
+            "planning_days",
+            "float",
+            180.0,
+            low=7.0,
+            high=3650.0,
+            help="days of expected sales a further listing's launch must pay back within",
+        ),
+        Param(
+            "cannibalization",
+            "float",
+            0.4,
+            low=0.0,
+            high=1.0,
+            help="share of a further listing's units taken from our listings in its category",
         ),
     )
 
@@ -162,23 +194,22 @@ class ThreeFactor(SelectionStrategy):
         mem["day"] = view.day
         return seen[rid][0], seen[rid][1]
 
-    def factors(self, view: MarketView, r: RegionView) -> dict[str, np.ndarray]:
-        """The three factors per product in region ``r`` (each in (0, 1])."""
+    def conversion(self, view: MarketView, r: RegionView) -> np.ndarray:
+        """Units per view of each product in region ``r``, observed since the run began and
+        shrunk with ``prior_views`` pseudo-views towards the region's mean conversion scaled
+        by the product's appeal prior (so a product never listed is judged on its prior)."""
         units, views = self.observed(view, r.region_id, r)
-        recent_views = np.asarray(r.views_recent, dtype=float)
-        cat = category_of(view)
-        n_cat = int(cat.max()) + 1 if len(cat) else 0
-        # demand heat: smoothed conversion x category traffic; before a product has sold
-        # here its conversion is the region's mean scaled by its appeal prior (fit_lift)
         prior = units.sum() / views.sum() if views.sum() > 0 else 1.0
         prior = prior * fit_lift(view, views)
-        conv = (units + self.prior_views * prior) / (views + self.prior_views)
         if self.prior_views == 0:
-            conv = np.where(views > 0, units / np.maximum(views, 1.0), prior)
-        traffic_cat = np.array([recent_views[cat == c].max(initial=0.0) for c in range(n_cat)])
-        seen = traffic_cat > 0
-        traffic_cat = np.where(seen, traffic_cat, traffic_cat[seen].mean() if seen.any() else 1.0)
-        heat = conv * traffic_cat[cat]
+            return np.where(views > 0, units / np.maximum(views, 1.0), prior)
+        return (units + self.prior_views * prior) / (views + self.prior_views)
+
+    def factors(self, view: MarketView, r: RegionView) -> dict[str, np.ndarray]:
+        """The three factors per product in region ``r`` (each in (0, 1])."""
+        # demand heat: smoothed conversion x category traffic
+        traffic = category_traffic(view, r)
+        heat = self.conversion(view, r) * (1.0 if traffic is None else traffic)
         heat = np.maximum(heat / heat.max(), _EPS) if heat.max() > 0 else np.ones(len(heat))
         # competition intensity
         stats = competitor_stats(view, r)
@@ -209,8 +240,19 @@ class ThreeFactor(SelectionStrategy):
     def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
         out = {}
         for rid, score in self.scores(view, rng).items():
-            listed = np.asarray(view.regions[rid].listed, dtype=bool)
-            out[rid] = top_k(np.where(listed, score * (1.0 + self.keep_bonus), score), self.k)
+            r = view.regions[rid]
+            listed = np.asarray(r.listed, dtype=bool)
+            value = listing_value_base(
+                view,
+                r,
+                self.conversion(view, r),
+                unit_margin_base(view, r, reference_price_base(view, r)),
+                covered=covered_by_others(view, listed),
+                planning_days=self.planning_days,
+                cannibalization=self.cannibalization,
+            )
+            kept = np.where(listed, score * (1.0 + self.keep_bonus), score)
+            out[rid] = category_first(view, r, kept, value, self.k)
         return SelectionDecision(out)
 
 
@@ -225,8 +267,16 @@ class StopLoss(SelectionStrategy):
     A listing at least ``review_days`` old with at least ``min_views`` views in the recent
     window whose conversion (units / views over the window) is below ``min_conversion`` is
     delisted for the rest of the run, and the best-scored candidate not yet tried (never
-    listed in the region, not taboo) is listed in its place. Remembers per region which
-    products were tried and which were stopped.
+    listed in the region, not taboo) is listed in its place. The last listing of a category
+    is never stopped (a category without a listing sells nothing) unless the category as a
+    whole loses money (its units x unit margin over the recent window is not above
+    ``category_floor_base``, default 0); with ``keep_stocked`` (default) neither is a
+    product's last listing in any region while its stock is on hand (delisted everywhere,
+    the stock would be written off as dead stock); with ``replace_only`` (default) no more
+    listings are stopped than there are untried products to replace them, the worst
+    converting first (a delisting without a replacement loses the listing's sales and saves
+    nothing: its launch is paid and its stock kept). Remembers per region
+    which products were tried and which were stopped.
     """
 
     name: ClassVar[str] = "stop_loss"
@@ -236,6 +286,26 @@ class StopLoss(SelectionStrategy):
         Param("review_days", "int", 30, low=7, high=365, help="listing age before review"),
         Param("min_conversion", "float", 0.01, low=0.0, high=0.5, help="units per view to survive"),
         Param("min_views", "int", 100, low=0, high=100_000, help="views needed to judge"),
+        Param(
+            "category_floor_base",
+            "float",
+            0.0,
+            low=0.0,
+            high=1e9,
+            help="recent margin (base) a category must beat for its last listing to be kept",
+        ),
+        Param(
+            "keep_stocked",
+            "bool",
+            True,
+            help="never delist a product's last listing while its stock is on hand",
+        ),
+        Param(
+            "replace_only",
+            "bool",
+            True,
+            help="delist a failing listing only when an untried product can replace it",
+        ),
     )
 
     def __init__(self, **values: Any) -> None:
@@ -266,26 +336,29 @@ class StopLoss(SelectionStrategy):
         scores = self.inner.scores(view, rng)
         n = len(view.product_ids)
         none = np.zeros(n, dtype=bool)
+        failing = {rid: self.failing(view, r) for rid, r in view.regions.items()}
+        if self.keep_stocked:
+            failing = spare_stocked(view, failing)
         out = {}
         for rid, r in view.regions.items():
             listed_now = np.asarray(r.listed, dtype=bool)
             was_tried = tried.get(rid, none) | listed_now
-            since = np.asarray(r.listed_since_day)
-            age = np.where(since >= 0, view.day - since, -1)
-            views = np.asarray(r.views_recent, dtype=float)
-            units = np.asarray(r.units_sold_recent, dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                conv = np.where(views > 0, units / views, 0.0)
-            failing = (
-                listed_now
-                & (age >= self.review_days)
-                & (views >= max(self.min_views, 1))
-                & (conv < self.min_conversion)
-            )
-            stop = stopped.get(rid, none) | failing
             wanted = np.asarray(proposal[rid], dtype=bool)
-            base = wanted & ~stop
+            margin = unit_margin_base(view, r, reference_price_base(view, r))
+            stop = spare_last_listing(
+                view,
+                r,
+                wanted,
+                stopped.get(rid, none) | failing[rid],
+                margin,
+                self.category_floor_base,
+            )
             score = np.asarray(scores[rid], dtype=float)
+            if self.replace_only:
+                free = ~(was_tried | stop | wanted | taboo_mask(view, r)) & np.isfinite(score)
+                previous = stopped.get(rid, none)
+                stop = limit_to_replacements(stop, previous, free, r.conversion_recent)
+            base = wanted & ~stop
             # replacements listed earlier stay while the proposal still has stopped slots
             extra = extras.get(rid, none) & ~stop & ~base
             need = int(wanted.sum() - base.sum())
@@ -302,6 +375,19 @@ class StopLoss(SelectionStrategy):
             extras[rid] = extra
             out[rid] = listed
         return SelectionDecision(out)
+
+    def failing(self, view: MarketView, r: RegionView) -> np.ndarray:
+        """Listings in region ``r`` at least ``review_days`` old, with at least ``min_views``
+        views in the recent window, converting below ``min_conversion`` there."""
+        since = np.asarray(r.listed_since_day)
+        age = np.where(since >= 0, view.day - since, -1)
+        views = np.asarray(r.views_recent, dtype=float)
+        return (
+            np.asarray(r.listed, dtype=bool)
+            & (age >= self.review_days)
+            & (views >= max(self.min_views, 1))
+            & (np.asarray(r.conversion_recent) < self.min_conversion)
+        )
 
     def scores(self, view: MarketView, rng: np.random.Generator) -> dict[str, np.ndarray]:
         return self.inner.scores(view, rng)

@@ -221,7 +221,12 @@ def test_stop_loss_delists_a_product_that_does_not_sell() -> None:
     review = 30
     for k in range(3):
         strategy = RecordingStopLoss(
-            choice="top_margin", inner_params={"k": 2}, review_days=review, min_views=50
+            choice="top_margin",
+            inner_params={"k": 2},
+            review_days=review,
+            min_views=50,
+            category_floor_base=1e6,  # gizmo is its category's only product: may go anyway
+            keep_stocked=False,  # and its only product listed nowhere else
         )
         model = new_model(
             sc,

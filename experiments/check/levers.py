@@ -49,10 +49,10 @@ EXPECTED: dict[tuple[str, str], Expectation] = {
         "net_profit_base", 1, "theory: the logit best response maximizes margin x volume"
     ),
     ("selection", "three_factor"): Expectation(
-        "net_profit_base", 1, "issue 12: curated selection beats listing every product"
+        "net_profit_base", 1, "issue 12: beats all_products on net profit (category-aware)"
     ),
     ("selection", "stop_loss"): Expectation(
-        "net_profit_base", 1, "issue 12: delisting poor sellers beats listing every product"
+        "net_profit_base", 1, "issue 12: beats all_products on net profit (delists losers)"
     ),
     ("selection", "top_margin"): Expectation(
         "net_profit_base", 1, "DOMAIN: selection on margin beats listing every product"
