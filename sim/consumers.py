@@ -182,6 +182,7 @@ class RegionalConsumers(mesa.Agent):
         self.rebate_share = np.zeros(n, dtype=np.float32)
         self.retention_until = np.full(n, -1, dtype=np.int16)
         self.intent: np.ndarray | None = None  # rate multiplier after a bad delivery (float16)
+        self.customer_rate = 1.0  # customers' rate factor from delivery speed (sim.delivery_rate)
         self.trial_price_ref: float | None = None  # first orders' price (sim.trial_pack)
         self._expiries: dict[int, list[np.ndarray]] = {}
         self._customer_ids: list[np.ndarray] = []
@@ -216,6 +217,8 @@ class RegionalConsumers(mesa.Agent):
         rate = self.rate[idx] * self.rate_multiplier[idx]
         if self.intent is not None:  # repeat intent after a late parcel (sim.experience)
             rate = rate * self.intent[idx]
+        if self.customer_rate != 1.0:  # delivery speed moves customers' rate (sim.delivery_rate)
+            rate = rate * np.where(self.customer[idx], np.float32(self.customer_rate), 1)
         keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
         e = -np.log(keyed.uniforms(keys, keyed.SALT_NEXT + salt))
         with np.errstate(divide="ignore", over="ignore"):

@@ -48,6 +48,7 @@ from sim.contract import KINDS, PAYMENT_METHODS, Decider, MarketView
 from sim.daily import DailyKpis
 from sim.decisions import Decisions
 from sim.deliveries import Deliveries
+from sim.delivery_rate import DeliveryRate
 from sim.errors import StrategyError, UsageError
 from sim.events import apply_events
 from sim.experience import DeliveryExperience
@@ -137,6 +138,7 @@ class MarketModel(mesa.Model):
         self.logistics = Logistics(self)
         self.deliveries = Deliveries(self)
         self.experience = DeliveryExperience(self)
+        self.delivery_rate = DeliveryRate(self)  # delivery speed -> customers' rate
         self.kpis = DailyKpis(self, kpi_detail_named(kpi_detail))
         self.datacollector = KpiCollector(
             [k.name for k in KPIS], KPI_COLUMNS, lambda: self.kpis.total
@@ -192,6 +194,7 @@ class MarketModel(mesa.Model):
             self.firm.buy_listed_opening_stock()  # launch.opening_stock_listed_only
         for comp in self.competitors:
             comp.reprice(d, self.observer)
+        self.delivery_rate.update(d)  # the serving lane's promise sets customers' rate
         self._diffuse_awareness(d)
         self.fulfilment.run_occasions(d)
         self.experience.await_parcels()  # buyers wait for their parcel (sim.experience)

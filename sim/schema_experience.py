@@ -45,6 +45,10 @@ class Experience(Strict):
     """Hours until the home team answers a problem (no local customer service)."""
     local_response_hours: Hours = 2.0
     """Hours until local customer service answers a problem."""
+    delivery_rate_elasticity: Annotated[float, Field(ge=0.0, le=3.0, allow_inf_nan=False)] = 0.0
+    """Customers' purchase rate x (promised days of the lane serving the region / promised
+    days of its cross-border lane) ** -elasticity (``sim.delivery_rate``): 0 leaves the rate
+    alone; a local warehouse's shorter promise then shortens the repurchase cycle."""
     restart_clock_at_delivery: bool = False
     """A buyer has no purchase occasion while the parcel travels; the next one is drawn from
     the day after it arrives (or is lost), so slower delivery lengthens the repurchase cycle."""

@@ -25,6 +25,7 @@ METRICS: dict[str, Metric] = {
     "conversion_rate": lambda s: runs.ratio(s, "orders", "views"),
     "market_share": lambda s: runs.ratio(s, "orders", "market_units"),
     "order_value_base": lambda s: runs.ratio(s, "gmv_base", "orders"),
+    "orders_per_customer_year": lambda s: runs.ratio(s, "orders", "customer_years"),
 }
 
 
@@ -88,8 +89,9 @@ class Lever:
 
 
 def built_in_levers() -> list[Lever]:
-    """Every built-in strategy (plug-ins excluded), then local service and the marketing
-    budget at zero and at three times the scenario's."""
+    """Every built-in strategy (plug-ins excluded), then local service, the marketing
+    budget at zero and at three times the scenario's, bundles, the marketplace and a local
+    warehouse."""
     from strategies.registry import all_strategies
 
     levers = [
@@ -125,6 +127,15 @@ def built_in_levers() -> list[Lever]:
             "marketplace",
             variants.marketplace,
             Expectation("new_customers", 1, "issue 12: marketplace traffic brings customers"),
+        ),
+        Lever(
+            "local_warehouse",
+            variants.regional_warehouse,
+            Expectation(
+                "orders_per_customer_year",
+                1,
+                "DOMAIN: a regional warehouse (15 -> 3 days) halved the repurchase cycle",
+            ),
         ),
         Lever(
             "marketing_x3",

@@ -1,0 +1,85 @@
+"""Delivery-speed purchase rate: customers buy more often when we deliver faster.
+
+A customer's purchase rate (BG/NBD occasions a day) is multiplied by
+
+    (expected_days / reference_days) ** (-experience.delivery_rate_elasticity)
+
+where ``expected_days`` is the promise on the listing of the lane that carries the region's
+orders today (the local or regional warehouse's once it ships, else the cross-border one) and
+``reference_days`` is the promise of the region's cross-border lane. A region served
+cross-border therefore runs exactly as with no such rule; a warehouse (a shorter promise)
+raises its customers' rate and a slower lane lowers it. Only customers (consumers who have
+ordered from us) are affected: how fast we deliver changes how often our buyers come back to
+the category with us in mind, not the occasions of consumers who have never bought from us.
+
+The multiplier is one number per region (no per-consumer array): ``RegionalConsumers._schedule``
+applies it to customers at each draw (O(occasions)). When it changes (a warehouse opens or
+closes) the pending next occasions of the region's alive customers are rescaled in
+operational time, ``now + (tau - now) x old / new``, which is exact for the exponential
+waiting times and needs no new random draws (common random numbers kept). Customers waiting
+for a parcel are left alone: their next occasion is drawn at delivery with the new rate.
+No cost is booked here: the warehouse's setup, running and stock costs already are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.consumers import NO_OCCASION
+
+if TYPE_CHECKING:
+    from sim.consumers import RegionalConsumers
+    from sim.model import MarketModel
+
+
+def rate_multiplier(elasticity: float, expected_days: float, reference_days: float) -> float:
+    """(expected / reference) ** -elasticity; 1.0 when either promise is not positive."""
+    if elasticity == 0.0 or expected_days <= 0.0 or reference_days <= 0.0:
+        return 1.0
+    return float((expected_days / reference_days) ** (-elasticity))
+
+
+def rescale_pending(pop: RegionalConsumers, day: int, old: float, new: float) -> int:
+    """Rescale the pending next occasions of ``pop``'s alive customers from rate factor
+    ``old`` to ``new`` (from the start of ``day``); return how many were rescaled."""
+    n = pop.n
+    idx = np.flatnonzero(pop.customer[:n] & pop.alive[:n])
+    if not len(idx):
+        return 0
+    tau = pop.next_tau[idx].astype(np.float64)
+    end_tau = pop.season_cumulative[pop.horizon_days]
+    awaiting = (pop.next_day[idx] == NO_OCCASION) & (tau < end_tau)  # a parcel on its way
+    idx, tau = idx[~awaiting], tau[~awaiting]
+    now = pop.season_cumulative[day]
+    tau = now + np.maximum(tau - now, 0.0) * (old / new)
+    pop.next_tau[idx] = tau
+    days = np.searchsorted(pop.season_cumulative, tau, side="right") - 1
+    pop.next_day[idx] = np.where(days < pop.horizon_days, days, NO_OCCASION).astype(np.int16)
+    return len(idx)
+
+
+class DeliveryRate:
+    """Keeps each region's customer rate factor in step with the lane serving it."""
+
+    def __init__(self, model: MarketModel):
+        self.model = model
+        self.elasticity = [r.experience.delivery_rate_elasticity for r in model.scenario.regions]
+        self.active = any(e > 0.0 for e in self.elasticity)
+
+    def update(self, day: int) -> None:
+        """Set today's factor per region (call before the day's occasions)."""
+        if not self.active:
+            return
+        firm = self.model.firm
+        for r, pop in enumerate(self.model.consumers):
+            reference = firm.outbound[r]
+            if self.elasticity[r] == 0.0 or reference is None:
+                continue
+            lane = firm.serving_lane(r)
+            new = rate_multiplier(self.elasticity[r], lane.promised_days, reference.promised_days)
+            old = pop.customer_rate
+            if new != old:
+                pop.customer_rate = new
+                rescale_pending(pop, day, old, new)
