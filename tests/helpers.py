@@ -63,3 +63,19 @@ def new_model(
     """A ``model_cls`` for ``scenario`` with its chosen strategies (``strategies`` override
     some kinds); ``kwargs`` (seed, days, ...) go to the model."""
     return testing.new_model(scenario, strategies, model_cls=model_cls, **kwargs)
+
+
+def ample_stock(d: dict[str, Any], horizon_days: int = 365) -> None:
+    """Edit tiny.yaml's data in place: stock that never runs out, 20,000 consumers of
+    whom 60% are aware, and ``horizon_days`` days."""
+    d["horizon_days"] = horizon_days
+    d["regions"][0]["population"] = 20_000
+    d["regions"][0]["awareness"]["initial_share"] = 0.6
+    d["firm"]["warehouses"][0]["initial_units"] = 200_000
+    d["firm"]["inventory_policy"] = []
+
+
+def run_until(m: MarketModel, day: int) -> None:
+    """Step ``m`` until its day reaches ``day``."""
+    while m.day < day:
+        m.step()

@@ -5,36 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from sim.contract import RetentionAction, RetentionDecision, SelectionDecision
-from sim.model import MarketModel
 from strategies.retention import LoyaltyProgram
-from tests.helpers import make_scenario, new_model
+from tests.helpers import ample_stock, make_scenario, new_model, run_until
 
 
-def _ample(d: dict) -> None:
-    """tiny.yaml with stock that never runs out."""
-    d["horizon_days"] = 200
-    d["regions"][0]["population"] = 20_000
-    d["regions"][0]["awareness"]["initial_share"] = 0.6
-    d["firm"]["warehouses"][0]["initial_units"] = 200_000
-    d["firm"]["inventory_policy"] = []
-
-
-def _run_until(m: MarketModel, day: int) -> None:
-    while m.day < day:
-        m.step()
+def _ample_200(d: dict) -> None:
+    """tiny.yaml with stock that never runs out, over 200 days."""
+    ample_stock(d, horizon_days=200)
 
 
 def test_loyalty_memberships_are_not_counted_as_offers() -> None:
     """Old code: every renewed membership was booked as an offer sent (and each member's
     purchase as an offer redeemed)."""
-    m = new_model(make_scenario(_ample), seed=2)
-    _run_until(m, 120)
+    m = new_model(make_scenario(_ample_200), seed=2)
+    run_until(m, 120)
     view = m.observer.market_view()
     decision = LoyaltyProgram(min_orders=1).decide(view, np.random.default_rng())
     members = sum(len(a.customer_ids) for a in decision.actions)
     assert members > 50
     m.decisions.apply_retention(decision)
-    _run_until(m, 160)
+    run_until(m, 160)
     a = m.kpi_frame().query("region == 'ALL'")
     assert a["loyalty_members"].sum() == members
     assert a["offers_sent"].sum() == 0
@@ -73,8 +63,8 @@ def test_a_revived_customer_loses_stale_rate_multipliers() -> None:
     """Old code: a lapsed customer kept the rate multiplier of a retention action that
     ended while they were lapsed, and the late-delivery intent cut, after answering an
     offer; a running action's multiplier stays."""
-    m = new_model(make_scenario(_ample), seed=3)
-    _run_until(m, 150)
+    m = new_model(make_scenario(_ample_200), seed=3)
+    run_until(m, 150)
     pop = m.consumers[0]
     ids = pop.customer_ids()
     lapsed = ids[~pop.alive[ids]].astype(np.int64)
@@ -84,7 +74,7 @@ def test_a_revived_customer_loses_stale_rate_multipliers() -> None:
     pop.intent[lapsed] = 0.37  # the cut of a late parcel before they lapsed
     action = RetentionAction("XA", "test", lapsed, 0.0, duration_days=20, response_probability=1.0)
     m.decisions.apply_retention(RetentionDecision((action,)))
-    _run_until(m, 175)
+    run_until(m, 175)
     back = lapsed[pop.alive[lapsed]]
     assert len(back) > 0.5 * len(lapsed)
     assert (pop.rate_multiplier[back] == 1.0).all()

@@ -9,21 +9,7 @@ import numpy as np
 
 from sim.contract import RetentionAction, RetentionDecision
 from sim.model import MarketModel
-from tests.helpers import make_scenario, new_model
-
-
-def _ample(d: dict) -> None:
-    """tiny.yaml with stock that never runs out and a year's horizon."""
-    d["horizon_days"] = 365
-    d["regions"][0]["population"] = 20_000
-    d["regions"][0]["awareness"]["initial_share"] = 0.6
-    d["firm"]["warehouses"][0]["initial_units"] = 200_000
-    d["firm"]["inventory_policy"] = []
-
-
-def _run_until(m: MarketModel, day: int) -> None:
-    while m.day < day:
-        m.step()
+from tests.helpers import ample_stock, make_scenario, new_model, run_until
 
 
 def _offer(ids: np.ndarray, **kw: float) -> RetentionDecision:
@@ -40,14 +26,14 @@ def _lapsed(m: MarketModel) -> np.ndarray:
 def test_a_lapsed_customer_is_won_back_and_orders_again() -> None:
     """Old code: dropped-out customers could never come back (and RetentionAction had no
     response probability)."""
-    m = new_model(make_scenario(_ample), seed=3)
-    _run_until(m, 150)
+    m = new_model(make_scenario(ample_stock), seed=3)
+    run_until(m, 150)
     lapsed = _lapsed(m)
     assert len(lapsed) > 20
     pop = m.consumers[0]
     orders_before = pop.frequency[lapsed].copy()
     m.decisions.apply_retention(_offer(lapsed, response_probability=1.0))
-    _run_until(m, 210)
+    run_until(m, 210)
     back = pop.frequency[lapsed] > orders_before
     assert back.mean() > 0.9, back.mean()  # every responder comes; stock never runs out
     table = m.offers.table()
@@ -61,10 +47,10 @@ def test_response_rate_of_lapsed_customers_matches_the_offer() -> None:
     targets is the response probability (stock and payments never fail here): within 3 SE."""
     rho, won, resolved = 0.41, 0, 0
     for seed in range(3):
-        m = new_model(make_scenario(_ample), seed=seed)
-        _run_until(m, 200)
+        m = new_model(make_scenario(ample_stock), seed=seed)
+        run_until(m, 200)
         m.decisions.apply_retention(_offer(_lapsed(m), response_probability=rho))
-        _run_until(m, 270)
+        run_until(m, 270)
         t = m.offers.table()
         won += int(t["won_back"].sum())
         resolved += int(t["won_back"].sum() + t["not_won_back"].sum())
@@ -74,14 +60,14 @@ def test_response_rate_of_lapsed_customers_matches_the_offer() -> None:
 
 
 def test_redemption_cost_is_booked_only_on_redeemed_offers() -> None:
-    m = new_model(make_scenario(_ample), seed=5)
-    _run_until(m, 120)
+    m = new_model(make_scenario(ample_stock), seed=5)
+    run_until(m, 120)
     pop = m.consumers[0]
     ids = pop.customer_ids().astype(np.int64)
     m.decisions.apply_retention(
         _offer(ids, cost_per_customer_base=0.25, cost_per_redemption_base=5.0)
     )
-    _run_until(m, 200)
+    run_until(m, 200)
     k = m.kpi_frame()
     a = k[k.region == "ALL"]
     redeemed = a["offers_redeemed"].sum()
@@ -95,8 +81,8 @@ def test_redemption_cost_is_booked_only_on_redeemed_offers() -> None:
 
 
 def test_hazard_neutral_offer_caps_the_dropout_multiplier() -> None:
-    m = new_model(make_scenario(_ample), seed=1)
-    _run_until(m, 60)
+    m = new_model(make_scenario(ample_stock), seed=1)
+    run_until(m, 60)
     pop = m.consumers[0]
     ids = pop.customer_ids().astype(np.int64)
     alive = ids[pop.alive[ids]]
@@ -146,7 +132,7 @@ def test_trial_pack_first_orders_pay_the_trial_price_and_bring_customers() -> No
 
     def world(pack: bool):
         def edit(d: dict) -> None:
-            _ample(d)
+            ample_stock(d)
             d["horizon_days"] = 120
             d["regions"][0]["fx"]["daily_volatility"] = 0.0
             if pack:
