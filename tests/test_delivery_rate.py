@@ -10,9 +10,8 @@ import pytest
 from sim.consumers import NO_OCCASION
 from sim.delivery_rate import rate_multiplier, rescale_pending
 from sim.validation import parse_scenario
-from strategies import create
 from tests.helpers import make_scenario, new_model
-from tests.test_regional_warehouse import two_regions_with_hub
+from tests.test_regional_warehouse import two_regions_with_hub, xb_warehouse_only
 
 
 def test_rate_multiplier_is_the_calibrated_power_law():
@@ -60,17 +59,7 @@ def _hub(elasticity: float, warehouse: bool) -> pd.DataFrame:
     for region in data["regions"]:
         region.setdefault("experience", {})["delivery_rate_elasticity"] = elasticity
     sc = parse_scenario(data, "hub")
-    invest = create(
-        "localization",
-        "invest",
-        {
-            "human_translation": False,
-            "pay_ewallet": False,
-            "pay_cod": False,
-            "per_region": {"XB": {"local_warehouse": warehouse}},
-        },
-    )
-    model = new_model(sc, strategies={"localization": invest}, days=120)
+    model = new_model(sc, strategies={"localization": xb_warehouse_only(warehouse)}, days=120)
     frame = model.run()
     expected = rate_multiplier(elasticity, 3.0, 8.0) if warehouse else 1.0
     assert model.consumers[1].customer_rate == pytest.approx(expected)

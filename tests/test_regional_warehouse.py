@@ -10,6 +10,7 @@ import yaml
 from sim.scenario import local_lane
 from sim.validation import parse_scenario
 from strategies import create
+from strategies.base import Strategy
 from tests.helpers import new_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,22 +63,26 @@ def two_regions_with_hub():
     return parse_scenario(d, "hub")
 
 
+def xb_warehouse_only(on: bool) -> Strategy:
+    """The ``invest`` localization with only XB's local warehouse (``on``) and nothing else."""
+    return create(
+        "localization",
+        "invest",
+        {
+            "human_translation": False,
+            "pay_ewallet": False,
+            "pay_cod": False,
+            "per_region": {"XB": {"local_warehouse": on}},
+        },
+    )
+
+
 def test_regional_warehouse_serves_the_neighbour_faster() -> None:
     sc = two_regions_with_hub()
     assert local_lane(sc, "XB").id == "hub-xb-road"
     delivery = {}
     for on in (False, True):
-        invest = create(
-            "localization",
-            "invest",
-            {
-                "human_translation": False,
-                "pay_ewallet": False,
-                "pay_cod": False,
-                "per_region": {"XB": {"local_warehouse": on}},
-            },
-        )
-        model = new_model(sc, strategies={"localization": invest})
+        model = new_model(sc, strategies={"localization": xb_warehouse_only(on)})
         f = model.run()
         xb = f[f["region"] == "XB"]
         delivery[on] = xb["delivery_days_total"].sum() / xb["deliveries"].sum()
