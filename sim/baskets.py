@@ -107,8 +107,9 @@ class Baskets:
 
 
 def fits_stock(products: np.ndarray, units: np.ndarray, on_hand: np.ndarray) -> np.ndarray:
-    """Which orders the stock fills: in product order within the batch, an order is filled
-    while the units of the orders before it and its own fit the product's stock."""
+    """Which orders the stock fills: first come, first served within the batch, an order is
+    filled when its units fit the product's stock left by the orders filled before it (an order
+    too large to fit is skipped, and smaller orders behind it can still be filled)."""
     order = np.argsort(products, kind="stable")
     sorted_p = products[order]
     sorted_u = units[order]
@@ -117,6 +118,13 @@ def fits_stock(products: np.ndarray, units: np.ndarray, on_hand: np.ndarray) -> 
     within = cum - (cum[starts] - sorted_u[starts])  # units up to and including this order
     filled = np.empty(len(products), dtype=bool)
     filled[order] = within <= on_hand[sorted_p]
+    if filled.all() or not (units != 1).any():
+        return filled  # all fit, or one unit each: the running total is exact
+    for p in np.unique(products[~filled]):  # a product short of stock today (rare): in turn
+        left = int(on_hand[p])
+        for i in np.flatnonzero(products == p):
+            filled[i] = units[i] <= left
+            left -= int(units[i]) if filled[i] else 0
     return filled
 
 

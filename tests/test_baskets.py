@@ -67,10 +67,13 @@ def test_units_per_order_follow_the_capped_poisson_and_take_stock() -> None:
 
 
 def test_stock_fills_whole_orders_in_turn() -> None:
-    """Orders of 2, 3 and 1 units of one product with 4 on hand: the first fits, the second
-    does not, the third still fits (cumulative units within the product)."""
+    """Orders of 2, 3 and 2 units of one product with 4 on hand: the first fits, the second
+    does not, the third still fits the 2 units the first left (first come, first served, an
+    order too large is skipped); the 5-unit order of product 1 does not fit its 4."""
     filled = fits_stock(np.array([0, 0, 1, 0]), np.array([2, 3, 5, 2]), np.array([4, 4]))
-    assert filled.tolist() == [True, False, False, False]
+    assert filled.tolist() == [True, False, False, True]
+    filled = fits_stock(np.array([0, 0, 0, 0]), np.array([3, 2, 1, 1]), np.array([4]))
+    assert filled.tolist() == [True, False, True, False]
     filled = fits_stock(np.array([0, 1, 0]), np.array([1, 1, 1]), np.array([1, 5]))
     assert filled.tolist() == [True, True, False]  # one unit each: the old rank rule
 
