@@ -505,15 +505,22 @@ class RegionalConsumers(mesa.Agent):
         rebate_share: float,
         duration_days: int,
     ) -> None:
-        """Start a retention action for ``idx`` (replacing any running one)."""
+        """Start a retention action for ``idx`` (replacing any running one).
+
+        Lapsed customers targeted by a win-back offer carry the action's terms too, so the
+        ones who answer it (``sim.retention_state.revive``) buy under them for the rest of the
+        term; only alive customers have an occasion to redraw now.
+        """
         idx = np.unique(idx)
-        idx = idx[self.alive[idx]]
+        lapsed = idx[~self.alive[idx]]
         until = min(day + duration_days, self.horizon_days)
         self.dropout_multiplier[idx] = dropout_multiplier
         self.utility_bonus[idx] = utility_bonus
         self.rebate_share[idx] = rebate_share
         self.retention_until[idx] = until
-        self._expiries.setdefault(until, []).append(idx)
+        self.rate_multiplier[lapsed] = rate_multiplier  # drawn on when they come back
+        idx = idx[self.alive[idx]]
+        self._expiries.setdefault(until, []).append(np.concatenate([idx, lapsed]))
         if rate_multiplier != 1.0 or (self.rate_multiplier[idx] != 1.0).any():
             self.rate_multiplier[idx] = rate_multiplier
             self._schedule(idx, np.full(len(idx), self.season_cumulative[day]), salt=100 + day)

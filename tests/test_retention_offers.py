@@ -42,6 +42,35 @@ def test_a_lapsed_customer_is_won_back_and_orders_again() -> None:
     assert k[k.region == "ALL"]["reactivated_customers"].sum() == len(lapsed)
 
 
+def test_a_won_back_customer_buys_under_the_offers_terms() -> None:
+    """Old code: the action's multipliers and bonus were set for alive targets only, so a
+    lapsed customer who answered a win-back offer came back without them. Now the ones who
+    come back carry the offer's dropout and rate multipliers and its utility bonus for the
+    rest of its term, and the term's end resets them like anyone else's."""
+    m = new_model(make_scenario(ample_stock), seed=3)
+    run_until(m, 150)
+    lapsed = _lapsed(m)
+    pop = m.consumers[0]
+    m.decisions.apply_retention(
+        _offer(
+            lapsed,
+            response_probability=1.0,
+            dropout_multiplier=0.5,
+            rate_multiplier=1.5,
+            utility_bonus=0.2,
+        )
+    )
+    run_until(m, 170)
+    back = lapsed[pop.alive[lapsed]]
+    assert len(back) > 20
+    assert np.all(pop.dropout_multiplier[back] == np.float32(0.5))
+    assert np.all(pop.rate_multiplier[back] == np.float32(1.5))
+    assert np.all(pop.utility_bonus[back] == np.float32(0.2))
+    run_until(m, 215)  # the 60-day term ended on day 210
+    assert np.all(pop.dropout_multiplier[lapsed] == 1.0)
+    assert np.all(pop.rate_multiplier[lapsed[pop.alive[lapsed]]] == 1.0)
+
+
 def test_response_rate_of_lapsed_customers_matches_the_offer() -> None:
     """A lapsed customer cannot buy without the offer, so the win-back share of lapsed
     targets is the response probability (stock and payments never fail here): within 3 SE."""
