@@ -30,6 +30,16 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _cpu_s() -> float:
+    """CPU seconds the whole machine has been busy (``/proc/stat``: user, nice, system, irq,
+    softirq): the pool's workers are children of a fork server, not of this process, so
+    their CPU cannot be read from here; on a quiet machine this is the run's CPU."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:8]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields)
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def run_plan(futures: int, inputs: tuple[Path, Path], days: int) -> dict[str, Any]:
     """Run plan C once: wall seconds, runs, load average before and after."""
     from experiments.explore import explore
@@ -37,6 +47,7 @@ def run_plan(futures: int, inputs: tuple[Path, Path], days: int) -> dict[str, An
     uncertainties, options = inputs
     budget = min(OCBA_RUNS, FINALISTS * futures)
     load_before = _load()
+    cpu0 = _cpu_s()
     wall = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         res = explore(
@@ -51,11 +62,13 @@ def run_plan(futures: int, inputs: tuple[Path, Path], days: int) -> dict[str, An
             out=Path(tmp) / "out",
         )
     wall = time.perf_counter() - wall
+    cpu = _cpu_s() - cpu0
     return {
         "futures": futures,
         "screen_runs": res.runs["screen_runs"],
         "full_runs": res.runs["full_runs"],
         "wall_s": wall,
+        "cpu_s": cpu,
         "load_before": load_before,
         "load_after": _load(),
         "robust_choice": res.robust_choice,
@@ -84,6 +97,9 @@ def markdown(info: dict[str, str], r: dict[str, Any]) -> str:
             f"- machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM; "
             f"git {info['git']}",
             f"- load average before {r['load_before']}, after {r['load_after']}",
+            f"- machine CPU busy during the run (all processes, /proc/stat): "
+            f"{r['cpu_s'] / 60:.1f} core-min ({r['cpu_s'] / max(r['wall_s'], 1e-9):.2f} of "
+            f"{os.cpu_count()} cores on average)",
             f"- `python -m benchmarks.explore --plan C --futures {r['futures']}`: explore on "
             f"examples/entry_options.yaml (default scenario at 2 x 50,000 consumers), 365 days, "
             f"screen scale {SCREEN_SCALE}, {FINALISTS} finalists, OCBA, {WORKERS} workers; "
