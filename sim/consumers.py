@@ -32,12 +32,12 @@ from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
-from sim.nested_choice import choose
-from sim.offer_terms import offer_terms
+from sim.occasion_choice import round_choices
 from sim.quantiles import binom_ppf
 from sim.scenario import Region, max_entrants
 
 NO_OCCASION = np.iinfo(np.int16).max  # next_day of consumers with no occasion left
+_CATEGORY_DROPOUT = keyed.salt_steps(np.array([keyed.SALT_CATEGORY, keyed.SALT_DROPOUT]))
 
 
 @dataclass
@@ -340,58 +340,18 @@ class RegionalConsumers(mesa.Agent):
         keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
         if salt:
             keys = keyed.mix64(keys + np.uint64(salt))
+        # the category's and the dropout's uniforms in one pass (each its own salt, as before)
+        u = keyed.stepped_uniforms(keys[:, None], _CATEGORY_DROPOUT)
         if n_cat == 1:
             cat = np.zeros(len(idx), dtype=np.int64)
         else:
-            u = keyed.uniforms(keys, keyed.SALT_CATEGORY)
-            cat = np.searchsorted(self._category_edges, u, side="right")
-        chosen_consumers: list[np.ndarray] = []
-        chosen_products: list[np.ndarray] = []
-        for c in range(n_cat):
-            in_cat = cat == c
-            members = idx[in_cat] if n_cat > 1 else idx
-            member_keys = keys[in_cat] if n_cat > 1 else keys
-            if not len(members):
-                continue
-            o = offers[c]
-            seg = self.segment[members]
-            alpha = self.price_sensitivity[members][:, None]
-            # non-price utility of every offer for each segment (ours first), then one
-            # gather per consumer and one outer product for the price term
-            terms = offer_terms(self, o)
-            if not terms.base.shape[1]:
-                continue
-            v = terms.base[seg]
-            v -= alpha * terms.price[None, :]
-            if self.trial_price_ref is not None and o.n_ours:  # a trial pack for first orders
-                first = ~self.customer[members]
-                gap = terms.price[: o.n_ours] - np.float32(self.trial_price_ref)
-                v[first, : o.n_ours] += alpha[first] * gap[None, :]
-            if o.n_ours:
-                aware = self.aware[members]
-                personal = (
-                    ch.loyalty_weight * self.loyalty[members]
-                    + self.utility_bonus[members]
-                    - np.float32(ch.unsupported_payment_penalty)
-                    * ~payment_supported[self.payment_method[members]]
-                )
-                v[:, : o.n_ours] += personal[:, None]
-                v[~aware, : o.n_ours] = -np.inf
-                res.views[o.our_products] += int(aware.sum())  # distinct products
-            noise = keyed.gumbel_noise(member_keys, terms.taste_steps, dtype=v.dtype)
-            choice = choose(v, outside_utility, noise, o, ch.seller_nest_lambda, member_keys)
-            inside = choice >= 0
-            res.market_units += int(inside.sum())
-            if o.n_comp:
-                comp_pick = choice[choice >= o.n_ours] - o.n_ours
-                res.comp_units[c] += np.bincount(comp_pick, minlength=o.n_comp)
-            mine = (choice >= 0) & (choice < o.n_ours)
-            if mine.any():
-                chosen_consumers.append(members[mine])
-                chosen_products.append(o.our_products[choice[mine]])
-        if chosen_consumers:
-            buyers = np.concatenate(chosen_consumers)
-            products = np.concatenate(chosen_products)
+            cat = np.searchsorted(self._category_edges, u[:, 0], side="right")
+        # every category's utilities and choices at once (sim.occasion_choice)
+        chosen = round_choices(
+            self, offers, idx, keys, cat, payment_supported, outside_utility, res
+        )
+        if chosen is not None:
+            buyers, products = chosen
             res.demanded_units += len(buyers)
             filled = fulfil(buyers, products)
             res.stockouts += int((~filled).sum())
@@ -405,7 +365,7 @@ class RegionalConsumers(mesa.Agent):
         if cust.any():
             uplift = self.spec.service.dissatisfaction_dropout_uplift
             p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction[idx])), p)
-        dies = keyed.uniforms(keys, keyed.SALT_DROPOUT) < p
+        dies = u[:, 1] < p
         if dies.any():
             dead = idx[dies]
             self.alive[dead] = False

@@ -69,10 +69,10 @@ def _int_salt_steps(salt: int) -> np.ndarray:
 
 def uniforms(keys: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
     """Uniform(0, 1) (open interval) for each key and salt (broadcast)."""
-    return _stepped_uniforms(keys, salt_steps(salt))
+    return stepped_uniforms(keys, salt_steps(salt))
 
 
-def _stepped_uniforms(keys: np.ndarray, steps: np.ndarray) -> np.ndarray:
+def stepped_uniforms(keys: np.ndarray, steps: np.ndarray) -> np.ndarray:
     u = (mix64(keys + steps) >> _S11).astype(np.float64)
     u += 0.5
     u *= _TO_UNIT
@@ -85,8 +85,9 @@ def taste_steps(option_ids: np.ndarray) -> np.ndarray:
 
 
 def gumbel_noise(keys: np.ndarray, steps: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """Standard Gumbel noise ``(len(keys), len(steps))`` from :func:`taste_steps`."""
-    g = _stepped_uniforms(keys[:, None], steps[None, :])
+    """Standard Gumbel noise ``(len(keys), len(steps))`` from :func:`taste_steps` (``steps``
+    of shape ``(len(keys), m)``: each key its own steps)."""
+    g = stepped_uniforms(keys[:, None], steps)
     np.log(g, out=g)  # -log(-log(u)), in place
     np.negative(g, out=g)
     np.log(g, out=g)
