@@ -208,21 +208,29 @@ class RegionalConsumers(mesa.Agent):
             self._schedule(chunk, np.zeros(len(chunk)))
 
     # ------------------------------------------------------------------ calendar
-    def _schedule(self, idx: np.ndarray, from_tau: np.ndarray, salt: int = 0) -> np.ndarray:
+    def _schedule(
+        self, idx: np.ndarray, from_tau: np.ndarray, salt: int = 0, hashed: np.ndarray | None = None
+    ) -> np.ndarray:
         """Draw the next occasion after ``from_tau`` for ``idx``; return their day numbers.
 
         The waiting time is exponential in operational time (cumulative seasonal intensity),
         so with a seasonal rate the occasions form an exact non-homogeneous Poisson process.
+        ``hashed``: ``keyed.consumer_keys`` of ``idx`` when the caller has them.
         """
         rate = self.rate[idx] * self.rate_multiplier[idx]
         if self.intent is not None:  # repeat intent after a late parcel (sim.experience)
             rate = rate * self.intent[idx]
         if self.customer_rate != 1.0:  # delivery speed moves customers' rate (sim.delivery_rate)
             rate = rate * np.where(self.customer[idx], np.float32(self.customer_rate), 1)
-        keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
+        if hashed is None:
+            hashed = keyed.consumer_keys(self._key, idx)
+        keys = keyed.counter_keys(hashed, self.occasion_count[idx])
         e = -np.log(keyed.uniforms(keys, keyed.SALT_NEXT + salt))
-        with np.errstate(divide="ignore", over="ignore"):
+        if rate.all():  # e > 0 and rate >= 1e-45: e / rate is finite (no errstate block)
             tau = np.asarray(from_tau, dtype=np.float64) + e / rate
+        else:
+            with np.errstate(divide="ignore", over="ignore"):
+                tau = np.asarray(from_tau, dtype=np.float64) + e / rate
         self.next_tau[idx] = tau
         days = np.searchsorted(self.season_cumulative, tau, side="right") - 1
         days = np.where(days < self.horizon_days, days, NO_OCCASION).astype(np.int16)
@@ -314,9 +322,11 @@ class RegionalConsumers(mesa.Agent):
                 )
         idx = self._due(day)
         while len(idx):
-            self._occasion_round(day, idx, offers, payment_supported, fulfil, res)
-            alive = idx[self.alive[idx]]
-            days = self._schedule(alive, self.next_tau[alive])
+            hashed = keyed.consumer_keys(self._key, idx)  # hashed once for the round and next
+            self._occasion_round(day, idx, offers, payment_supported, fulfil, res, hashed=hashed)
+            live = self.alive[idx]
+            alive = idx[live]
+            days = self._schedule(alive, self.next_tau[alive], hashed=hashed[live])
             idx = alive[days == day]  # a second occasion on the same day (rare)
         return res
 
@@ -331,13 +341,16 @@ class RegionalConsumers(mesa.Agent):
         dropout: bool = True,
         salt: int = 0,
         outside: bool = True,
+        hashed: np.ndarray | None = None,
     ) -> None:
         ch = self.spec.choice
         outside_utility = ch.outside_utility if outside else -1e30  # False: must pick ours
         n_cat = len(offers)
         res.occasions += len(idx)
         res.customer_occasions += int(np.count_nonzero(self.customer[idx]))
-        keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
+        if hashed is None:
+            hashed = keyed.consumer_keys(self._key, idx)
+        keys = keyed.counter_keys(hashed, self.occasion_count[idx])
         if salt:
             keys = keyed.mix64(keys + np.uint64(salt))
         # the category's and the dropout's uniforms in one pass (each its own salt, as before)

@@ -48,8 +48,18 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 def occasion_keys(base: np.uint64, idx: np.ndarray, counter: np.ndarray) -> np.ndarray:
     """One 64-bit state per (consumer index, occasion counter) under the stream key ``base``."""
-    x = mix64(np.uint64(base) + (idx.astype(np.uint64) + np.uint64(1)) * _GAMMA)
-    return mix64(x + (counter.astype(np.uint64) + np.uint64(1)) * _GAMMA)
+    return counter_keys(consumer_keys(base, idx), counter)
+
+
+def consumer_keys(base: np.uint64, idx: np.ndarray) -> np.ndarray:
+    """The first half of :func:`occasion_keys`: a state per consumer index (a caller that
+    keys the same consumers at several counters hashes them once)."""
+    return mix64(np.uint64(base) + (idx.astype(np.uint64) + np.uint64(1)) * _GAMMA)
+
+
+def counter_keys(consumer: np.ndarray, counter: np.ndarray) -> np.ndarray:
+    """:func:`occasion_keys` from :func:`consumer_keys`' states and the occasion counters."""
+    return mix64(consumer + (counter.astype(np.uint64) + np.uint64(1)) * _GAMMA)
 
 
 def salt_steps(salt: int | np.ndarray) -> np.ndarray:
