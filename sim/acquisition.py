@@ -183,7 +183,7 @@ class ConsumerAcquisition:
         if total <= 0:
             self.source[idx] = SOURCE_ORGANIC
             return
-        pick = self.rng.choice(len(codes), size=len(idx), p=weights / total)
+        pick = choice_by_weight(self.rng, weights / total, len(idx))
         self.source[idx] = np.asarray(codes, dtype=np.uint8)[pick]
 
     def count_new(self, new: np.ndarray) -> None:
@@ -218,7 +218,7 @@ class ConsumerAcquisition:
             cand = cand[pop.aware[cand] & ~pop.customer[cand]]
             # distinct and not chosen before (and sorted: re-shuffle below); nothing is
             # chosen before the first pass, where setdiff1d comes down to unique
-            cand = np.setdiff1d(cand, seen) if found else np.unique(cand)
+            cand = np.setdiff1d(cand, seen) if found else _sorted_unique(cand)
             cand = self.rng.permutation(cand)[: k - found]
             chosen.append(cand)
             seen = np.concatenate([seen, cand])
@@ -242,6 +242,24 @@ class ConsumerAcquisition:
         if from_pool:
             new = np.concatenate([new, self.forgotten.take(self.rng, from_pool)])
         return new
+
+
+def choice_by_weight(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
+    """``rng.choice(len(p), size=size, p=p)`` for valid probabilities ``p``, bit for bit and
+    drawing the same uniforms (numpy's own steps: the cumulative sum normalised by its last
+    value, one ``random`` per pick, a right-sided search) without its argument checks
+    (about 50 us a call; ``tests/test_acquisition.py`` holds it to ``rng.choice``)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right")
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` of a small 1-D array (the same sorted values, fewer calls)."""
+    a = np.sort(a)
+    if len(a) > 1:
+        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+    return a
 
 
 # --------------------------------------------------------------------------- market growth

@@ -176,3 +176,19 @@ def test_tune_budget_and_incremental_customers_run_on_paired_replications() -> N
     table = incremental_customers(sc, reps=2, days=30, seed=1)
     assert list(table.channel) == ["marketing", "social"]
     assert (table.incremental_customers >= 0).all()
+
+
+def test_weighted_pick_and_unique_are_numpys_bit_for_bit() -> None:
+    from sim.acquisition import _sorted_unique, choice_by_weight
+
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        w = rng.random(int(rng.integers(1, 7))) * (rng.random() < 0.9)
+        w[0] += 1e-3
+        size, seed = int(rng.integers(1, 40)), int(rng.integers(1 << 30))
+        p = w / w.sum()
+        expected = np.random.default_rng(seed).choice(len(p), size=size, p=p)
+        assert np.array_equal(choice_by_weight(np.random.default_rng(seed), p, size), expected)
+        a = rng.integers(0, 50, int(rng.integers(0, 30))).astype(np.int32)
+        got = _sorted_unique(a)
+        assert np.array_equal(got, np.unique(a)) and got.dtype == np.int32
