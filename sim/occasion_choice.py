@@ -32,7 +32,7 @@ class Layout:
 
     cats: tuple[int, ...]
     row_of: np.ndarray  # layout row of each category (-1: not in this layout)
-    base: np.ndarray  # (C, S, J) float32
+    base: np.ndarray  # (C * S, J) float32: row c's segment s at c * S + s
     price: np.ndarray  # (C, J) float32
     ours: np.ndarray  # (C, J) bool
     product: np.ndarray  # (C, J) our product of our columns
@@ -40,11 +40,13 @@ class Layout:
     comp_offset: np.ndarray  # (C + 1,) where each row's competitor offers start
     steps: np.ndarray  # (C, J + 1 [+ K + 1]) uint64
     n_ours: tuple[int, ...]
+    any_ours: bool
     our_products: tuple[np.ndarray, ...]
     column_nest: np.ndarray | None  # (C, J) nest position of a column, -1 in padding
     gather: np.ndarray | None  # (C, K * W) column of each nest slot (J: padding)
     columns: list | None
     n_nests: int  # K
+    n_seg: int  # S
 
     @property
     def width(self) -> int:
@@ -117,7 +119,7 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
     return Layout(
         tuple(cats),
         row_of,
-        base,
+        base.reshape(n_rows * n_seg, width),
         price,
         ours,
         product,
@@ -125,11 +127,13 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
         comp_offset,
         steps,
         tuple(offers[c].n_ours for c in cats),
+        any(offers[c].n_ours for c in cats),
         tuple(offers[c].our_products for c in cats),
         column_nest,
         gather,
         columns,
         n_nests,
+        n_seg,
     )
 
 
@@ -160,9 +164,9 @@ def _inclusive(scaled: np.ndarray, lay: Layout, row: np.ndarray, lam: float) -> 
     ext = np.empty((n, j + 1), dtype=np.float64)
     ext[:, :j] = scaled
     ext[:, j] = -np.inf
-    flat = lay.gather[row]
+    flat = lay.gather.take(row, axis=0)
     flat += (np.arange(n, dtype=np.int64) * (j + 1))[:, None]
-    part = ext.ravel()[flat].reshape(n, lay.n_nests, -1)
+    part = ext.take(flat).reshape(n, lay.n_nests, -1)
     with np.errstate(divide="ignore", invalid="ignore"):
         m = part.max(axis=2)
         m[~np.isfinite(m)] = 0.0
@@ -193,60 +197,61 @@ def choose_round(
     ``-inf`` and never chosen; argmax keeps the first of equal values, and each row's own
     columns come before its padding and the outside option as before)."""
     ch = pop.spec.choice
-    lam = ch.seller_nest_lambda
     j = lay.width
     alpha = pop.price_sensitivity[members][:, None]
-    v = lay.base[row, pop.segment[members]]
-    price = lay.price[row]
+    # row gathers by ``take`` (a fraction of fancy indexing's overhead on tens of rows)
+    v = lay.base.take(row * lay.n_seg + pop.segment[members], axis=0)
+    price = lay.price.take(row, axis=0)
     v -= alpha * price
-    if any(lay.n_ours):
-        ours = lay.ours[row]
+    if lay.any_ours:
+        # added where ``ours`` as ``x * ours`` (x * 1 is x; x * 0 adds a zero: the same values)
+        ours = lay.ours.take(row, axis=0)
         if pop.trial_price_ref is not None:  # a trial pack for first orders
-            first = ours & ~pop.customer[members][:, None]
             gap = price - np.float32(pop.trial_price_ref)
-            np.add(v, alpha * gap, out=v, where=first)
+            v += (alpha * gap) * (ours & ~pop.customer[members][:, None])
         aware = pop.aware[members]
         personal = (
             ch.loyalty_weight * pop.loyalty[members]
             + pop.utility_bonus[members]
             - np.float32(ch.unsupported_payment_penalty) * ~supported[pop.payment_method[members]]
         )
-        np.add(v, personal[:, None], out=v, where=ours)
+        v += personal[:, None] * ours
         v[ours & ~aware[:, None]] = -np.inf
         seen = np.bincount(row[aware], minlength=len(lay.cats))
         for c, k in enumerate(seen.tolist()):
             if k and lay.n_ours[c]:
                 res.views[lay.our_products[c]] += k  # distinct products
-    g = keyed.gumbel_noise(keys, lay.steps[row], np.float64)
-    noise = g[:, : j + 1].astype(v.dtype)
+    g = keyed.gumbel_noise(keys, lay.steps.take(row, axis=0), np.float64)
+    noise = g[:, : j + 1].astype(np.float32)
     if lay.column_nest is None:  # multinomial logit (sim.choice.sample_choices)
         noise[:, :j] += v
         noise[:, j] += np.float32(outside_utility)
-        choice = np.argmax(noise, axis=1)
+        choice = noise.argmax(axis=1)
         choice[choice == j] = -1
     else:  # seller-nested logit (sim.nested_choice.sample_nested_choices)
+        lam = ch.seller_nest_lambda
         scaled = v / np.float32(lam)
         score = g[:, j + 1 :]
         score[:, :-1] += _inclusive(scaled, lay, row, lam)
         score[:, -1] += np.float64(outside_utility)
-        nest = np.argmax(score, axis=1)
+        nest = score.argmax(axis=1)
         within = noise[:, :j]
         within += scaled
-        within[lay.column_nest[row] != nest[:, None]] = -np.inf
-        choice = np.argmax(within, axis=1)
+        within[lay.column_nest.take(row, axis=0) != nest[:, None]] = -np.inf
+        choice = within.argmax(axis=1)
         choice[nest == lay.n_nests] = -1
     inside = choice >= 0
     res.market_units += int(np.count_nonzero(inside))
-    at = (row[inside], choice[inside])
+    flat = (row * j + choice)[inside]  # the chosen cell of each buyer's row
     if lay.comp_offset[-1]:
-        picks = lay.comp[at]
+        picks = lay.comp.take(flat)
         counts = np.bincount(picks[picks >= 0], minlength=int(lay.comp_offset[-1]))
         for c, cat in enumerate(lay.cats):
             lo, hi = lay.comp_offset[c], lay.comp_offset[c + 1]
             if hi > lo:
                 res.comp_units[cat] += counts[lo:hi]
-    mine = lay.ours[at]
-    return members[inside][mine], lay.product[at][mine]
+    mine = lay.ours.take(flat)
+    return members[inside][mine], lay.product.take(flat)[mine]
 
 
 def round_choices(
@@ -267,9 +272,9 @@ def round_choices(
     for lay in layouts(pop, offers, pop.spec.choice.seller_nest_lambda):
         row = lay.row_of[cat]
         if len(lay.cats) > 1:
-            order = np.argsort(row, kind="stable")
-            row = row[order]
-            start = int(np.searchsorted(row, 0))  # categories without offers sort first
+            order = row.argsort(kind="stable")
+            row = row.take(order)
+            start = int(row.searchsorted(0))  # categories without offers sort first
             order, row = order[start:], row[start:]
         else:
             order = np.flatnonzero(row >= 0)
