@@ -201,6 +201,10 @@ class RegionalConsumers(mesa.Agent):
         self._category_edges = np.cumsum(self.category_probs)[:-1]  # fixed for the run
 
         # next occasion of each consumer, in operational (seasonal) time and as a day number
+        positions = np.arange(len(self.season_cumulative) + 1) - 1
+        self._day_of_position = np.where(positions < horizon_days, positions, NO_OCCASION).astype(
+            np.int16
+        )
         self.next_tau = np.empty(n, dtype=np.float32)
         self.next_day = np.full(n, NO_OCCASION, dtype=np.int16)
         for start in range(0, n0, 250_000):  # bounded temporaries
@@ -225,15 +229,17 @@ class RegionalConsumers(mesa.Agent):
         if hashed is None:
             hashed = keyed.consumer_keys(self._key, idx)
         keys = keyed.counter_keys(hashed, self.occasion_count[idx])
-        e = -np.log(keyed.uniforms(keys, keyed.SALT_NEXT + salt))
+        e = keyed.uniforms(keys, keyed.SALT_NEXT + salt)
+        np.log(e, out=e)  # -log(u), in place
+        np.negative(e, out=e)
         if rate.all():  # e > 0 and rate >= 1e-45: e / rate is finite (no errstate block)
             tau = np.asarray(from_tau, dtype=np.float64) + e / rate
         else:
             with np.errstate(divide="ignore", over="ignore"):
                 tau = np.asarray(from_tau, dtype=np.float64) + e / rate
         self.next_tau[idx] = tau
-        days = np.searchsorted(self.season_cumulative, tau, side="right") - 1
-        days = np.where(days < self.horizon_days, days, NO_OCCASION).astype(np.int16)
+        # the day of each tau: the search's position - 1, NO_OCCASION from the horizon on
+        days = self._day_of_position.take(self.season_cumulative.searchsorted(tau, side="right"))
         self.next_day[idx] = days
         return days
 
@@ -358,7 +364,7 @@ class RegionalConsumers(mesa.Agent):
         if n_cat == 1:
             cat = np.zeros(len(idx), dtype=np.int64)
         else:
-            cat = np.searchsorted(self._category_edges, u[:, 0], side="right")
+            cat = self._category_edges.searchsorted(u[:, 0], side="right")
         # every category's utilities and choices at once (sim.occasion_choice)
         chosen = round_choices(
             self, offers, idx, keys, cat, payment_supported, outside_utility, res
