@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 #: right, so the padding's trailing zeros leave each nest's sum bit-identical to the sum over
 #: its own columns; a wider nest's category runs on its own with its own nest columns
 MAX_PADDED_NEST = 7
+_MAX_CACHED = 64  # static layouts kept per population (line-ups seen recently)
 
 
 @dataclass(frozen=True)
@@ -140,18 +141,40 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
 def layouts(pop: RegionalConsumers, offers: list[CategoryOffers], lam: float) -> list[Layout]:
     """One layout of every category with offers, or one per category when a seller nest is
     wider than :data:`MAX_PADDED_NEST`; kept on ``pop`` while the same offers come back
-    (the observer returns the same list while nothing changed, ``sim.observe``)."""
+    (the observer returns the same list while nothing changed, ``sim.observe``). Offers
+    whose prices alone changed reuse the rest of the layout: every other part is a function
+    of the offers' static terms (``sim.offer_terms``, the same arrays while they hold) and
+    sellers."""
     kept = pop.__dict__.get("_layouts")
     if kept is not None and kept[0] is offers and kept[1] == lam:
         return kept[2]
-    live = [c for c, o in enumerate(offers) if offer_terms(pop, o).base.shape[1]]
-    out: list[Layout] = []
-    if live:
-        wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
-        groups = [[c] for c in live] if wide else [live]
-        out = [_layout(pop, offers, g, lam) for g in groups]
+    terms = [offer_terms(pop, o) for o in offers]
+    static = tuple(t.base for t in terms)
+    key = (lam, tuple(id(a) for a in static), *(o.comp_sellers.tobytes() for o in offers))
+    cache = pop.__dict__.setdefault("_static_layouts", {})
+    hit = cache.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], static, strict=True)):
+        live = [c for c, t in enumerate(terms) if t.base.shape[1]]
+        out: list[Layout] = []
+        if live:
+            wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
+            groups = [[c] for c in live] if wide else [live]
+            out = [_layout(pop, offers, g, lam) for g in groups]
+        if len(cache) >= _MAX_CACHED:  # bounded: line-ups that keep changing do not pile up
+            cache.clear()
+        hit = cache[key] = (static, out)  # holds the arrays: their ids are not reused
+    else:
+        out = [replace(lay, price=_prices(lay, terms)) for lay in hit[1]]
     pop.__dict__["_layouts"] = (offers, lam, out)  # holds the list: its id is not reused
     return out
+
+
+def _prices(lay: Layout, terms: list) -> np.ndarray:
+    """The layout's price matrix from today's terms (0 in the padding)."""
+    price = np.zeros_like(lay.price)
+    for row, c in enumerate(lay.cats):
+        price[row, : len(terms[c].price)] = terms[c].price
+    return price
 
 
 def _inclusive(scaled: np.ndarray, lay: Layout, row: np.ndarray, lam: float) -> np.ndarray:

@@ -3,6 +3,8 @@ category by category with ``sim.choice`` / ``sim.nested_choice`` (the code they 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -98,13 +100,19 @@ def test_one_round_for_every_category_chooses_as_category_by_category(lam, wide)
     idx = rng.choice(n, 3000, replace=False).astype(np.int32)
     keys = keyed.occasion_keys(np.uint64(5), idx, np.zeros(len(idx), dtype=np.uint16))
     cat = rng.integers(0, len(offers), len(idx))
-    results = []
-    for how in (round_choices, _per_category):
-        res = OccasionResult(views=np.zeros(pop.n_products, dtype=np.int64))
-        res.comp_units = [np.zeros(o.n_comp, dtype=np.int64) for o in offers]
-        buyers, products = how(pop, offers, idx, keys, cat, supported, -0.3, res)
-        results.append((buyers, products, res))
-    (b1, p1, r1), (b2, p2, r2) = results
-    assert len(b1) > 30 and np.array_equal(b1, b2) and np.array_equal(p1, p2)
-    assert r1.market_units == r2.market_units and np.array_equal(r1.views, r2.views)
-    assert all(np.array_equal(a, b) for a, b in zip(r1.comp_units, r2.comp_units, strict=True))
+    repriced = [  # new offers, new prices, the same line-ups: the kept layout, new prices
+        replace(o, our_price_ref=o.our_price_ref * 1.2, comp_price_ref=o.comp_price_ref * 0.9)
+        for o in offers
+    ]
+    for today in (offers, repriced):
+        results = []
+        for how in (round_choices, _per_category):
+            res = OccasionResult(views=np.zeros(pop.n_products, dtype=np.int64))
+            res.comp_units = [np.zeros(o.n_comp, dtype=np.int64) for o in today]
+            buyers, products = how(pop, today, idx, keys, cat, supported, -0.3, res)
+            results.append((buyers, products, res))
+        (b1, p1, r1), (b2, p2, r2) = results
+        assert len(b1) > 30 and np.array_equal(b1, b2) and np.array_equal(p1, p2)
+        assert r1.market_units == r2.market_units and np.array_equal(r1.views, r2.views)
+        assert all(np.array_equal(a, b) for a, b in zip(r1.comp_units, r2.comp_units, strict=True))
+    assert len(pop.__dict__["_static_layouts"]) == 1  # built once, repriced the second time
