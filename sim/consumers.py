@@ -213,7 +213,11 @@ class RegionalConsumers(mesa.Agent):
 
     # ------------------------------------------------------------------ calendar
     def _schedule(
-        self, idx: np.ndarray, from_tau: np.ndarray, salt: int = 0, hashed: np.ndarray | None = None
+        self,
+        idx: np.ndarray,
+        from_tau: np.ndarray | float,
+        salt: int = 0,
+        hashed: np.ndarray | None = None,
     ) -> np.ndarray:
         """Draw the next occasion after ``from_tau`` for ``idx``; return their day numbers.
 
@@ -304,7 +308,7 @@ class RegionalConsumers(mesa.Agent):
             return 0
         new = np.arange(self.n, target, dtype=np.int32)
         self.alive[new] = True
-        self._schedule(new, np.full(len(new), self.season_cumulative[day]))
+        self._schedule(new, self.season_cumulative[day])  # one start for all (broadcast)
         self.n = target
         return len(new)
 

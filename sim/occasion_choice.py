@@ -190,15 +190,17 @@ def _inclusive(scaled: np.ndarray, lay: Layout, row: np.ndarray, lam: float) -> 
     flat = lay.gather.take(row, axis=0)
     flat += (np.arange(n, dtype=np.int64) * (j + 1))[:, None]
     part = ext.take(flat).reshape(n, lay.n_nests, -1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = part.max(axis=2)
-        m[~np.isfinite(m)] = 0.0
-        part -= m[:, :, None]
-        np.exp(part, out=part)
-        s = part.sum(axis=2)
-        np.log(s, out=s)
-        s += m
-        s *= lam
+    m = part.max(axis=2)
+    m[~np.isfinite(m)] = 0.0
+    part -= m[:, :, None]
+    np.exp(part, out=part)
+    s = part.sum(axis=2)
+    empty = s == 0.0  # a nest with nothing available: log(0) = -inf, without an errstate block
+    s[empty] = 1.0
+    np.log(s, out=s)
+    s[empty] = -np.inf
+    s += m
+    s *= lam
     return s
 
 
