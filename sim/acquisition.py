@@ -211,19 +211,20 @@ class ConsumerAcquisition:
             return 0
         chosen: list[np.ndarray] = []
         found = 0
-        seen = np.zeros(0, dtype=np.int32)
         while found < k:
             m = int((k - found) * pop.n / eligible * 1.3) + 16
             cand = self.rng.integers(0, pop.n, size=m).astype(np.int32)
             cand = cand[pop.aware[cand] & ~pop.customer[cand]]
             # distinct and not chosen before (and sorted: re-shuffle below); nothing is
             # chosen before the first pass, where setdiff1d comes down to unique
-            cand = np.setdiff1d(cand, seen) if found else _sorted_unique(cand)
+            if found:
+                cand = np.setdiff1d(cand, np.concatenate(chosen))
+            else:
+                cand = _sorted_unique(cand)
             cand = self.rng.permutation(cand)[: k - found]
             chosen.append(cand)
-            seen = np.concatenate([seen, cand])
             found += len(cand)
-        idx = np.concatenate(chosen)
+        idx = chosen[0] if len(chosen) == 1 else np.concatenate(chosen)
         pop.aware[idx] = False
         self.source[idx] = SOURCE_NONE
         initial = idx[idx < pop.n_initial]
