@@ -259,7 +259,10 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     """``np.unique(a)`` of a small 1-D array (the same sorted values, fewer calls)."""
     a = np.sort(a)
     if len(a) > 1:
-        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+        keep = np.empty(len(a), dtype=bool)
+        keep[0] = True
+        np.not_equal(a[1:], a[:-1], out=keep[1:])
+        a = a[keep]
     return a
 
 
