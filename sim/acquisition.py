@@ -144,11 +144,16 @@ class Pool:
     def take(self, rng: np.random.Generator, k: int) -> np.ndarray:
         """Remove and return ``k`` members chosen uniformly at random."""
         out = np.empty(k, dtype=np.int32)
-        for i in range(k):  # k is a day's re-aware consumers: small
-            j = int(rng.integers(self.size))
-            out[i] = self.items[j]
+        if not k:
+            return out
+        # pick i from the first size - i members: the k bounded draws in one call are the
+        # draws of one call per pick (numpy bounds each element alike; a test holds it)
+        picks = rng.integers(np.arange(self.size, self.size - k, -1)).tolist()
+        items = self.items
+        for i, j in enumerate(picks):  # k is a day's re-aware consumers: small
+            out[i] = items[j]
             self.size -= 1
-            self.items[j] = self.items[self.size]
+            items[j] = items[self.size]
         return out
 
 

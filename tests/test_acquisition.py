@@ -192,3 +192,22 @@ def test_weighted_pick_and_unique_are_numpys_bit_for_bit() -> None:
         a = rng.integers(0, 50, int(rng.integers(0, 30))).astype(np.int32)
         got = _sorted_unique(a)
         assert np.array_equal(got, np.unique(a)) and got.dtype == np.int32
+
+
+def test_pool_takes_the_members_one_draw_per_pick_would() -> None:
+    from sim.acquisition import Pool
+
+    for seed in range(200):
+        pool = Pool()
+        pool.add(np.arange(1000, 1000 + 50 + seed, dtype=np.int32))
+        k = 1 + seed % 30
+        rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        items, size, expected = pool.items.copy(), pool.size, []
+        for _ in range(k):  # the loop Pool.take ran before: one bounded draw per pick
+            j = int(ref.integers(size))
+            expected.append(items[j])
+            size -= 1
+            items[j] = items[size]
+        assert pool.take(rng, k).tolist() == expected and pool.size == size
+        assert np.array_equal(pool.items[:size], items[:size])
+        assert rng.random() == ref.random()  # the stream goes on from the same place
