@@ -144,11 +144,16 @@ class Pool:
     def take(self, rng: np.random.Generator, k: int) -> np.ndarray:
         """Remove and return ``k`` members chosen uniformly at random."""
         out = np.empty(k, dtype=np.int32)
-        for i in range(k):  # k is a day's re-aware consumers: small
-            j = int(rng.integers(self.size))
-            out[i] = self.items[j]
+        if not k:
+            return out
+        # pick i from the first size - i members: the k bounded draws in one call are the
+        # draws of one call per pick (numpy bounds each element alike; a test holds it)
+        picks = rng.integers(np.arange(self.size, self.size - k, -1)).tolist()
+        items = self.items
+        for i, j in enumerate(picks):  # k is a day's re-aware consumers: small
+            out[i] = items[j]
             self.size -= 1
-            self.items[j] = self.items[self.size]
+            items[j] = items[self.size]
         return out
 
 
@@ -183,7 +188,7 @@ class ConsumerAcquisition:
         if total <= 0:
             self.source[idx] = SOURCE_ORGANIC
             return
-        pick = self.rng.choice(len(codes), size=len(idx), p=weights / total)
+        pick = choice_by_weight(self.rng, weights / total, len(idx))
         self.source[idx] = np.asarray(codes, dtype=np.uint8)[pick]
 
     def count_new(self, new: np.ndarray) -> None:
@@ -211,19 +216,20 @@ class ConsumerAcquisition:
             return 0
         chosen: list[np.ndarray] = []
         found = 0
-        seen = np.zeros(0, dtype=np.int32)
         while found < k:
             m = int((k - found) * pop.n / eligible * 1.3) + 16
             cand = self.rng.integers(0, pop.n, size=m).astype(np.int32)
             cand = cand[pop.aware[cand] & ~pop.customer[cand]]
             # distinct and not chosen before (and sorted: re-shuffle below); nothing is
             # chosen before the first pass, where setdiff1d comes down to unique
-            cand = np.setdiff1d(cand, seen) if found else np.unique(cand)
+            if found:
+                cand = np.setdiff1d(cand, np.concatenate(chosen))
+            else:
+                cand = _sorted_unique(cand)
             cand = self.rng.permutation(cand)[: k - found]
             chosen.append(cand)
-            seen = np.concatenate([seen, cand])
             found += len(cand)
-        idx = np.concatenate(chosen)
+        idx = chosen[0] if len(chosen) == 1 else np.concatenate(chosen)
         pop.aware[idx] = False
         self.source[idx] = SOURCE_NONE
         initial = idx[idx < pop.n_initial]
@@ -242,6 +248,27 @@ class ConsumerAcquisition:
         if from_pool:
             new = np.concatenate([new, self.forgotten.take(self.rng, from_pool)])
         return new
+
+
+def choice_by_weight(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
+    """``rng.choice(len(p), size=size, p=p)`` for valid probabilities ``p``, bit for bit and
+    drawing the same uniforms (numpy's own steps: the cumulative sum normalised by its last
+    value, one ``random`` per pick, a right-sided search) without its argument checks
+    (about 50 us a call; ``tests/test_acquisition.py`` holds it to ``rng.choice``)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right")
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` of a small 1-D array (the same sorted values, fewer calls)."""
+    a = np.sort(a)
+    if len(a) > 1:
+        keep = np.empty(len(a), dtype=bool)
+        keep[0] = True
+        np.not_equal(a[1:], a[:-1], out=keep[1:])
+        a = a[keep]
+    return a
 
 
 # --------------------------------------------------------------------------- market growth

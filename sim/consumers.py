@@ -32,12 +32,12 @@ from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
-from sim.nested_choice import choose
-from sim.offer_terms import offer_terms
+from sim.occasion_choice import round_choices
 from sim.quantiles import binom_ppf
 from sim.scenario import Region, max_entrants
 
 NO_OCCASION = np.iinfo(np.int16).max  # next_day of consumers with no occasion left
+_CATEGORY_DROPOUT = keyed.salt_steps(np.array([keyed.SALT_CATEGORY, keyed.SALT_DROPOUT]))
 
 
 @dataclass
@@ -201,6 +201,10 @@ class RegionalConsumers(mesa.Agent):
         self._category_edges = np.cumsum(self.category_probs)[:-1]  # fixed for the run
 
         # next occasion of each consumer, in operational (seasonal) time and as a day number
+        positions = np.arange(len(self.season_cumulative) + 1) - 1
+        self._day_of_position = np.where(positions < horizon_days, positions, NO_OCCASION).astype(
+            np.int16
+        )
         self.next_tau = np.empty(n, dtype=np.float32)
         self.next_day = np.full(n, NO_OCCASION, dtype=np.int16)
         for start in range(0, n0, 250_000):  # bounded temporaries
@@ -208,24 +212,38 @@ class RegionalConsumers(mesa.Agent):
             self._schedule(chunk, np.zeros(len(chunk)))
 
     # ------------------------------------------------------------------ calendar
-    def _schedule(self, idx: np.ndarray, from_tau: np.ndarray, salt: int = 0) -> np.ndarray:
+    def _schedule(
+        self,
+        idx: np.ndarray,
+        from_tau: np.ndarray | float,
+        salt: int = 0,
+        hashed: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Draw the next occasion after ``from_tau`` for ``idx``; return their day numbers.
 
         The waiting time is exponential in operational time (cumulative seasonal intensity),
         so with a seasonal rate the occasions form an exact non-homogeneous Poisson process.
+        ``hashed``: ``keyed.consumer_keys`` of ``idx`` when the caller has them.
         """
         rate = self.rate[idx] * self.rate_multiplier[idx]
         if self.intent is not None:  # repeat intent after a late parcel (sim.experience)
             rate = rate * self.intent[idx]
         if self.customer_rate != 1.0:  # delivery speed moves customers' rate (sim.delivery_rate)
             rate = rate * np.where(self.customer[idx], np.float32(self.customer_rate), 1)
-        keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
-        e = -np.log(keyed.uniforms(keys, keyed.SALT_NEXT + salt))
-        with np.errstate(divide="ignore", over="ignore"):
+        if hashed is None:
+            hashed = keyed.consumer_keys(self._key, idx)
+        keys = keyed.counter_keys(hashed, self.occasion_count[idx])
+        e = keyed.uniforms(keys, keyed.SALT_NEXT + salt)
+        np.log(e, out=e)  # -log(u), in place
+        np.negative(e, out=e)
+        if rate.all():  # e > 0 and rate >= 1e-45: e / rate is finite (no errstate block)
             tau = np.asarray(from_tau, dtype=np.float64) + e / rate
+        else:
+            with np.errstate(divide="ignore", over="ignore"):
+                tau = np.asarray(from_tau, dtype=np.float64) + e / rate
         self.next_tau[idx] = tau
-        days = np.searchsorted(self.season_cumulative, tau, side="right") - 1
-        days = np.where(days < self.horizon_days, days, NO_OCCASION).astype(np.int16)
+        # the day of each tau: the search's position - 1, NO_OCCASION from the horizon on
+        days = self._day_of_position.take(self.season_cumulative.searchsorted(tau, side="right"))
         self.next_day[idx] = days
         return days
 
@@ -290,7 +308,7 @@ class RegionalConsumers(mesa.Agent):
             return 0
         new = np.arange(self.n, target, dtype=np.int32)
         self.alive[new] = True
-        self._schedule(new, np.full(len(new), self.season_cumulative[day]))
+        self._schedule(new, self.season_cumulative[day])  # one start for all (broadcast)
         self.n = target
         return len(new)
 
@@ -314,9 +332,11 @@ class RegionalConsumers(mesa.Agent):
                 )
         idx = self._due(day)
         while len(idx):
-            self._occasion_round(day, idx, offers, payment_supported, fulfil, res)
-            alive = idx[self.alive[idx]]
-            days = self._schedule(alive, self.next_tau[alive])
+            hashed = keyed.consumer_keys(self._key, idx)  # hashed once for the round and next
+            self._occasion_round(day, idx, offers, payment_supported, fulfil, res, hashed=hashed)
+            live = self.alive[idx]
+            alive = idx[live]
+            days = self._schedule(alive, self.next_tau[alive], hashed=hashed[live])
             idx = alive[days == day]  # a second occasion on the same day (rare)
         return res
 
@@ -331,67 +351,30 @@ class RegionalConsumers(mesa.Agent):
         dropout: bool = True,
         salt: int = 0,
         outside: bool = True,
+        hashed: np.ndarray | None = None,
     ) -> None:
         ch = self.spec.choice
         outside_utility = ch.outside_utility if outside else -1e30  # False: must pick ours
         n_cat = len(offers)
         res.occasions += len(idx)
         res.customer_occasions += int(np.count_nonzero(self.customer[idx]))
-        keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
+        if hashed is None:
+            hashed = keyed.consumer_keys(self._key, idx)
+        keys = keyed.counter_keys(hashed, self.occasion_count[idx])
         if salt:
             keys = keyed.mix64(keys + np.uint64(salt))
+        # the category's and the dropout's uniforms in one pass (each its own salt, as before)
+        u = keyed.stepped_uniforms(keys[:, None], _CATEGORY_DROPOUT)
         if n_cat == 1:
             cat = np.zeros(len(idx), dtype=np.int64)
         else:
-            u = keyed.uniforms(keys, keyed.SALT_CATEGORY)
-            cat = np.searchsorted(self._category_edges, u, side="right")
-        chosen_consumers: list[np.ndarray] = []
-        chosen_products: list[np.ndarray] = []
-        for c in range(n_cat):
-            in_cat = cat == c
-            members = idx[in_cat] if n_cat > 1 else idx
-            member_keys = keys[in_cat] if n_cat > 1 else keys
-            if not len(members):
-                continue
-            o = offers[c]
-            seg = self.segment[members]
-            alpha = self.price_sensitivity[members][:, None]
-            # non-price utility of every offer for each segment (ours first), then one
-            # gather per consumer and one outer product for the price term
-            terms = offer_terms(self, o)
-            if not terms.base.shape[1]:
-                continue
-            v = terms.base[seg]
-            v -= alpha * terms.price[None, :]
-            if self.trial_price_ref is not None and o.n_ours:  # a trial pack for first orders
-                first = ~self.customer[members]
-                gap = terms.price[: o.n_ours] - np.float32(self.trial_price_ref)
-                v[first, : o.n_ours] += alpha[first] * gap[None, :]
-            if o.n_ours:
-                aware = self.aware[members]
-                personal = (
-                    ch.loyalty_weight * self.loyalty[members]
-                    + self.utility_bonus[members]
-                    - np.float32(ch.unsupported_payment_penalty)
-                    * ~payment_supported[self.payment_method[members]]
-                )
-                v[:, : o.n_ours] += personal[:, None]
-                v[~aware, : o.n_ours] = -np.inf
-                res.views[o.our_products] += int(aware.sum())  # distinct products
-            noise = keyed.gumbel_noise(member_keys, terms.taste_steps, dtype=v.dtype)
-            choice = choose(v, outside_utility, noise, o, ch.seller_nest_lambda, member_keys)
-            inside = choice >= 0
-            res.market_units += int(inside.sum())
-            if o.n_comp:
-                comp_pick = choice[choice >= o.n_ours] - o.n_ours
-                res.comp_units[c] += np.bincount(comp_pick, minlength=o.n_comp)
-            mine = (choice >= 0) & (choice < o.n_ours)
-            if mine.any():
-                chosen_consumers.append(members[mine])
-                chosen_products.append(o.our_products[choice[mine]])
-        if chosen_consumers:
-            buyers = np.concatenate(chosen_consumers)
-            products = np.concatenate(chosen_products)
+            cat = self._category_edges.searchsorted(u[:, 0], side="right")
+        # every category's utilities and choices at once (sim.occasion_choice)
+        chosen = round_choices(
+            self, offers, idx, keys, cat, payment_supported, outside_utility, res
+        )
+        if chosen is not None:
+            buyers, products = chosen
             res.demanded_units += len(buyers)
             filled = fulfil(buyers, products)
             res.stockouts += int((~filled).sum())
@@ -405,7 +388,7 @@ class RegionalConsumers(mesa.Agent):
         if cust.any():
             uplift = self.spec.service.dissatisfaction_dropout_uplift
             p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction[idx])), p)
-        dies = keyed.uniforms(keys, keyed.SALT_DROPOUT) < p
+        dies = u[:, 1] < p
         if dies.any():
             dead = idx[dies]
             self.alive[dead] = False

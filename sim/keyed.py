@@ -48,8 +48,18 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 def occasion_keys(base: np.uint64, idx: np.ndarray, counter: np.ndarray) -> np.ndarray:
     """One 64-bit state per (consumer index, occasion counter) under the stream key ``base``."""
-    x = mix64(np.uint64(base) + (idx.astype(np.uint64) + np.uint64(1)) * _GAMMA)
-    return mix64(x + (counter.astype(np.uint64) + np.uint64(1)) * _GAMMA)
+    return counter_keys(consumer_keys(base, idx), counter)
+
+
+def consumer_keys(base: np.uint64, idx: np.ndarray) -> np.ndarray:
+    """The first half of :func:`occasion_keys`: a state per consumer index (a caller that
+    keys the same consumers at several counters hashes them once)."""
+    return mix64(np.uint64(base) + (idx.astype(np.uint64) + np.uint64(1)) * _GAMMA)
+
+
+def counter_keys(consumer: np.ndarray, counter: np.ndarray) -> np.ndarray:
+    """:func:`occasion_keys` from :func:`consumer_keys`' states and the occasion counters."""
+    return mix64(consumer + (counter.astype(np.uint64) + np.uint64(1)) * _GAMMA)
 
 
 def salt_steps(salt: int | np.ndarray) -> np.ndarray:
@@ -69,10 +79,10 @@ def _int_salt_steps(salt: int) -> np.ndarray:
 
 def uniforms(keys: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
     """Uniform(0, 1) (open interval) for each key and salt (broadcast)."""
-    return _stepped_uniforms(keys, salt_steps(salt))
+    return stepped_uniforms(keys, salt_steps(salt))
 
 
-def _stepped_uniforms(keys: np.ndarray, steps: np.ndarray) -> np.ndarray:
+def stepped_uniforms(keys: np.ndarray, steps: np.ndarray) -> np.ndarray:
     u = (mix64(keys + steps) >> _S11).astype(np.float64)
     u += 0.5
     u *= _TO_UNIT
@@ -85,8 +95,9 @@ def taste_steps(option_ids: np.ndarray) -> np.ndarray:
 
 
 def gumbel_noise(keys: np.ndarray, steps: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """Standard Gumbel noise ``(len(keys), len(steps))`` from :func:`taste_steps`."""
-    g = _stepped_uniforms(keys[:, None], steps[None, :])
+    """Standard Gumbel noise ``(len(keys), len(steps))`` from :func:`taste_steps` (``steps``
+    of shape ``(len(keys), m)``: each key its own steps)."""
+    g = stepped_uniforms(keys[:, None], steps)
     np.log(g, out=g)  # -log(-log(u)), in place
     np.negative(g, out=g)
     np.log(g, out=g)

@@ -176,3 +176,38 @@ def test_tune_budget_and_incremental_customers_run_on_paired_replications() -> N
     table = incremental_customers(sc, reps=2, days=30, seed=1)
     assert list(table.channel) == ["marketing", "social"]
     assert (table.incremental_customers >= 0).all()
+
+
+def test_weighted_pick_and_unique_are_numpys_bit_for_bit() -> None:
+    from sim.acquisition import _sorted_unique, choice_by_weight
+
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        w = rng.random(int(rng.integers(1, 7))) * (rng.random() < 0.9)
+        w[0] += 1e-3
+        size, seed = int(rng.integers(1, 40)), int(rng.integers(1 << 30))
+        p = w / w.sum()
+        expected = np.random.default_rng(seed).choice(len(p), size=size, p=p)
+        assert np.array_equal(choice_by_weight(np.random.default_rng(seed), p, size), expected)
+        a = rng.integers(0, 50, int(rng.integers(0, 30))).astype(np.int32)
+        got = _sorted_unique(a)
+        assert np.array_equal(got, np.unique(a)) and got.dtype == np.int32
+
+
+def test_pool_takes_the_members_one_draw_per_pick_would() -> None:
+    from sim.acquisition import Pool
+
+    for seed in range(200):
+        pool = Pool()
+        pool.add(np.arange(1000, 1000 + 50 + seed, dtype=np.int32))
+        k = 1 + seed % 30
+        rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        items, size, expected = pool.items.copy(), pool.size, []
+        for _ in range(k):  # the loop Pool.take ran before: one bounded draw per pick
+            j = int(ref.integers(size))
+            expected.append(items[j])
+            size -= 1
+            items[j] = items[size]
+        assert pool.take(rng, k).tolist() == expected and pool.size == size
+        assert np.array_equal(pool.items[:size], items[:size])
+        assert rng.random() == ref.random()  # the stream goes on from the same place
