@@ -422,7 +422,8 @@ class RegionalConsumers(mesa.Agent):
 
     # ------------------------------------------------------------------ customers
     def record_purchases(self, day: int, idx: np.ndarray, paid_base: np.ndarray) -> tuple[int, int]:
-        """Update RFM for filled orders; returns (new customers, repeat orders)."""
+        """Update RFM for filled orders; returns (new customers, repeat orders). ``idx`` holds
+        each consumer once (one occasion per round), so plain fancy-index updates add once."""
         new_mask = ~self.customer[idx]
         repeat = int((~new_mask).sum())
         new = idx[new_mask]  # a consumer has at most one occasion per round
@@ -438,15 +439,16 @@ class RegionalConsumers(mesa.Agent):
             self.satisfaction_sum += float(self.satisfaction[new].sum())
         old = idx[~new_mask]
         if len(old):
-            np.subtract.at(self._last_day_hist, self.last_day[old], 1)
+            hist = self._last_day_hist
+            hist -= np.bincount(self.last_day[old], minlength=len(hist))
             second = old[self.frequency[old] == 1]
             if len(second):
                 first = self.first_day[second].astype(np.int16)
                 self._second_orders.append((first, (day - first).astype(np.int16)))
         self.last_day[idx] = day
-        np.add.at(self._last_day_hist, np.full(len(idx), day), 1)
-        np.add.at(self.frequency, idx, 1)
-        np.add.at(self.monetary_base, idx, paid_base.astype(np.float32))
+        self._last_day_hist[day] += len(idx)
+        self.frequency[idx] += 1
+        self.monetary_base[idx] += paid_base.astype(np.float32)
         return len(new), repeat
 
     def customer_ids(self) -> np.ndarray:

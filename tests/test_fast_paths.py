@@ -37,3 +37,31 @@ def test_quadrature_over_distinct_rows_is_bit_identical_to_every_row() -> None:
         rr, aa, tt = r[sel][:, None], alpha[sel][:, None], t[sel][:, None]
         slow[sel] = (-np.expm1(-rr * np.log1p(p[None, :] * tt / aa)) / p[None, :]) @ weights
     assert np.array_equal(fast, slow)
+
+
+def test_each_purchase_batch_names_a_consumer_once(monkeypatch) -> None:
+    """``record_purchases`` updates RFM by plain fancy indexing: that adds once per consumer
+    only if no batch repeats one (rounds, retention responses and the launch cohort alike)."""
+    from benchmarks.scenario import bench_scenario
+    from sim.consumers import RegionalConsumers
+    from sim.model import MarketModel
+    from strategies.registry import build_strategies
+
+    original = RegionalConsumers.record_purchases
+    batches = []
+
+    def spy(self, day, idx, paid_base):
+        assert len(np.unique(idx)) == len(idx)
+        batches.append(len(idx))
+        return original(self, day, idx, paid_base)
+
+    monkeypatch.setattr(RegionalConsumers, "record_purchases", spy)
+    sc = bench_scenario(20_000, 120)
+    model = MarketModel(sc, strategies=build_strategies(sc.strategies))
+    model.run()
+    pop = model.consumers[0]
+    assert len(batches) > 100 and model.offers.table()["responded"].sum() > 0
+    ids = pop.customer_ids()
+    assert pop.frequency[ids].sum() == sum(batches)
+    hist = np.bincount(pop.last_day[ids[pop.alive[ids]]], minlength=len(pop._last_day_hist))
+    assert np.array_equal(pop._last_day_hist, hist)
