@@ -32,6 +32,7 @@ from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
+from sim.id_sets import sorted_distinct
 from sim.nested_choice import choose
 from sim.offer_terms import offer_terms
 from sim.quantiles import binom_ppf
@@ -508,7 +509,7 @@ class RegionalConsumers(mesa.Agent):
         duration_days: int,
     ) -> None:
         """Start a retention action for ``idx`` (replacing any running one)."""
-        idx = np.unique(idx)
+        idx = sorted_distinct(idx, self.n)
         idx = idx[self.alive[idx]]
         until = min(day + duration_days, self.horizon_days)
         self.dropout_multiplier[idx] = dropout_multiplier

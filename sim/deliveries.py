@@ -19,6 +19,7 @@ from sim.baskets import returned_units
 from sim.calendar import HOURS_PER_DAY
 from sim.contract import PAYMENT_METHODS
 from sim.experience import Completed
+from sim.id_sets import positions_by_key
 from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_REFUSED, STATUS_RETURNED
 
 if TYPE_CHECKING:
@@ -75,15 +76,8 @@ class Deliveries:
     ) -> None:
         """File orders that finished travelling on day ``d`` under their delivery day."""
         days = np.maximum(np.floor(hours / HOURS_PER_DAY).astype(np.int64), d)
-        order = np.argsort(days, kind="stable")
-        days = days[order]
-        starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-        ends = np.r_[starts[1:], len(days)]
-        for s, e in zip(starts, ends, strict=True):
-            sel = order[s:e]
-            self._due.setdefault(int(days[s]), []).append(
-                (ids[sel], hours[sel], lost[sel], promised[sel])
-            )
+        for day, sel in positions_by_key(days):
+            self._due.setdefault(day, []).append((ids[sel], hours[sel], lost[sel], promised[sel]))
 
     def process(self, d: int) -> None:
         """Deliveries, losses and returns due today, all regions in one vectorized pass."""

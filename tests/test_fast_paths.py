@@ -65,3 +65,22 @@ def test_each_purchase_batch_names_a_consumer_once(monkeypatch) -> None:
     assert pop.frequency[ids].sum() == sum(batches)
     hist = np.bincount(pop.last_day[ids[pop.alive[ids]]], minlength=len(pop._last_day_hist))
     assert np.array_equal(pop._last_day_hist, hist)
+
+
+def test_sorted_distinct_and_positions_by_key_match_numpy() -> None:
+    """The mask pass equals ``np.unique`` (values, order, dtype), small batches and large; the
+    grouping equals selecting each distinct key in turn."""
+    from sim.id_sets import positions_by_key, sorted_distinct
+
+    rng = np.random.default_rng(5)
+    for k in (0, 5, 3000, 40_000):
+        for dtype in (np.int32, np.int64):
+            ids = rng.integers(0, 100_000, k).astype(dtype)
+            got = sorted_distinct(ids, 100_000)
+            assert got.dtype == ids.dtype and np.array_equal(got, np.unique(ids))
+    keys = rng.integers(3, 40, 5000)
+    groups = positions_by_key(keys)
+    assert [d for d, _ in groups] == [int(d) for d in np.unique(keys)]
+    for d, sel in groups:
+        assert np.array_equal(sel, np.flatnonzero(keys == d))
+    assert positions_by_key(np.zeros(0, dtype=np.int64)) == []
