@@ -84,3 +84,31 @@ def test_sorted_distinct_and_positions_by_key_match_numpy() -> None:
     for d, sel in groups:
         assert np.array_equal(sel, np.flatnonzero(keys == d))
     assert positions_by_key(np.zeros(0, dtype=np.int64)) == []
+
+
+def test_customer_view_is_the_plain_gather_and_read_only() -> None:
+    """The strategies' RFM arrays equal indexing the consumer arrays by customer id (same
+    values and dtypes) and cannot be written."""
+    from benchmarks.scenario import bench_scenario
+    from sim.model import MarketModel
+    from strategies.registry import build_strategies
+
+    sc = bench_scenario(20_000, 60)
+    model = MarketModel(sc, strategies=build_strategies(sc.strategies))
+    model.run()
+    pop, d = model.consumers[0], model.day
+    ids = pop.customer_ids()
+    view = model.observer.market_view().regions[sc.regions[0].id].customers
+    plain = {
+        "customer_ids": ids,
+        "recency_days": d - pop.last_day[ids].astype(np.int64),
+        "frequency": pop.frequency[ids],
+        "monetary_base": pop.monetary_base[ids],
+        "satisfaction": pop.satisfaction[ids],
+        "tenure_days": d - pop.first_day[ids].astype(np.int64),
+    }
+    assert len(ids) > 100
+    for name, values in plain.items():
+        got = getattr(view, name)
+        assert got.dtype == values.dtype and np.array_equal(got, values), name
+        assert not got.flags.writeable
