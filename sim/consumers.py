@@ -434,10 +434,10 @@ class RegionalConsumers(mesa.Agent):
             self.first_day[new] = day
             self._customer_ids.append(new)
             self.n_customers += len(new)
-            below = self.satisfaction[new] < self.spec.service.dissatisfied_below
-            self.n_dissatisfied += int(below.sum())
+            sat = self.satisfaction[new]
+            self.n_dissatisfied += int((sat < self.spec.service.dissatisfied_below).sum())
             self.n_alive_customers += len(new)
-            self.satisfaction_sum += float(self.satisfaction[new].sum())
+            self.satisfaction_sum += float(sat.sum())
         old = idx[~new_mask]
         if len(old):
             hist = self._last_day_hist
