@@ -18,7 +18,10 @@ import numpy as np
 
 from benchmarks.scenario import ROOT, bench_scenario, retention_choice
 from benchmarks.timing import TimedMarketModel
+from experiments.explore.futures import scaled
+from experiments.files import load_scenario
 from sim.model import MarketModel
+from sim.scenario import Scenario
 from strategies.registry import build_strategies
 
 
@@ -62,6 +65,27 @@ def _kpi_summary(df: Any) -> dict[str, float]:
     return out
 
 
+def task_scenario(task: Mapping[str, Any], n: int, days: int) -> Scenario:
+    """The benchmark scenario at ``n`` consumers; with ``"scenario": "all_on"`` the shipped
+    default scenario (seller nests, acquisition channels and word of mouth, product fit and
+    launch stock, baskets and bundles, experience, two regions) scaled to ``n`` consumers in
+    total (its stock levels kept), ``days`` days, with the benchmark's retention strategy."""
+    choice = task.get("scenario", "bench")
+    if choice == "bench":
+        return bench_scenario(n, days)
+    if choice != "all_on":
+        raise ValueError(f"unknown benchmark scenario {choice!r}; known: bench, all_on")
+    base = load_scenario(ROOT / "scenarios" / "default.yaml")
+    total = sum(r.population for r in base.regions)
+    data = scaled(base, n / total).model_dump(mode="json")
+    data["horizon_days"] = days
+    data["strategies"]["retention"] = {"name": retention_choice()}
+    for lane in data["lanes"]:  # a shorter run keeps the disruptions it reaches
+        kept = [d for d in lane.get("disruptions") or [] if d["start_day"] < days]
+        lane["disruptions"] = [{**d, "end_day": min(d["end_day"], days)} for d in kept]
+    return load_scenario(data)
+
+
 def _measure_model(task: Mapping[str, Any]) -> dict[str, Any]:
     """Build and run one model in this (fresh) process; time, memory and KPIs.
 
@@ -92,7 +116,7 @@ def _measure_model(task: Mapping[str, Any]) -> dict[str, Any]:
     warm = MarketModel(warm_scenario, strategies=build_strategies(warm_scenario.strategies))
     warm.run()
     del warm
-    scenario = bench_scenario(n, days)
+    scenario = task_scenario(task, n, days)
     gc.collect()
     base_rss, _ = _rss_kib()
     hwm_reset = _reset_peak_rss()
@@ -101,7 +125,9 @@ def _measure_model(task: Mapping[str, Any]) -> dict[str, Any]:
         import tracemalloc
 
         tracemalloc.start()
-    out: dict[str, Any] = {"n": n, "days": days, "kind": kind, "retention": retention_choice()}
+    out: dict[str, Any] = {"n": n, "days": days, "kind": kind}
+    out["scenario"] = task.get("scenario", "bench")
+    out["retention"] = scenario.strategies.retention.name
     builds, runs, cpu_builds, cpu_runs = [], [], [], []
     for rep in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()

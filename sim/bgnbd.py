@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -85,16 +86,21 @@ _QUADRATURE_NODES = 48
 _LARGE_B = 400.0
 
 
+@lru_cache(maxsize=1024)
 def _beta_nodes(a: float, b: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Quadrature nodes in p and normalised weights for an expectation over p ~ Beta(a, b):
-    Gauss-Jacobi, or generalised Gauss-Laguerre (p = z / b) when ``b`` is large."""
+    Gauss-Jacobi, or generalised Gauss-Laguerre (p = z / b) when ``b`` is large (cached:
+    a valuation asks for the same few ``(a, b)`` many times; the arrays are read-only)."""
     if b > _LARGE_B:
         z, weights = roots_genlaguerre(_QUADRATURE_NODES, a - 1.0)
         p = np.minimum(z / b, 1.0)
     else:
         nodes, weights = roots_jacobi(_QUADRATURE_NODES, b - 1.0, a - 1.0)
         p = (1.0 + nodes) / 2.0
-    return p, weights / weights.sum()
+    weights = weights / weights.sum()
+    p.setflags(write=False)
+    weights.setflags(write=False)
+    return p, weights
 
 
 def _mean_count_quadrature(
@@ -107,17 +113,33 @@ def _mean_count_quadrature(
     """E[(1 - (alpha / (alpha + p t))^r) / p] for p ~ Beta(a, b), by Gauss-Jacobi quadrature.
 
     This is the expected number of purchases in ``t`` for a customer alive now whose rate is
-    Gamma(r, alpha) and dropout Beta(a, b); valid for every a > 0.
+    Gamma(r, alpha) and dropout Beta(a, b); valid for every a > 0. The integrand is
+    evaluated once per distinct ``(r, alpha, b, t)`` (customers share histories and horizons)
+    and the weighted sums are taken over every row, so each value is bit-identical to
+    integrating row by row (a BLAS dot product can round differently at a matrix's tail).
     """
     out = np.empty(r.shape)
     unique_b, inverse = np.unique(b, return_inverse=True)
     for k, b_value in enumerate(unique_b):
         p, weights = _beta_nodes(a, float(b_value))
         sel = inverse.reshape(r.shape) == k
-        rr, aa, tt = r[sel][:, None], alpha[sel][:, None], t[sel][:, None]
-        g = -np.expm1(-rr * np.log1p(p[None, :] * tt / aa)) / p[None, :]
-        out[sel] = g @ weights
+        (rr, aa, tt), back = distinct_rows(r[sel], alpha[sel], t[sel])
+        g = -np.expm1(-rr[:, None] * np.log1p(p[None, :] * tt[:, None] / aa[:, None])) / p[None, :]
+        out[sel] = g[back] @ weights  # the dot products row by row as before (same BLAS call)
     return out
+
+
+def distinct_rows(*columns: NDArray[np.float64]) -> tuple[list[NDArray[np.float64]], NDArray]:
+    """The distinct rows of equal-length columns, in lexicographic order (first column
+    first), and each row's index among them (``columns[k] == distinct[k][index]``)."""
+    order = np.lexsort(columns[::-1])
+    ordered = [c[order] for c in columns]
+    new = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        new[1:] = np.logical_or.reduce([c[1:] != c[:-1] for c in ordered])
+    index = np.empty(len(order), dtype=np.int64)
+    index[order] = np.cumsum(new) - 1
+    return [c[new] for c in ordered], index
 
 
 def _log_odds_dead(

@@ -32,6 +32,7 @@ from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.contract import PAYMENT_METHODS
 from sim.diffusion import daily_adoption_probability
+from sim.id_sets import sorted_distinct
 from sim.occasion_choice import round_choices
 from sim.quantiles import binom_ppf
 from sim.scenario import Region, max_entrants
@@ -405,7 +406,8 @@ class RegionalConsumers(mesa.Agent):
 
     # ------------------------------------------------------------------ customers
     def record_purchases(self, day: int, idx: np.ndarray, paid_base: np.ndarray) -> tuple[int, int]:
-        """Update RFM for filled orders; returns (new customers, repeat orders)."""
+        """Update RFM for filled orders; returns (new customers, repeat orders). ``idx`` holds
+        each consumer once (one occasion per round), so plain fancy-index updates add once."""
         new_mask = ~self.customer[idx]
         repeat = int((~new_mask).sum())
         new = idx[new_mask]  # a consumer has at most one occasion per round
@@ -415,21 +417,22 @@ class RegionalConsumers(mesa.Agent):
             self.first_day[new] = day
             self._customer_ids.append(new)
             self.n_customers += len(new)
-            below = self.satisfaction[new] < self.spec.service.dissatisfied_below
-            self.n_dissatisfied += int(below.sum())
+            sat = self.satisfaction[new]
+            self.n_dissatisfied += int((sat < self.spec.service.dissatisfied_below).sum())
             self.n_alive_customers += len(new)
-            self.satisfaction_sum += float(self.satisfaction[new].sum())
+            self.satisfaction_sum += float(sat.sum())
         old = idx[~new_mask]
         if len(old):
-            np.subtract.at(self._last_day_hist, self.last_day[old], 1)
+            hist = self._last_day_hist
+            hist -= np.bincount(self.last_day[old], minlength=len(hist))
             second = old[self.frequency[old] == 1]
             if len(second):
                 first = self.first_day[second].astype(np.int16)
                 self._second_orders.append((first, (day - first).astype(np.int16)))
         self.last_day[idx] = day
-        np.add.at(self._last_day_hist, np.full(len(idx), day), 1)
-        np.add.at(self.frequency, idx, 1)
-        np.add.at(self.monetary_base, idx, paid_base.astype(np.float32))
+        self._last_day_hist[day] += len(idx)
+        self.frequency[idx] += 1
+        self.monetary_base[idx] += paid_base.astype(np.float32)
         return len(new), repeat
 
     def customer_ids(self) -> np.ndarray:
@@ -494,7 +497,7 @@ class RegionalConsumers(mesa.Agent):
         ones who answer it (``sim.retention_state.revive``) buy under them for the rest of the
         term; only alive customers have an occasion to redraw now.
         """
-        idx = np.unique(idx)
+        idx = sorted_distinct(idx, self.n)
         lapsed = idx[~self.alive[idx]]
         until = min(day + duration_days, self.horizon_days)
         self.dropout_multiplier[idx] = dropout_multiplier

@@ -16,6 +16,7 @@ from sim.contract import (
 )
 from sim.credit import blocked_launches
 from sim.errors import StrategyError
+from sim.id_sets import sorted_distinct
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -170,6 +171,6 @@ class Decisions:
             )
             m.firm.book("retention_base", r, action.cost_per_customer_base * len(ids))
             if action.membership:  # a membership is not an offer (sim.retention_state)
-                m.firm.book("loyalty_members", r, len(np.unique(ids)))
+                m.firm.book("loyalty_members", r, len(sorted_distinct(ids, pop.n)))
             else:
                 m.offers.start(r, m.day, ids, action)

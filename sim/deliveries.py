@@ -19,6 +19,7 @@ from sim.baskets import returned_units
 from sim.calendar import HOURS_PER_DAY
 from sim.contract import PAYMENT_METHODS
 from sim.experience import Completed
+from sim.id_sets import positions_by_key
 from sim.orders import STATUS_DELIVERED, STATUS_LOST, STATUS_REFUSED, STATUS_RETURNED
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 COD = PAYMENT_METHODS.index("cod")
 #: hour of day at which an order counts as placed (delivery times run from noon)
 ORDER_HOUR = 12.0
+#: the order-book columns a delivery reads (none of them changes after the order is placed)
+_TAKEN = ("region", "product", "consumer", "day", "seq", "method", "units")
+_TAKEN += ("paid_base", "vat_base", "duty_base")
 
 
 class Deliveries:
@@ -72,15 +76,8 @@ class Deliveries:
     ) -> None:
         """File orders that finished travelling on day ``d`` under their delivery day."""
         days = np.maximum(np.floor(hours / HOURS_PER_DAY).astype(np.int64), d)
-        order = np.argsort(days, kind="stable")
-        days = days[order]
-        starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-        ends = np.r_[starts[1:], len(days)]
-        for s, e in zip(starts, ends, strict=True):
-            sel = order[s:e]
-            self._due.setdefault(int(days[s]), []).append(
-                (ids[sel], hours[sel], lost[sel], promised[sel])
-            )
+        for day, sel in positions_by_key(days):
+            self._due.setdefault(day, []).append((ids[sel], hours[sel], lost[sel], promised[sel]))
 
     def process(self, d: int) -> None:
         """Deliveries, losses and returns due today, all regions in one vectorized pass."""
@@ -93,13 +90,14 @@ class Deliveries:
         hours = np.concatenate([p[1] for p in parts])
         lost = np.concatenate([p[2] for p in parts])
         promised = np.concatenate([p[3] for p in parts])
-        region = book.take("region", oid).astype(np.int64)
-        products = book.take("product", oid).astype(np.int64)
-        consumers = book.take("consumer", oid).astype(np.int64)
-        placed = book.take("day", oid).astype(float)
+        col = book.take_columns(_TAKEN, oid)
+        region = col["region"].astype(np.int64)
+        products = col["product"].astype(np.int64)
+        consumers = col["consumer"].astype(np.int64)
+        placed = col["day"].astype(float)
         days = (hours - (HOURS_PER_DAY * placed + ORDER_HOUR)) / HOURS_PER_DAY
-        keys = keyed.occasion_keys(self.returns_key, consumers, book.take("seq", oid))
-        cod = book.take("method", oid) == COD
+        keys = keyed.occasion_keys(self.returns_key, consumers, col["seq"])
+        cod = col["method"] == COD
         refused = (
             ~lost & cod & (keyed.uniforms(keys, keyed.SALT_COD_REFUSAL) < self.refusal[region])
         )
@@ -109,20 +107,20 @@ class Deliveries:
         complaint = m.experience.draw_complaints(keys, region, delivered, late_days)
         u = keyed.uniforms(keys, keyed.SALT_RETURN)
         p_return = self.return_probability[region, products]
-        units = book.take("units", oid).astype(np.int64)
+        units = col["units"].astype(np.int64)
         back = np.where(delivered, returned_units(keys, u < p_return, units, p_return), 0)
         returned = back > 0
         book.set("returned_units", oid, back)
-        book.set("status", oid[delivered & ~returned], STATUS_DELIVERED)
-        book.set("status", oid[returned], STATUS_RETURNED)
-        book.set("status", oid[lost], STATUS_LOST)
-        book.set("status", oid[refused], STATUS_REFUSED)
+        # every order is exactly one of: kept, returned (both delivered), lost, refused
+        outcome = [delivered & ~returned, returned, lost, refused]
+        codes = [STATUS_DELIVERED, STATUS_RETURNED, STATUS_LOST, STATUS_REFUSED]
+        book.set("status", oid, np.select(outcome, codes))
         book.set("delivered_day", oid[~lost], d)  # refused parcels reached the door too
         book.set("late_days", oid, late_days)
         nr = len(m.region_ids)
-        paid = book.take("paid_base", oid).astype(float)
-        vat = book.take("vat_base", oid).astype(float)
-        duty = book.take("duty_base", oid).astype(float)
+        paid = col["paid_base"].astype(float)
+        vat = col["vat_base"].astype(float)
+        duty = col["duty_base"].astype(float)
         refunded = returned | lost | refused
         if (units != 1).any():  # a multi-unit order refunds its returned units' share
             share = np.where(returned, back / units, 1.0)

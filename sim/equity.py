@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.bgnbd import BgNbdParams, conditional_expected_purchases
+from sim.bgnbd import BgNbdParams, conditional_expected_purchases, distinct_rows
 from sim.calendar import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -111,8 +111,8 @@ def _distinct_histories(
     stacked = np.column_stack([x, t_x, big_t])
     if len(stacked) < 2 or not np.array_equal(stacked, np.round(stacked)):
         return (x, t_x, big_t), np.ones(len(x))
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return (unique[:, 0], unique[:, 1], unique[:, 2]), counts.astype(float)
+    (ux, ut_x, ubig_t), index = distinct_rows(x, t_x, big_t)
+    return (ux, ut_x, ubig_t), np.bincount(index, minlength=len(ux)).astype(float)
 
 
 def value_customers(

@@ -159,7 +159,7 @@ class Fulfilment:
         duty_local, vat_local = firm.sale_taxes_local(r, charged)
         vat_base, duty_base = vat_local / fx, duty_local / fx
         net_base = paid_base - vat_base
-        fee = np.nan_to_num(firm.payment_fee[method], nan=0.0)
+        fee = np.nan_to_num(firm.payment_fee, nan=0.0)[method]  # per method, then gathered
         revenue = float(net_base.sum())
         firm.book("gmv_base", r, float(paid_base.sum()))
         firm.book("revenue_base", r, revenue)

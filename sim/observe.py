@@ -275,13 +275,18 @@ class Observer:
             return cached
         pop = self.model.consumers[r]
         ids = pop.customer_ids()
+        at = ids.astype(np.intp)  # np.take with native indices: the cheapest gather
+
+        def column(values: np.ndarray) -> np.ndarray:
+            return _read_only(np.take(values, at))
+
         view = CustomerView(
             customer_ids=frozen_array(ids),
-            recency_days=frozen_array(d - pop.last_day[ids].astype(np.int64)),
-            frequency=frozen_array(pop.frequency[ids]),
-            monetary_base=frozen_array(pop.monetary_base[ids]),
-            satisfaction=frozen_array(pop.satisfaction[ids]),
-            tenure_days=frozen_array(d - pop.first_day[ids].astype(np.int64)),
+            recency_days=_read_only(d - np.take(pop.last_day, at).astype(np.int64)),
+            frequency=column(pop.frequency),
+            monetary_base=column(pop.monetary_base),
+            satisfaction=column(pop.satisfaction),
+            tenure_days=_read_only(d - np.take(pop.first_day, at).astype(np.int64)),
         )
         self._customer_views = {k: v for k, v in self._customer_views.items() if k[0] == d}
         self._customer_views[key] = view
@@ -290,3 +295,9 @@ class Observer:
     def release_customer_views(self) -> None:
         """Drop the cached RFM copies (until the next decision day)."""
         self._customer_views = {}
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """A freshly computed array, made read-only (no copy: nothing else holds it)."""
+    values.flags.writeable = False
+    return values

@@ -33,6 +33,7 @@ _FIELDS: dict[str, np.dtype] = {
 }
 CHUNK_BITS = 16
 CHUNK = 1 << CHUNK_BITS  # orders per chunk: growing never copies what is already stored
+_SCAN_CHUNKS = 8  # ids spanning at most this many chunks are grouped by scanning, not sorting
 
 
 class OrderBook:
@@ -69,24 +70,37 @@ class OrderBook:
         self.n += k
         return ids
 
-    def _groups(self, ids: np.ndarray):
+    def _groups(self, ids: np.ndarray) -> list[tuple[int, slice | np.ndarray, np.ndarray]]:
+        """(chunk, positions in ``ids``, offsets in the chunk) for each chunk ``ids`` touch,
+        in chunk order."""
         ids = np.asarray(ids, dtype=np.int64)
         chunk = ids >> CHUNK_BITS
-        if len(ids) == 0 or chunk.min() == chunk.max():
-            yield (int(chunk[0]) if len(ids) else 0), slice(None), ids & (CHUNK - 1)
-            return
-        for c in np.unique(chunk):
+        lo, hi = (int(chunk.min()), int(chunk.max())) if len(ids) else (0, 0)
+        if lo == hi:
+            return [(lo, slice(None), ids & (CHUNK - 1))]
+        # a day's orders span few chunks: one pass per chunk in range beats sorting
+        spanned = range(lo, hi + 1) if hi - lo <= _SCAN_CHUNKS else np.unique(chunk)
+        out = []
+        for c in spanned:
             sel = np.flatnonzero(chunk == c)
-            yield int(c), sel, ids[sel] & (CHUNK - 1)
+            if len(sel):
+                out.append((int(c), sel, ids[sel] & (CHUNK - 1)))
+        return out
 
     def take(self, name: str, ids: np.ndarray) -> np.ndarray:
         """Column ``name`` at order ids ``ids``."""
+        return self.take_columns((name,), ids)[name]
+
+    def take_columns(self, names: tuple[str, ...], ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Columns ``names`` at order ids ``ids`` (the ids are located once for all)."""
         ids = np.asarray(ids, dtype=np.int64)
-        out = np.empty(len(ids), dtype=_FIELDS[name])
+        out = {name: np.empty(len(ids), dtype=_FIELDS[name]) for name in names}
         if len(ids) == 0:
             return out
         for c, sel, off in self._groups(ids):
-            out[sel] = self._chunks[c][name][off]
+            chunk = self._chunks[c]
+            for name in names:
+                out[name][sel] = chunk[name][off]
         return out
 
     def set(self, name: str, ids: np.ndarray, value: np.ndarray | int | float) -> None:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim import keyed
 from sim.errors import StrategyError
+from sim.id_sets import positions_by_key, sorted_distinct
 
 if TYPE_CHECKING:
     from sim.consumers import CategoryOffers, Fulfil, OccasionResult, RegionalConsumers
@@ -89,7 +90,7 @@ class OfferBook:
     def start(self, r: int, day: int, ids: np.ndarray, action: RetentionAction) -> None:
         """Contact ``ids`` (our customers in region ``r``) with ``action`` today."""
         code_of, until_of = self._arrays(r)
-        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        ids = sorted_distinct(np.asarray(ids, dtype=np.int64), len(code_of))
         k = self._kind(action)
         self._resolve(r, ids[code_of[ids] > 0], won=False)  # a new offer replaces a running one
         end = min(day + action.duration_days, self.model.horizon_days)
@@ -110,8 +111,9 @@ class OfferBook:
         offset = np.floor(keyed.uniforms(keys, SALT_RESPONSE_DAY) * action.duration_days)
         when = day + offset.astype(np.int64)
         responds &= when < self.model.horizon_days
-        for d in np.unique(when[responds]):
-            self._responses.setdefault(int(d), []).append((r, ids[responds & (when == d)]))
+        who = ids[responds]
+        for d, sel in positions_by_key(when[responds]):  # each day's responders in id order
+            self._responses.setdefault(d, []).append((r, who[sel]))
 
     def _resolve(self, r: int, ids: np.ndarray, *, won: bool) -> None:
         """Close the running offers of ``ids`` as won back or not."""
@@ -173,7 +175,7 @@ class OfferBook:
             return
         code_of = self._code[r]
         assert code_of is not None
-        idx = np.unique(np.concatenate(due))
+        idx = sorted_distinct(np.concatenate(due), len(code_of))
         idx = idx[code_of[idx] > 0].astype(np.int32)  # not yet redeemed
         if not len(idx):
             return

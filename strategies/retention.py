@@ -108,7 +108,8 @@ def percentile_rank(score: np.ndarray, bins: int = 10_000) -> np.ndarray:
     k = np.clip((np.asarray(score) * (bins / 100.0)).astype(np.int64), 0, bins - 1)
     counts = np.bincount(k, minlength=bins)
     below = np.cumsum(counts) - counts
-    return 100.0 * (below[k] + 0.5 * counts[k]) / len(k)
+    per_bin = 100.0 * (below + 0.5 * counts) / len(k)  # the same arithmetic, once per bin
+    return np.take(per_bin, k)
 
 
 @register
@@ -192,11 +193,11 @@ class RfmTiers(RetentionStrategy):
             seen = last.get(rid, np.zeros(0, dtype=np.int64))
             if len(seen) <= ids.max():
                 seen = np.concatenate([seen, np.full(ids.max() + 1 - len(seen), -(10**9))])
-            cooling = view.day - seen[ids] < self.cooldown_days
+            free = view.day - np.take(seen, ids) >= self.cooldown_days  # not cooling down
             risk = self.risk(cust)
             bounds = [self.values[f"{t}_threshold"] for t in TIERS] + [np.inf]
             for k, tier in enumerate(TIERS):
-                sel = (risk >= bounds[k]) & (risk < bounds[k + 1]) & ~cooling
+                sel = (risk >= bounds[k]) & (risk < bounds[k + 1]) & free
                 if not sel.any():
                     continue
                 target = ids[sel]
