@@ -154,12 +154,7 @@ def layouts(pop: RegionalConsumers, offers: list[CategoryOffers], lam: float) ->
     cache = pop.__dict__.setdefault("_static_layouts", {})
     hit = cache.get(key)
     if hit is None or any(a is not b for a, b in zip(hit[0], static, strict=True)):
-        live = [c for c, t in enumerate(terms) if t.base.shape[1]]
-        out: list[Layout] = []
-        if live:
-            wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
-            groups = [[c] for c in live] if wide else [live]
-            out = [_layout(pop, offers, g, lam) for g in groups]
+        out = _build_layouts(pop, offers, terms, lam)
         if len(cache) >= _MAX_CACHED:  # bounded: line-ups that keep changing do not pile up
             cache.clear()
         hit = cache[key] = (static, out)  # holds the arrays: their ids are not reused
@@ -167,6 +162,19 @@ def layouts(pop: RegionalConsumers, offers: list[CategoryOffers], lam: float) ->
         out = [replace(lay, price=_prices(lay, terms)) for lay in hit[1]]
     pop.__dict__["_layouts"] = (offers, lam, out)  # holds the list: its id is not reused
     return out
+
+
+def _build_layouts(
+    pop: RegionalConsumers, offers: list[CategoryOffers], terms: list, lam: float
+) -> list[Layout]:
+    """The layouts of the categories with offers: one, or one per category when a seller
+    nest is wider than :data:`MAX_PADDED_NEST`."""
+    live = [c for c, t in enumerate(terms) if t.base.shape[1]]
+    if not live:
+        return []
+    wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
+    groups = [[c] for c in live] if wide else [live]
+    return [_layout(pop, offers, g, lam) for g in groups]
 
 
 def _prices(lay: Layout, terms: list) -> np.ndarray:
