@@ -154,12 +154,7 @@ def layouts(pop: RegionalConsumers, offers: list[CategoryOffers], lam: float) ->
     cache = pop.__dict__.setdefault("_static_layouts", {})
     hit = cache.get(key)
     if hit is None or any(a is not b for a, b in zip(hit[0], static, strict=True)):
-        live = [c for c, t in enumerate(terms) if t.base.shape[1]]
-        out: list[Layout] = []
-        if live:
-            wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
-            groups = [[c] for c in live] if wide else [live]
-            out = [_layout(pop, offers, g, lam) for g in groups]
+        out = _build(pop, offers, [c for c, t in enumerate(terms) if t.base.shape[1]], lam)
         if len(cache) >= _MAX_CACHED:  # bounded: line-ups that keep changing do not pile up
             cache.clear()
         hit = cache[key] = (static, out)  # holds the arrays: their ids are not reused
@@ -167,6 +162,18 @@ def layouts(pop: RegionalConsumers, offers: list[CategoryOffers], lam: float) ->
         out = [replace(lay, price=_prices(lay, terms)) for lay in hit[1]]
     pop.__dict__["_layouts"] = (offers, lam, out)  # holds the list: its id is not reused
     return out
+
+
+def _build(
+    pop: RegionalConsumers, offers: list[CategoryOffers], live: list[int], lam: float
+) -> list[Layout]:
+    """The layouts of the categories ``live`` (those with offers): one for all of them, or
+    one each when a seller nest is wider than :data:`MAX_PADDED_NEST`."""
+    if not live:
+        return []
+    wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
+    groups = [[c] for c in live] if wide else [live]
+    return [_layout(pop, offers, g, lam) for g in groups]
 
 
 def _prices(lay: Layout, terms: list) -> np.ndarray:
