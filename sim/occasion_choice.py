@@ -154,7 +154,7 @@ def layouts(pop: RegionalConsumers, offers: list[CategoryOffers], lam: float) ->
     cache = pop.__dict__.setdefault("_static_layouts", {})
     hit = cache.get(key)
     if hit is None or any(a is not b for a, b in zip(hit[0], static, strict=True)):
-        out = _build_layouts(pop, offers, terms, lam)
+        out = _build(pop, offers, [c for c, t in enumerate(terms) if t.base.shape[1]], lam)
         if len(cache) >= _MAX_CACHED:  # bounded: line-ups that keep changing do not pile up
             cache.clear()
         hit = cache[key] = (static, out)  # holds the arrays: their ids are not reused
@@ -164,12 +164,11 @@ def layouts(pop: RegionalConsumers, offers: list[CategoryOffers], lam: float) ->
     return out
 
 
-def _build_layouts(
-    pop: RegionalConsumers, offers: list[CategoryOffers], terms: list, lam: float
+def _build(
+    pop: RegionalConsumers, offers: list[CategoryOffers], live: list[int], lam: float
 ) -> list[Layout]:
-    """The layouts of the categories with offers: one, or one per category when a seller
-    nest is wider than :data:`MAX_PADDED_NEST`."""
-    live = [c for c, t in enumerate(terms) if t.base.shape[1]]
+    """The layouts of the categories ``live`` (those with offers): one for all of them, or
+    one each when a seller nest is wider than :data:`MAX_PADDED_NEST`."""
     if not live:
         return []
     wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)

@@ -4,6 +4,7 @@ category by category with ``sim.choice`` / ``sim.nested_choice`` (the code they 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import pytest
@@ -76,11 +77,17 @@ def _per_category(pop, offers, idx, keys, cat, supported, u0, res):
     return np.concatenate(buyers), np.concatenate(products)
 
 
+@cache
+def _model():
+    return build_model(load_scenario(ROOT / "scenarios" / "default.yaml"), 3, 10)
+
+
 @pytest.mark.parametrize("lam", [1.0, 0.6])
 @pytest.mark.parametrize("wide", [False, True])
 def test_one_round_for_every_category_chooses_as_category_by_category(lam, wide) -> None:
-    model = build_model(load_scenario(ROOT / "scenarios" / "default.yaml"), 3, 10)
-    pop = model.consumers[0]
+    pop = _model().consumers[0]
+    for kept in ("_layouts", "_static_layouts"):  # the model is shared by the cases
+        pop.__dict__.pop(kept, None)
     pop.spec = pop.spec.model_copy(
         update={"choice": pop.spec.choice.model_copy(update={"seller_nest_lambda": lam})}
     )
