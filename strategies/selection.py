@@ -52,11 +52,13 @@ def reference_price_base(view: MarketView, r: RegionView) -> np.ndarray:
     return ref_local / r.fx_local_per_base
 
 
-def fit_lift(view: MarketView, views: np.ndarray) -> np.ndarray | float:
-    """Each product's expected conversion relative to the products observed so far, from
-    the appeal prior alone: exp(mean + sd^2 / 2) (the prior's mean effect on a logit share)
-    over its view-weighted mean among observed products; 1.0 when every prior is the same."""
-    mean = np.asarray(view.fit_prior_mean, dtype=float)
+def fit_lift(view: MarketView, views: np.ndarray, region_id: str = "") -> np.ndarray | float:
+    """Each product's expected conversion in region ``region_id`` relative to the products
+    observed so far, from the appeal prior alone: exp(mean + sd^2 / 2) (the prior's mean
+    effect on a logit share; the region's prior mean where the scenario sets one) over its
+    view-weighted mean among observed products (over all products before any view); 1.0
+    when every prior is the same."""
+    mean = np.asarray(view.fit_region_mean.get(region_id, view.fit_prior_mean), dtype=float)
     sd = np.asarray(view.fit_prior_sd, dtype=float)
     if not len(mean) or (np.all(mean == mean[0]) and np.all(sd == sd[0])):
         return 1.0
@@ -130,7 +132,8 @@ class ThreeFactor(SelectionStrategy):
     views per day, less the share ``cannibalization`` taken from our listings of the
     category) beats the launch cost plus the launch stock not expected to sell in the window
     (:func:`strategies.category_value.listing_value_base`); before any view every eligible
-    product is listed up to ``k``.
+    product whose prior conversion lift in the region is at least ``min_prior_lift`` of the
+    region's mean product (every eligible product when all priors are alike), up to ``k``.
     """
 
     name: ClassVar[str] = "three_factor"
@@ -171,6 +174,15 @@ class ThreeFactor(SelectionStrategy):
             high=1.0,
             help="share of a further listing's units taken from our listings in its category",
         ),
+        Param(
+            "min_prior_lift",
+            "float",
+            0.5,
+            low=0.0,
+            high=10.0,
+            help="before any view: least prior conversion lift (vs the region's mean product) "
+            "of a further listing",
+        ),
     )
 
     def __init__(self, **values: Any) -> None:
@@ -200,7 +212,7 @@ class ThreeFactor(SelectionStrategy):
         by the product's appeal prior (so a product never listed is judged on its prior)."""
         units, views = self.observed(view, r.region_id, r)
         prior = units.sum() / views.sum() if views.sum() > 0 else 1.0
-        prior = prior * fit_lift(view, views)
+        prior = prior * fit_lift(view, views, r.region_id)
         if self.prior_views == 0:
             return np.where(views > 0, units / np.maximum(views, 1.0), prior)
         return (units + self.prior_views * prior) / (views + self.prior_views)
@@ -251,9 +263,21 @@ class ThreeFactor(SelectionStrategy):
                 planning_days=self.planning_days,
                 cannibalization=self.cannibalization,
             )
+            if value is None:  # no evidence yet: the prior alone
+                value = self.prior_value(view, rid)
             kept = np.where(listed, score * (1.0 + self.keep_bonus), score)
             out[rid] = category_first(view, r, kept, value, self.k)
         return SelectionDecision(out)
+
+    def prior_value(self, view: MarketView, rid: str) -> np.ndarray | None:
+        """Before any view: +1 for a product whose prior conversion lift in region ``rid``
+        (:func:`fit_lift`, relative to the region's mean product) is at least
+        ``min_prior_lift``, -1 for the others; None (list every eligible product) when every
+        prior is the same."""
+        lift = fit_lift(view, np.zeros(len(view.product_ids)), rid)
+        if np.isscalar(lift):
+            return None
+        return np.where(np.asarray(lift) >= self.min_prior_lift, 1.0, -1.0)
 
 
 _WRAPPABLE = ("all_products", "top_margin", "three_factor")
