@@ -85,8 +85,10 @@ class TopMargin(SelectionStrategy):
     """Top margin: list the k products with the best expected unit margin in each region.
 
     Rule: expected unit margin = reference price (median competitor price in the category,
-    net of duty and VAT; our own price where nobody competes) minus landed cost. Products
-    that are taboo in the region are never listed.
+    net of duty and VAT; our own price where nobody competes) minus landed cost. The
+    best-margin product of every category comes first (a category without our listing
+    sells nothing; :func:`strategies.category_value.category_first`), then the others by
+    margin, ``k`` in all. Products that are taboo in the region are never listed.
     """
 
     name: ClassVar[str] = "top_margin"
@@ -103,7 +105,10 @@ class TopMargin(SelectionStrategy):
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
         return SelectionDecision(
-            {rid: top_k(s, self.k) for rid, s in self.scores(view, rng).items()}
+            {
+                rid: category_first(view, view.regions[rid], s, None, self.k)
+                for rid, s in self.scores(view, rng).items()
+            }
         )
 
 

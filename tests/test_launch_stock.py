@@ -12,7 +12,7 @@ from helpers import make_scenario
 from sim.contract import SelectionDecision
 from sim.errors import ScenarioError
 from sim.kpis import ALL_REGIONS
-from strategies.selection import ThreeFactor
+from strategies.selection import ThreeFactor, TopMargin
 from tests.helpers import new_model
 
 
@@ -139,3 +139,20 @@ def test_three_factor_holds_back_a_poor_prior_before_any_view() -> None:
     listed = ThreeFactor().decide(view, np.random.default_rng(0)).listed
     assert list(listed["XA"]) == [True, True]
     assert list(listed["XB"]) == [True, False]
+
+
+def test_top_margin_lists_every_category_first() -> None:
+    """Two home products have the best paper margins; with k = 2 top_margin lists the best
+    home product and the apparel one (a category without a listing sells nothing)."""
+
+    def modify(d: dict) -> None:
+        mug = d["products"][0]
+        d["products"].append({**mug, "id": "bowl", "unit_cost_base": 3.0})
+        d["products"].append({**mug, "id": "tee", "category": "apparel", "unit_cost_base": 1.0})
+
+    view = new_model(make_scenario(modify), seed=1, days=5).build_view()
+    strategy = TopMargin(k=2)
+    margin = strategy.scores(view, np.random.default_rng(0))["XA"]
+    assert np.argsort(-margin)[:2].tolist() == [2, 0]  # bowl, mug: both home
+    listed = strategy.decide(view, np.random.default_rng(0)).listed["XA"]
+    assert listed.tolist() == [False, False, True, True]  # bowl and tee
