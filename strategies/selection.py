@@ -259,20 +259,25 @@ class ThreeFactor(SelectionStrategy):
         for rid, score in self.scores(view, rng).items():
             r = view.regions[rid]
             listed = np.asarray(r.listed, dtype=bool)
-            value = listing_value_base(
-                view,
-                r,
-                self.conversion(view, r),
-                unit_margin_base(view, r, reference_price_base(view, r)),
-                covered=covered_by_others(view, listed),
-                planning_days=self.planning_days,
-                cannibalization=self.cannibalization,
-            )
-            if value is None:  # no evidence yet: the prior alone
-                value = self.prior_value(view, rid)
             kept = np.where(listed, score * (1.0 + self.keep_bonus), score)
-            out[rid] = category_first(view, r, kept, value, self.k)
+            out[rid] = category_first(view, r, kept, self.launch_value(view, rid), self.k)
         return SelectionDecision(out)
+
+    def launch_value(self, view: MarketView, rid: str) -> np.ndarray | None:
+        """Expected value of launching each product now in region ``rid`` (base currency;
+        :func:`strategies.category_value.listing_value_base`), or before any view the prior
+        rule's +-1 (:meth:`prior_value`); None: no evidence, every product may be listed."""
+        r = view.regions[rid]
+        value = listing_value_base(
+            view,
+            r,
+            self.conversion(view, r),
+            unit_margin_base(view, r, reference_price_base(view, r)),
+            covered=covered_by_others(view, np.asarray(r.listed, dtype=bool)),
+            planning_days=self.planning_days,
+            cannibalization=self.cannibalization,
+        )
+        return self.prior_value(view, rid) if value is None else value
 
     def prior_value(self, view: MarketView, rid: str) -> np.ndarray | None:
         """Before any view: +1 for a product whose prior conversion lift in region ``rid``
@@ -292,20 +297,21 @@ _WRAPPABLE = ("all_products", "top_margin", "three_factor")
 class StopLoss(SelectionStrategy):
     """Stop-loss: delist listings that convert too little after a review window; try the next.
 
-    Rule: the wrapped selection (``choice`` with ``inner_params``) proposes the listings.
-    A listing at least ``review_days`` old with at least ``min_views`` views in the recent
+    Rule: the wrapped selection (``choice`` with ``inner_params``) proposes the listings. A
+    listing at least ``review_days`` old with at least ``min_views`` views in the recent
     window whose conversion (units / views over the window) is below ``min_conversion`` is
     delisted for the rest of the run, and the best-scored candidate not yet tried (never
-    listed in the region, not taboo) is listed in its place. The last listing of a category
-    is never stopped (a category without a listing sells nothing) unless the category as a
-    whole loses money (its units x unit margin over the recent window is not above
-    ``category_floor_base``, default 0); with ``keep_stocked`` (default) neither is a
-    product's last listing in any region while its stock is on hand (delisted everywhere,
-    the stock would be written off as dead stock); with ``replace_only`` (default) no more
-    listings are stopped than there are untried products to replace them, the worst
-    converting first (a delisting without a replacement loses the listing's sales and saves
-    nothing: its launch is paid and its stock kept). Remembers per region
-    which products were tried and which were stopped.
+    listed in the region, not taboo, worth a launch by the wrapped selection's expected
+    launch value where it has one: ``three_factor``) is listed in its place. The last
+    listing of a category is never stopped (a category without a listing sells nothing)
+    unless the category as a whole loses money (its units x unit margin over the recent
+    window is not above ``category_floor_base``, default 0); with ``keep_stocked`` (default)
+    neither is a product's last listing in any region while its stock is on hand (delisted
+    everywhere, the stock would be written off as dead stock); with ``replace_only``
+    (default) no more listings are stopped than there are untried products to replace them,
+    the worst converting first (a delisting without a replacement loses the listing's sales
+    and saves nothing: its launch is paid and its stock kept). Remembers per region which
+    products were tried and which were stopped.
     """
 
     name: ClassVar[str] = "stop_loss"
@@ -383,8 +389,10 @@ class StopLoss(SelectionStrategy):
                 self.category_floor_base,
             )
             score = np.asarray(scores[rid], dtype=float)
+            worth = self.worth_launching(view, rid)
             if self.replace_only:
                 free = ~(was_tried | stop | wanted | taboo_mask(view, r)) & np.isfinite(score)
+                free &= worth
                 previous = stopped.get(rid, none)
                 stop = limit_to_replacements(stop, previous, free, r.conversion_recent)
             base = wanted & ~stop
@@ -395,7 +403,7 @@ class StopLoss(SelectionStrategy):
                 extra = top_k(np.where(extra, score, -np.inf), need)
             elif extra.sum() < need:
                 candidates = np.where(
-                    was_tried | stop | base | extra | taboo_mask(view, r), -np.inf, score
+                    was_tried | stop | base | extra | taboo_mask(view, r) | ~worth, -np.inf, score
                 )
                 extra = extra | top_k(candidates, need - int(extra.sum()))
             listed = base | extra
@@ -404,6 +412,16 @@ class StopLoss(SelectionStrategy):
             extras[rid] = extra
             out[rid] = listed
         return SelectionDecision(out)
+
+    def worth_launching(self, view: MarketView, rid: str) -> np.ndarray:
+        """Per product: whether the wrapped selection would pay a launch in region ``rid``
+        (its expected launch value is positive; True for selections without one), so a
+        stopped listing is replaced only by a product worth its launch."""
+        value_of = getattr(self.inner, "launch_value", None)
+        value = None if value_of is None else value_of(view, rid)
+        if value is None:
+            return np.ones(len(view.product_ids), dtype=bool)
+        return np.asarray(value) > 0
 
     def failing(self, view: MarketView, r: RegionView) -> np.ndarray:
         """Listings in region ``r`` at least ``review_days`` old, with at least ``min_views``
