@@ -109,6 +109,9 @@ class MarketView:
     #: seller knows the prior, never the appeal drawn (it learns it from its sales)
     fit_prior_mean: np.ndarray = field(default_factory=lambda: frozen_array([]))
     fit_prior_sd: np.ndarray = field(default_factory=lambda: frozen_array([]))
+    #: the prior mean per region id and product (``products[].fit.region_mean``; empty: the
+    #: same ``fit_prior_mean`` in every region)
+    fit_region_mean: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: what a new listing costs: one-off launch cost (base) and stock commitment (units)
     launch_cost_base: float = 0.0
     launch_stock_units: int = 0

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.launch_stock import LaunchStock
+
 if TYPE_CHECKING:
     from sim.model import MarketModel
 
@@ -15,14 +17,17 @@ class ProductFit:
     """The appeal our products really have in each region, and every listing we launch.
 
     * **Appeal**: drawn once per run from each product's prior ``products[].fit`` (Normal
-      mean, sd; utility units) for every region, from the named stream ``fit``, so the
+      mean, sd; utility units; ``region_mean`` sets the mean per region) for every region,
+      from the named stream ``fit``, so the
       strategy variants of one replication meet the same appeals (common random numbers).
       It enters our offers' utility (:meth:`offer_appeal`); strategies see the prior only.
     * **Launches**: a product newly listed in a region pays ``firm.launch.cost_base``
       (``launch_cost_base``) and buys ``firm.launch.stock_units`` units into the warehouse
       serving the region (purchases, landed value, supplier terms: ``FirmAgent.buy_landed``).
       A delisted product's stock stays where it is: unsold, it goes dead after the
-      warehouse's ``dead_stock_days`` and is written off (``sim.inventory``).
+      warehouse's ``dead_stock_days`` and is written off (``sim.inventory``). With
+      ``stock_location: destination`` the units are held for the listing alone
+      (``sim.launch_stock``).
     * **Outcomes**: each listing's units sold in its region over the ``review_days`` after
       launch (:meth:`listing_table`), and dead-stock write-offs by cause (KPIs).
     """
@@ -33,13 +38,19 @@ class ProductFit:
         n_regions, n_products = len(sc.regions), len(sc.products)
         self.prior_mean = np.array([p.fit.mean for p in sc.products], dtype=float)
         self.prior_sd = np.array([p.fit.sd for p in sc.products], dtype=float)
+        #: prior mean per region and product (``products[].fit.region_mean`` overrides)
+        self.region_mean = np.array(
+            [[p.fit.mean_in(r.id) for p in sc.products] for r in sc.regions], dtype=float
+        ).reshape(n_regions, n_products)
         #: whether any product has an appeal other than 0 (otherwise offers are untouched)
-        self.active = bool(np.any(self.prior_mean != 0.0) or np.any(self.prior_sd > 0.0))
+        self.active = bool(np.any(self.region_mean != 0.0) or np.any(self.prior_sd > 0.0))
         self.appeal = np.zeros((n_regions, n_products))
         if self.active:
             z = model.streams.get("fit").standard_normal((n_regions, n_products))
-            self.appeal = self.prior_mean[None, :] + self.prior_sd[None, :] * z
+            self.appeal = self.region_mean + self.prior_sd[None, :] * z
         self.terms = sc.firm.launch
+        #: launch stock held at the destination (``firm.launch.stock_location``)
+        self.destination = LaunchStock(model)
         # one entry per listing ever launched (small: launches are rare)
         self._region = np.empty(0, dtype=np.int64)
         self._product = np.empty(0, dtype=np.int64)
@@ -47,6 +58,15 @@ class ProductFit:
         self._delist_day = np.empty(0, dtype=np.int64)
         self._units = np.empty(0, dtype=np.int64)  # sold in the region within review_days
         self._open = np.full((n_regions, n_products), -1, dtype=np.int64)  # live listing
+
+    def region_prior_view(self) -> dict[str, np.ndarray]:
+        """The prior mean per region id (read-only arrays) for the strategies' view."""
+        out = {}
+        for rid, mean in zip(self.model.region_ids, self.region_mean, strict=True):
+            row = mean.copy()
+            row.flags.writeable = False
+            out[rid] = row
+        return out
 
     # ------------------------------------------------------------------ consumers' offers
     def offer_appeal(self, r: int, products: np.ndarray) -> np.ndarray:
@@ -70,7 +90,10 @@ class ProductFit:
         firm.book("launch_cost_base", r, n * self.terms.cost_base)
         if self.terms.stock_units:
             units = np.full(n, self.terms.stock_units, dtype=np.int64)
-            firm.buy_landed(d, firm.serving_warehouse(r), products, units)
+            w = firm.serving_warehouse(r)
+            firm.buy_landed(d, w, products, units)
+            if self.destination.active:
+                self.destination.reserve(d, r, w, products, units)
         start = len(self._region)
         self._region = np.concatenate([self._region, np.full(n, r)])
         self._product = np.concatenate([self._product, products])
@@ -87,6 +110,7 @@ class ProductFit:
             age = d - self._launch_day
             live = (age >= 0) & (age < self.terms.review_days)
             self._units[live] += units_today[self._region[live], self._product[live]]
+        self.destination.end_day(d)
         firm = self.model.firm
         log = firm.inventory.dead_log
         if not log:
@@ -121,7 +145,7 @@ class ProductFit:
                 "units_review": self._units,
                 "review_days": np.full(len(self._region), review),
                 "complete": self._launch_day + review <= m.day,
-                "prior_mean": self.prior_mean[self._product],
+                "prior_mean": self.region_mean[self._region, self._product],
                 "prior_sd": self.prior_sd[self._product],
                 "appeal": self.appeal[self._region, self._product],
             }

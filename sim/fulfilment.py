@@ -78,7 +78,8 @@ class Fulfilment:
             failed = np.zeros(len(consumers), dtype=bool)
             todo = np.arange(len(consumers))
             while len(todo):  # a failed payer's stock goes to the next buyers in line
-                fit = fits_stock(products[todo], basket.units[todo], firm.on_hand[w])
+                stock = self.model.fit.destination.stock_for(r, w)  # less others' launch stock
+                fit = fits_stock(products[todo], basket.units[todo], stock)
                 at = todo[fit]
                 if not len(at):
                     break

@@ -213,6 +213,7 @@ class Observer:
             eco_score=frozen_array(firm.eco_score),
             fit_prior_mean=frozen_array(m.fit.prior_mean),
             fit_prior_sd=frozen_array(m.fit.prior_sd),
+            fit_region_mean=m.fit.region_prior_view(),
             launch_cost_base=sc.firm.launch.cost_base,
             launch_stock_units=sc.firm.launch.stock_units,
             regions={region.id: self._region_view(r) for r, region in enumerate(sc.regions)},

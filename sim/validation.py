@@ -199,6 +199,7 @@ class _References:
     def check(self) -> list[Problem]:
         self._unique_ids()
         self._regions_and_competitors()
+        self._fit_regions()
         self._warehouses()
         self._lanes()
         self._firm()
@@ -245,6 +246,15 @@ class _References:
                     )
                 if comp.behaviour.kind == "best_response" and offer.cost_local <= 0:
                     bad(f"{path}.cost_local", "best_response pricing needs a positive cost_local")
+
+    def _fit_regions(self) -> None:
+        for i, product in enumerate(self.sc.products):
+            for region_id in product.fit.region_mean:
+                if region_id not in self.region_ids:
+                    self.bad(
+                        f"products[{i}].fit.region_mean.{region_id}",
+                        f"unknown region; known: {self.region_ids}",
+                    )
 
     def _warehouses(self) -> None:
         sc, region_ids, warehouse_ids, bad = self.sc, self.region_ids, self.warehouse_ids, self.bad

@@ -52,11 +52,13 @@ def reference_price_base(view: MarketView, r: RegionView) -> np.ndarray:
     return ref_local / r.fx_local_per_base
 
 
-def fit_lift(view: MarketView, views: np.ndarray) -> np.ndarray | float:
-    """Each product's expected conversion relative to the products observed so far, from
-    the appeal prior alone: exp(mean + sd^2 / 2) (the prior's mean effect on a logit share)
-    over its view-weighted mean among observed products; 1.0 when every prior is the same."""
-    mean = np.asarray(view.fit_prior_mean, dtype=float)
+def fit_lift(view: MarketView, views: np.ndarray, region_id: str = "") -> np.ndarray | float:
+    """Each product's expected conversion in region ``region_id`` relative to the products
+    observed so far, from the appeal prior alone: exp(mean + sd^2 / 2) (the prior's mean
+    effect on a logit share; the region's prior mean where the scenario sets one) over its
+    view-weighted mean among observed products (over all products before any view); 1.0
+    when every prior is the same."""
+    mean = np.asarray(view.fit_region_mean.get(region_id, view.fit_prior_mean), dtype=float)
     sd = np.asarray(view.fit_prior_sd, dtype=float)
     if not len(mean) or (np.all(mean == mean[0]) and np.all(sd == sd[0])):
         return 1.0
@@ -83,8 +85,10 @@ class TopMargin(SelectionStrategy):
     """Top margin: list the k products with the best expected unit margin in each region.
 
     Rule: expected unit margin = reference price (median competitor price in the category,
-    net of duty and VAT; our own price where nobody competes) minus landed cost. Products
-    that are taboo in the region are never listed.
+    net of duty and VAT; our own price where nobody competes) minus landed cost. The
+    best-margin product of every category comes first (a category without our listing
+    sells nothing; :func:`strategies.category_value.category_first`), then the others by
+    margin, ``k`` in all. Products that are taboo in the region are never listed.
     """
 
     name: ClassVar[str] = "top_margin"
@@ -101,7 +105,10 @@ class TopMargin(SelectionStrategy):
 
     def decide(self, view: MarketView, rng: np.random.Generator) -> SelectionDecision:
         return SelectionDecision(
-            {rid: top_k(s, self.k) for rid, s in self.scores(view, rng).items()}
+            {
+                rid: category_first(view, view.regions[rid], s, None, self.k)
+                for rid, s in self.scores(view, rng).items()
+            }
         )
 
 
@@ -130,7 +137,8 @@ class ThreeFactor(SelectionStrategy):
     views per day, less the share ``cannibalization`` taken from our listings of the
     category) beats the launch cost plus the launch stock not expected to sell in the window
     (:func:`strategies.category_value.listing_value_base`); before any view every eligible
-    product is listed up to ``k``.
+    product whose prior conversion lift in the region is at least ``min_prior_lift`` of the
+    region's mean product (every eligible product when all priors are alike), up to ``k``.
     """
 
     name: ClassVar[str] = "three_factor"
@@ -171,6 +179,15 @@ class ThreeFactor(SelectionStrategy):
             high=1.0,
             help="share of a further listing's units taken from our listings in its category",
         ),
+        Param(
+            "min_prior_lift",
+            "float",
+            0.5,
+            low=0.0,
+            high=10.0,
+            help="before any view: least prior conversion lift (vs the region's mean product) "
+            "of a further listing",
+        ),
     )
 
     def __init__(self, **values: Any) -> None:
@@ -200,7 +217,7 @@ class ThreeFactor(SelectionStrategy):
         by the product's appeal prior (so a product never listed is judged on its prior)."""
         units, views = self.observed(view, r.region_id, r)
         prior = units.sum() / views.sum() if views.sum() > 0 else 1.0
-        prior = prior * fit_lift(view, views)
+        prior = prior * fit_lift(view, views, r.region_id)
         if self.prior_views == 0:
             return np.where(views > 0, units / np.maximum(views, 1.0), prior)
         return (units + self.prior_views * prior) / (views + self.prior_views)
@@ -242,18 +259,35 @@ class ThreeFactor(SelectionStrategy):
         for rid, score in self.scores(view, rng).items():
             r = view.regions[rid]
             listed = np.asarray(r.listed, dtype=bool)
-            value = listing_value_base(
-                view,
-                r,
-                self.conversion(view, r),
-                unit_margin_base(view, r, reference_price_base(view, r)),
-                covered=covered_by_others(view, listed),
-                planning_days=self.planning_days,
-                cannibalization=self.cannibalization,
-            )
             kept = np.where(listed, score * (1.0 + self.keep_bonus), score)
-            out[rid] = category_first(view, r, kept, value, self.k)
+            out[rid] = category_first(view, r, kept, self.launch_value(view, rid), self.k)
         return SelectionDecision(out)
+
+    def launch_value(self, view: MarketView, rid: str) -> np.ndarray | None:
+        """Expected value of launching each product now in region ``rid`` (base currency;
+        :func:`strategies.category_value.listing_value_base`), or before any view the prior
+        rule's +-1 (:meth:`prior_value`); None: no evidence, every product may be listed."""
+        r = view.regions[rid]
+        value = listing_value_base(
+            view,
+            r,
+            self.conversion(view, r),
+            unit_margin_base(view, r, reference_price_base(view, r)),
+            covered=covered_by_others(view, np.asarray(r.listed, dtype=bool)),
+            planning_days=self.planning_days,
+            cannibalization=self.cannibalization,
+        )
+        return self.prior_value(view, rid) if value is None else value
+
+    def prior_value(self, view: MarketView, rid: str) -> np.ndarray | None:
+        """Before any view: +1 for a product whose prior conversion lift in region ``rid``
+        (:func:`fit_lift`, relative to the region's mean product) is at least
+        ``min_prior_lift``, -1 for the others; None (list every eligible product) when every
+        prior is the same."""
+        lift = fit_lift(view, np.zeros(len(view.product_ids)), rid)
+        if np.isscalar(lift):
+            return None
+        return np.where(np.asarray(lift) >= self.min_prior_lift, 1.0, -1.0)
 
 
 _WRAPPABLE = ("all_products", "top_margin", "three_factor")
@@ -263,20 +297,21 @@ _WRAPPABLE = ("all_products", "top_margin", "three_factor")
 class StopLoss(SelectionStrategy):
     """Stop-loss: delist listings that convert too little after a review window; try the next.
 
-    Rule: the wrapped selection (``choice`` with ``inner_params``) proposes the listings.
-    A listing at least ``review_days`` old with at least ``min_views`` views in the recent
+    Rule: the wrapped selection (``choice`` with ``inner_params``) proposes the listings. A
+    listing at least ``review_days`` old with at least ``min_views`` views in the recent
     window whose conversion (units / views over the window) is below ``min_conversion`` is
     delisted for the rest of the run, and the best-scored candidate not yet tried (never
-    listed in the region, not taboo) is listed in its place. The last listing of a category
-    is never stopped (a category without a listing sells nothing) unless the category as a
-    whole loses money (its units x unit margin over the recent window is not above
-    ``category_floor_base``, default 0); with ``keep_stocked`` (default) neither is a
-    product's last listing in any region while its stock is on hand (delisted everywhere,
-    the stock would be written off as dead stock); with ``replace_only`` (default) no more
-    listings are stopped than there are untried products to replace them, the worst
-    converting first (a delisting without a replacement loses the listing's sales and saves
-    nothing: its launch is paid and its stock kept). Remembers per region
-    which products were tried and which were stopped.
+    listed in the region, not taboo, worth a launch by the wrapped selection's expected
+    launch value where it has one: ``three_factor``) is listed in its place. The last
+    listing of a category is never stopped (a category without a listing sells nothing)
+    unless the category as a whole loses money (its units x unit margin over the recent
+    window is not above ``category_floor_base``, default 0); with ``keep_stocked`` (default)
+    neither is a product's last listing in any region while its stock is on hand (delisted
+    everywhere, the stock would be written off as dead stock); with ``replace_only``
+    (default) no more listings are stopped than there are untried products to replace them,
+    the worst converting first (a delisting without a replacement loses the listing's sales
+    and saves nothing: its launch is paid and its stock kept). Remembers per region which
+    products were tried and which were stopped.
     """
 
     name: ClassVar[str] = "stop_loss"
@@ -354,8 +389,10 @@ class StopLoss(SelectionStrategy):
                 self.category_floor_base,
             )
             score = np.asarray(scores[rid], dtype=float)
+            worth = self.worth_launching(view, rid)
             if self.replace_only:
                 free = ~(was_tried | stop | wanted | taboo_mask(view, r)) & np.isfinite(score)
+                free &= worth
                 previous = stopped.get(rid, none)
                 stop = limit_to_replacements(stop, previous, free, r.conversion_recent)
             base = wanted & ~stop
@@ -366,7 +403,7 @@ class StopLoss(SelectionStrategy):
                 extra = top_k(np.where(extra, score, -np.inf), need)
             elif extra.sum() < need:
                 candidates = np.where(
-                    was_tried | stop | base | extra | taboo_mask(view, r), -np.inf, score
+                    was_tried | stop | base | extra | taboo_mask(view, r) | ~worth, -np.inf, score
                 )
                 extra = extra | top_k(candidates, need - int(extra.sum()))
             listed = base | extra
@@ -375,6 +412,16 @@ class StopLoss(SelectionStrategy):
             extras[rid] = extra
             out[rid] = listed
         return SelectionDecision(out)
+
+    def worth_launching(self, view: MarketView, rid: str) -> np.ndarray:
+        """Per product: whether the wrapped selection would pay a launch in region ``rid``
+        (its expected launch value is positive; True for selections without one), so a
+        stopped listing is replaced only by a product worth its launch."""
+        value_of = getattr(self.inner, "launch_value", None)
+        value = None if value_of is None else value_of(view, rid)
+        if value is None:
+            return np.ones(len(view.product_ids), dtype=bool)
+        return np.asarray(value) > 0
 
     def failing(self, view: MarketView, r: RegionView) -> np.ndarray:
         """Listings in region ``r`` at least ``review_days`` old, with at least ``min_views``

@@ -132,16 +132,21 @@ def test_stop_loss_drops_a_loser_after_its_window_but_keeps_a_category_last_list
     rng = np.random.default_rng(0)
     inner = {"k": 3, "keep_bonus": 10.0}  # the listed a, b, d stay proposed; no refill
     rules = {"inner_params": inner, "keep_stocked": False}
-    early = StopLoss(review_days=30, **rules).decide(view(28, r), rng).listed["XX"]
+    free = view(28, r, launch_cost=0.0, stock=0)  # any untried product is worth its launch
+    early = StopLoss(review_days=30, **rules).decide(free, rng).listed["XX"]
     assert early.tolist() == listed
-    late = StopLoss(review_days=28, **rules).decide(view(28, r), rng).listed["XX"]
+    late = StopLoss(review_days=28, **rules).decide(free, rng).listed["XX"]
     assert not late[IDS.index("b")], "the loser is delisted after its window"
     assert late[IDS.index("a")] and late[IDS.index("d")], late
     strict = StopLoss(review_days=28, category_floor_base=100.0, **rules)
-    assert not strict.decide(view(28, r), rng).listed["XX"][IDS.index("d")]
+    assert not strict.decide(free, rng).listed["XX"][IDS.index("d")]
     # b's stock is on hand and XX is its only region: keep_stocked (default) keeps it
-    stocked = StopLoss(review_days=28, inner_params=inner).decide(view(28, r), rng)
+    stocked = StopLoss(review_days=28, inner_params=inner).decide(free, rng)
     assert stocked.listed["XX"][IDS.index("b")]
+    # USD 2,000 launches: no untried product is worth one (three_factor's launch value), so
+    # replace_only keeps b (a delisting without a replacement saves nothing)
+    dear = StopLoss(review_days=28, **rules).decide(view(28, r), rng).listed["XX"]
+    assert dear.tolist() == listed, dear
 
 
 def test_stop_loss_stops_no_more_listings_than_it_can_replace() -> None:

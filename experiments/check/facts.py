@@ -491,7 +491,8 @@ FACTS: tuple[Fact, ...] = (
         0.55,
         "share of the same new listings whose launch stock commitment "
         "(firm.launch.stock_units) is not sold through in the region within review_days: "
-        "left as slow stock, written off once the product goes dead_stock_days without a sale",
+        "left as slow stock, written off once the product goes dead_stock_days without a sale "
+        "(stock_location destination: once the listing is delisted or sells nothing there)",
         needs=("list_everything",),
         measure=listing_dead_stock,
     ),
