@@ -234,6 +234,9 @@ def test_shipped_scenarios_exercise_every_mechanism() -> None:
         r.acquisition.word_of_mouth == "customers" and r.acquisition.forgetting_daily > 0
         for _, r in regions
     ), "word of mouth from customers, forgetting"
+    assert any(r.acquisition.budget_rule.kind == "share_of_revenue" for _, r in regions), (
+        "marketing budgets that follow revenue"
+    )
     assert any(r.entrants_yearly_share > 0 for _, r in regions), "market entrants (growth)"
     assert any(
         r.return_multiplier_by_tag.get("non_durable", 1.0) > 1.0 and "non_durable" in tags(sc)
