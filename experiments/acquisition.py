@@ -14,12 +14,12 @@ import pandas as pd
 
 from experiments.check.runs import edit_scenario
 from experiments.stats import mean_ci
-from sim.scenario import Scenario
+from sim.scenario import MAX_MAGNITUDE, BudgetRule, Scenario
 
 
 def scale_marketing(data: dict[str, Any], factor: float) -> None:
-    """Multiply every marketing budget of a scenario's data (the firm's single budget and
-    each region's channel budgets) by ``factor`` in place."""
+    """Multiply every marketing budget of a scenario's data (the firm's single budget, each
+    region's channel budgets and its budget rule's floor and cap) by ``factor`` in place."""
     budget = data["firm"].get("marketing_budget_monthly_base") or {}
     for region_id, amount in budget.items():
         budget[region_id] = (
@@ -31,11 +31,24 @@ def scale_marketing(data: dict[str, Any], factor: float) -> None:
             ch["budget_monthly_base"] = (
                 [x * factor for x in amount] if isinstance(amount, list) else amount * factor
             )
+        rule = (region.get("acquisition") or {}).get("budget_rule") or {}
+        for key in ("floor_monthly_base", "cap_monthly_base"):
+            if key in rule:  # the default cap (no cap) stays within the schema's bound
+                rule[key] = min(rule[key] * factor, MAX_MAGNITUDE)
 
 
 def with_marketing(scenario: Scenario, factor: float) -> Scenario:
-    """The scenario with every marketing budget times ``factor`` (0: no marketing)."""
-    return edit_scenario(scenario, lambda d: scale_marketing(d, factor), f"marketing x{factor:g}")
+    """The scenario with every marketing budget times ``factor`` (0: no marketing), a budget
+    rule's share of revenue included."""
+
+    def edit(d: dict[str, Any]) -> None:
+        scale_marketing(d, factor)
+        for region in d["regions"]:
+            rule = (region.get("acquisition") or {}).get("budget_rule") or {}
+            if rule.get("kind") == "share_of_revenue":
+                rule["share"] = min(1.0, rule.get("share", BudgetRule().share) * factor)
+
+    return edit_scenario(scenario, edit, f"marketing x{factor:g}")
 
 
 def without_channel(scenario: Scenario, region_id: str, channel: str) -> Scenario:

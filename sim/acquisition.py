@@ -1,7 +1,8 @@
 """Acquisition: paid channels (adstock, Hill saturation), attributed awareness, forgetting, growth.
 
 * **Channels** (``Region.acquisition.channels``): each day a channel spends its monthly budget
-  / days in the month; its adstock carries over geometrically and a Hill curve maps it to an
+  / days in the month (times the factor of ``acquisition.budget_rule``, :mod:`sim.budget_rule`);
+  its adstock carries over geometrically and a Hill curve maps it to an
   innovation hazard, as marketing-mix models do. The firm's single
   ``marketing_budget_monthly_base`` stays the implicit channel ``marketing`` (linear, no
   carry-over: ``awareness.p_per_1k_spend_daily``).
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.budget_rule import BudgetRules
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, month_of_day
 from sim.scenario import Region
 
@@ -88,6 +90,7 @@ class Marketing:
         self.spend_total = [np.zeros(len(b)) for b in self.budgets]  # per channel, whole run
         self.any = any(len(b) for b in self.budgets)
         self.spend_today = np.zeros(len(regions))  # all channels, per region
+        self.rule = BudgetRules(model, self.budgets)  # budgets x a factor (sim.budget_rule)
 
     def book(self, d: int, entered: np.ndarray) -> None:
         """Spend day ``d``'s budgets (none before entry or while cash and credit are out),
@@ -96,10 +99,13 @@ class Marketing:
             return
         firm = self.model.firm
         month = int(month_of_day(d))
+        self.rule.review(d)
         for r, budget in enumerate(self.budgets):
             if not len(budget):
                 continue
             spend = budget[:, month] / DAYS_PER_MONTH
+            if self.rule.active[r]:
+                spend = spend * self.rule.factor[r]
             if not entered[r] or firm.treasury.stopped:
                 spend = np.zeros_like(spend)
             firm.book("marketing_base", r, float(spend.sum()))

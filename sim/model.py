@@ -206,6 +206,7 @@ class MarketModel(mesa.Model):
         self.logistics.upkeep(d)
         self.fit.end_day(d)
         self.deliveries.process(d)
+        self.marketing.rule.observe(d)  # revenue for the budget rule (sim.budget_rule)
         self.kpis.record(d)
         if self.kpis.totals is None:
             self.datacollector.collect(self)

@@ -16,6 +16,7 @@ from sim.calendar import DAYS_PER_YEAR, MAX_HORIZON_DAYS
 from sim.contract import PaymentMethod
 from sim.events import Event
 from sim.schema_acquisition import Acquisition, Channel
+from sim.schema_budget import BudgetRule
 from sim.schema_experience import Experience
 from sim.schema_fit import FitPrior, LaunchTerms
 from sim.schema_region import (
@@ -80,6 +81,7 @@ __all__ = [
     "Acquisition",
     "Awareness",
     "BgNbd",
+    "BudgetRule",
     "Channel",
     "ChoiceParams",
     "Competitor",

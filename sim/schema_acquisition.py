@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from sim.schema_budget import BudgetRule
 from sim.schema_types import Identifier, NonNegative, Positive, Probability, Strict
 
 #: most paid channels per region (source codes are one byte per consumer)
@@ -52,3 +53,5 @@ class Acquisition(Strict):
     (satisfied ones for us, dissatisfied ones against us with ``dissatisfied_wom_weight``)."""
     forgetting_daily: Probability = 0.0
     """Share of aware consumers who are not (yet) our customers forgetting us each day."""
+    budget_rule: BudgetRule = BudgetRule()
+    """How the channels' budgets are set over time (``sim.budget_rule``; default: as written)."""
