@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
+from sim.contract import SelectionDecision
 from sim.model import MarketModel
 from sim.scenario import Scenario
 from sim.validation import parse_scenario
@@ -79,3 +82,22 @@ def run_until(m: MarketModel, day: int) -> None:
     """Step ``m`` until its day reaches ``day``."""
     while m.day < day:
         m.step()
+
+
+@dataclass
+class ListThenDelist:
+    """A selection strategy for two-product test scenarios: lists both products everywhere on
+    day 0 and delists the second (the lamp) from ``stop_day`` on, in ``regions`` (all when
+    None)."""
+
+    stop_day: int
+    regions: tuple[str, ...] | None = None
+    kind: str = "selection"
+    name: str = "list_then_delist"
+
+    def decide(self, view, rng):
+        keep = np.array([True, view.day < self.stop_day])
+        every = np.array([True, True])
+        return SelectionDecision(
+            {r: keep if self.regions is None or r in self.regions else every for r in view.regions}
+        )

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from helpers import make_scenario
 
-from sim.contract import MarketView, SelectionDecision
+from sim.contract import MarketView
 from sim.kpis import ALL_REGIONS
-from tests.helpers import new_model
+from tests.helpers import ListThenDelist, new_model
 
 
 def _world(fit: dict | None = None, launch: dict | None = None, dead_days: int | None = None):
@@ -109,24 +109,11 @@ class _Fixed:
         return PricingDecision({})
 
 
-@dataclass
-class _ListThenDelist:
-    """Lists both products on day 0 and delists the lamp from ``stop_day`` on."""
-
-    stop_day: int
-    kind: str = "selection"
-    name: str = "list_then_delist"
-
-    def decide(self, view, rng):
-        keep = np.array([True, view.day < self.stop_day])
-        return SelectionDecision({rid: keep for rid in view.regions})
-
-
 def test_a_delisted_products_stock_is_written_off_after_dead_stock_days() -> None:
     """Delisting leaves the lamp's committed stock unsold: written off dead_stock_days after
     its last sale, counted as dead stock of an unlisted product."""
     sc = _world(launch={"stock_units": 400}, dead_days=30)
-    model = new_model(sc, seed=1, days=80, strategies={"selection": _ListThenDelist(7)})
+    model = new_model(sc, seed=1, days=80, strategies={"selection": ListThenDelist(7)})
     f = model.run()
     a = f[f["region"] == ALL_REGIONS].set_index("day")
     table = model.fit.listing_table().set_index("product")

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from helpers import make_scenario
 
-from sim.contract import SelectionDecision
 from sim.errors import ScenarioError
 from sim.kpis import ALL_REGIONS
 from strategies.selection import ThreeFactor, TopMargin
-from tests.helpers import new_model
+from tests.helpers import ListThenDelist, new_model
 
 
 def _two_regions(
@@ -51,19 +49,6 @@ def _two_regions(
     return make_scenario(modify)
 
 
-@dataclass
-class _XbDropsLamp:
-    """Lists both products everywhere on day 0; XB delists the lamp from ``stop_day`` on."""
-
-    stop_day: int
-    kind: str = "selection"
-    name: str = "xb_drops_lamp"
-
-    def decide(self, view, rng):
-        lamp = view.day < self.stop_day
-        return SelectionDecision({"XA": np.array([True, True]), "XB": np.array([True, lamp])})
-
-
 def _region_sums(frame, column: str) -> dict[str, float]:
     return frame.groupby("region")[column].sum().to_dict()
 
@@ -78,7 +63,7 @@ def test_destination_stock_is_held_for_its_listing_and_written_off_when_delisted
             _two_regions(location, stock_units=600),
             seed=3,
             days=40,
-            strategies={"selection": _XbDropsLamp(7)},
+            strategies={"selection": ListThenDelist(7, ("XB",))},
         )
         f = model.run()
         tx = model.transactions()
