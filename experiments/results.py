@@ -64,6 +64,11 @@ def write_json(out_dir: str | Path, relative: str, data: Any) -> Path:
     return write_text(out_dir, relative, json.dumps(_jsonable(data), indent=2) + "\n")
 
 
+def json_line(data: Any) -> str:
+    """``data`` as one line of JSON (NaN and infinities become null), without the newline."""
+    return json.dumps(_jsonable(data))
+
+
 def write_csv(out_dir: str | Path, relative: str, frame: pd.DataFrame) -> Path:
     """Atomically write a CSV without the index."""
     path = safe_path(out_dir, relative)

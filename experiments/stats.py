@@ -105,6 +105,13 @@ def kpi_ci(kpi: str, values: np.ndarray | pd.Series) -> dict[str, float]:
 
 def totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Per region (and ``ALL``): flows summed, ratios from summed flows, stocks at the last day."""
+    if frame["region"].is_unique:  # one row per region: a totals-mode table or a one-day run
+        return {str(r["region"]): _one_row_totals(r) for r in frame.to_dict("records")}
+    return grouped_totals(frame)
+
+
+def grouped_totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """:func:`totals` by grouping the rows of each region (any number of days)."""
     out: dict[str, dict[str, float]] = {}
     for region, g in frame.groupby("region", sort=False):
         g = g.sort_values("day")
@@ -118,6 +125,21 @@ def totals(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
             row[k.name] = kpi_ratio(k, row)
         out[str(region)] = row
     return out
+
+
+def _one_row_totals(record: Mapping[str, object]) -> dict[str, float]:
+    """What the grouped sums of :func:`totals` give for a region with one row, without
+    pandas: a sum of one value is that value (``+ 0.0``: pandas sums from 0, so -0.0 sums to
+    0.0; NaN stays NaN, as ``sum(min_count=1)``), the last value is the value."""
+    row: dict[str, float] = {}
+    for k in KPIS:
+        if k.aggregation == "sum":
+            row[k.name] = float(record[k.name]) + 0.0  # type: ignore[arg-type]
+        elif k.aggregation == "last":
+            row[k.name] = float(record[k.name])  # type: ignore[arg-type]
+    for k in RATIO_KPIS:
+        row[k.name] = kpi_ratio(k, row)
+    return row
 
 
 def horizon_table(rows: pd.DataFrame, kpis: tuple[str, ...]) -> pd.DataFrame:

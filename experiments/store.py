@@ -5,7 +5,11 @@ Each finished replication is written at once (temp file + rename) as a Hive-styl
 ``pandas.read_parquet(OUT / "runs")`` is one tidy table with ``scenario``, ``variant`` and
 ``rep`` columns) and recorded in the manifest with its fingerprint. A rerun into the same
 ``OUT`` reuses every finished replication whose scenario, strategies, seed and horizon are
-unchanged.
+unchanged. While a command runs, each finished replication's manifest entry is appended to
+``OUT/manifest.journal.jsonl`` (one JSON line, so recording a run costs the same whatever the
+number of runs); the journal is folded into ``manifest.json`` whenever it holds as many entries
+as half the manifest (the total rewriting stays linear in the runs), when the command ends, and when
+a rerun opens the folder, so an interrupted command loses no finished replication.
 """
 
 from __future__ import annotations
@@ -26,11 +30,19 @@ import pandas as pd
 from experiments.files import file_sha256
 from experiments.outfolder import owned_folder
 from experiments.replications import ReplicationResult, ReplicationTask, strategies_dict
-from experiments.results import OutputPathError, atomic_write, safe_path, write_json
+from experiments.results import (
+    OutputPathError,
+    atomic_write,
+    json_line,
+    safe_path,
+    write_json,
+)
 from experiments.versions import git_revision, package_versions
 
 log = logging.getLogger(__name__)
 OUTPUT_SUFFIXES = (".csv", ".json", ".yaml")  # result files whose sha256 the manifest records
+JOURNAL = "manifest.journal.jsonl"  # manifest entries of runs finished since the last rewrite
+JOURNAL_MIN_LINES = 256  # fold the journal into the manifest no more often than this
 
 
 def _now() -> str:
@@ -38,12 +50,19 @@ def _now() -> str:
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
-    """``manifest.json`` as a dict with a ``runs`` mapping; a damaged one reads as empty.
+    """``manifest.json`` with a ``runs`` mapping, its journal's entries added; a damaged
+    manifest reads as holding no runs.
 
     A manifest that is not JSON, not an object, or whose ``runs`` is not a mapping of
     entries is logged as a warning and treated as holding no finished replication (they are
-    recomputed rather than trusted).
+    recomputed rather than trusted); the runs its journal (``JOURNAL``) records are kept.
     """
+    manifest = _manifest_file(path)
+    manifest["runs"].update(read_journal(path.with_name(JOURNAL)))
+    return manifest
+
+
+def _manifest_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {"runs": {}}
     try:
@@ -62,12 +81,41 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
+def read_journal(path: Path) -> dict[str, dict[str, Any]]:
+    """``{run key: manifest entry}`` from the journal, later lines winning; a damaged line
+    (the last one, cut by a kill) is skipped with a warning."""
+    if not path.exists():
+        return {}
+    entries: dict[str, dict[str, Any]] = {}
+    damaged = 0
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("%s is not readable (%s); its runs are recomputed", path, exc)
+        return {}
+    for line in lines:
+        try:
+            item = json.loads(line)
+            key, entry = item["key"], item["run"]
+        except (ValueError, TypeError, KeyError):
+            damaged += 1
+            continue
+        if isinstance(key, str) and isinstance(entry, dict):
+            entries[key] = entry
+        else:
+            damaged += 1
+    if damaged:
+        log.warning("%s: %d damaged line(s) skipped; those runs are recomputed", path, damaged)
+    return entries
+
+
 @dataclass
 class ResultStore:
     """``OUT/runs/*.parquet`` plus ``OUT/manifest.json``; every write is atomic."""
 
     out: Path
     manifest: dict[str, Any] = field(default_factory=dict)
+    journal_lines: int = 0  # entries appended to the journal since the manifest was rewritten
 
     @classmethod
     @contextmanager
@@ -115,9 +163,11 @@ class ResultStore:
         return store
 
     def save(self) -> None:
-        """Rewrite the manifest atomically."""
+        """Rewrite the manifest atomically, then drop the journal it now holds."""
         self.manifest["updated"] = _now()
         write_json(self.out, "manifest.json", self.manifest)
+        safe_path(self.out, JOURNAL).unlink(missing_ok=True)
+        self.journal_lines = 0
 
     def record_outputs(self) -> None:
         """Record the sha256 of every result file at the top of ``OUT`` (tables, summary)."""
@@ -169,7 +219,7 @@ class ResultStore:
             return f"{task.relative_path} is not a readable table ({type(exc).__name__})", None
 
     def save_result(self, task: ReplicationTask, result: ReplicationResult) -> None:
-        """Write one replication's table and record it (table first, then manifest)."""
+        """Write one replication's table and record it (table first, then its journal line)."""
         path = safe_path(self.out, task.relative_path)
         digest: list[str] = []
 
@@ -194,4 +244,15 @@ class ResultStore:
             "started": datetime.fromtimestamp(result.started, UTC).isoformat(timespec="seconds"),
             "finished": datetime.fromtimestamp(result.finished, UTC).isoformat(timespec="seconds"),
         }
-        self.save()
+        self._journal(task.key)
+
+    def _journal(self, key: str) -> None:
+        """Append one run's manifest entry to the journal; fold it in when it holds half as
+        many entries as the manifest (the manifest is rewritten O(log runs) times, not once
+        per run)."""
+        line = json_line({"key": key, "run": self.manifest["runs"][key]})
+        with safe_path(self.out, JOURNAL).open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+        self.journal_lines += 1
+        if self.journal_lines >= max(JOURNAL_MIN_LINES, len(self.manifest["runs"]) // 2):
+            self.save()

@@ -19,6 +19,7 @@ from experiments.executors import LocalExecutor
 from experiments.files import file_sha256, load_scenario
 from experiments.replications import ReplicationTask, run_replications, with_strategies
 from experiments.stats import replication_totals
+from experiments.store import read_manifest
 from tests.helpers import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +117,7 @@ def test_resume_after_sigkill_reuses_finished_replications(tmp_path: Path) -> No
     while time.time() < deadline and proc.poll() is None:
         if manifest.exists():
             try:
-                done = len(json.loads(manifest.read_text())["runs"])
+                done = len(read_manifest(manifest)["runs"])
             except (json.JSONDecodeError, KeyError):
                 done = 0
             if done >= 3:
@@ -125,7 +126,7 @@ def test_resume_after_sigkill_reuses_finished_replications(tmp_path: Path) -> No
     assert proc.poll() is None, "compare finished before it could be killed; make it longer"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    runs = json.loads(manifest.read_text())["runs"]
+    runs = read_manifest(manifest)["runs"]  # manifest.json and its journal
     assert 3 <= len(runs) < 24
     assert not (out / "summary.json").exists()
     before = {k: (out / v["file"]).stat().st_mtime_ns for k, v in runs.items()}

@@ -21,6 +21,7 @@ from experiments.explore import ExploreResult, explore
 from experiments.explore.result import TABLES
 from experiments.explore.robust import ocba, ocba_allocation, robust_table
 from experiments.outputs import command_of, outputs_of, read_summary, read_table
+from experiments.store import read_manifest
 from tests.golden.check import table_hash
 from tests.helpers import ROOT, TINY_PATH, VARIANTS
 
@@ -83,7 +84,7 @@ def _assert_declared(out: Path, **families: list[str]) -> None:
 
 def _stored(out: Path) -> dict[str, tuple[int, str]]:
     try:
-        runs = json.loads((out / "manifest.json").read_text())["runs"]
+        runs = read_manifest(out / "manifest.json")["runs"]  # with the journal
     except (OSError, ValueError, KeyError):
         return {}
     return {k: ((out / e["file"]).stat().st_mtime_ns, e["finished"]) for k, e in runs.items()}

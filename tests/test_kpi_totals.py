@@ -12,7 +12,7 @@ import pytest
 from experiments.explore import explore
 from experiments.files import load_scenario
 from experiments.replications import ReplicationTask, build_model
-from experiments.stats import totals
+from experiments.stats import grouped_totals, totals
 from sim.errors import ScenarioError, UsageError
 from sim.kpi_totals import KpiTotals
 from sim.kpis import ALL_REGIONS, FLOW_KPIS, KPI_COLUMNS
@@ -51,6 +51,12 @@ def test_totals_mode_gives_every_horizon_total_to_the_bit(name: str) -> None:
     ]
     assert not unequal
     assert full["ALL"]["units"] > 0 and full["ALL"]["net_profit_base"] != 0
+    # the one-row-per-region shortcut gives what grouping gives, signed zeros included
+    grouped = grouped_totals(frame)
+    assert list(grouped) == list(kept)
+    for region, row in grouped.items():
+        for k, v in row.items():
+            assert _same(v, kept[region][k]) and np.signbit(v) == np.signbit(kept[region][k]), k
 
 
 def test_explore_outcomes_are_identical_with_either_kpi_detail(tmp_path: Path) -> None:

@@ -318,7 +318,7 @@ def _spawn(argv: list[str]) -> subprocess.Popen:
 def _finished(out: Path) -> dict[str, tuple[int, str]]:
     """Per stored replication: (file mtime, manifest finish time)."""
     try:
-        runs = json.loads((out / "manifest.json").read_text())["runs"]
+        runs = read_manifest(out / "manifest.json")["runs"]  # with the journal
     except (OSError, ValueError, KeyError):
         return {}
     return {k: ((out / e["file"]).stat().st_mtime_ns, e["finished"]) for k, e in runs.items()}

@@ -32,6 +32,7 @@ import optuna
 import pandas as pd
 import pytest
 
+from experiments.store import read_manifest
 from experiments.tuning import WORKER_ATTR
 from tests.golden.check import table_hash
 from tests.helpers import VARIANTS
@@ -86,7 +87,7 @@ def _run(args: list[str], timeout: float = 240, **env: str) -> subprocess.Comple
 
 def _runs_recorded(out: Path) -> int:
     try:
-        return len(json.loads((out / "manifest.json").read_text())["runs"])
+        return len(read_manifest(out / "manifest.json")["runs"])  # with the journal
     except (OSError, json.JSONDecodeError, KeyError):
         return 0
 
