@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
 from experiments.check import CheckResult, check, facts, levers, runs, theory
 from experiments.check.runs import repeat_statistics, scale_market
 from experiments.cli.main import main
 from sim.errors import UsageError
-from tests.helpers import TINY_PATH, load_tiny
+from tests.helpers import ROOT, TINY_PATH, load_tiny
 
 #: every stylized fact issue 12 lists (its table, in order)
 ISSUE_12_FACTS = (
@@ -143,6 +144,28 @@ def test_scale_market_keeps_awareness_per_consumer() -> None:
     assert d["regions"][0]["population"] == round(pop * 0.25)
     assert d["regions"][0]["awareness"]["p_per_1k_spend_daily"] == pytest.approx(0.008)
     assert d["firm"]["marketing_budget_monthly_base"]["XA"] == pytest.approx(250.0)
+
+
+def test_scale_market_scales_firm_amounts_but_not_rates_per_unit() -> None:
+    """A slice of the market has a slice of the firm's fixed amounts (cash and credit too),
+    but a unit held for a day costs what it costs (these were scaled before, making holding
+    4x too cheap in a x0.25 slice)."""
+    d = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text())
+    firm = d["firm"]
+    before = (
+        firm["fixed_costs_monthly_base"],
+        firm["finance"]["credit_limit_base"],
+        firm["warehouses"][1]["holding_cost_per_unit_day_base"],
+        firm["launch"]["destination_holding_cost_per_unit_day_base"],
+    )
+    scale_market(d, 0.25)
+    after = (
+        firm["fixed_costs_monthly_base"],
+        firm["finance"]["credit_limit_base"],
+        firm["warehouses"][1]["holding_cost_per_unit_day_base"],
+        firm["launch"]["destination_holding_cost_per_unit_day_base"],
+    )
+    assert after == (before[0] * 0.25, before[1] * 0.25, before[2], before[3])
 
 
 def test_lever_verdicts() -> None:

@@ -39,17 +39,20 @@ def edit_scenario(
 
 
 def _scale_amounts(mapping: dict[str, Any], factor: float) -> None:
+    """Firm-level amounts (``*_base``) times ``factor``; rates per unit, per unit-day, per
+    contact or per order (``*_per_*_base``) are per-consumer economics and stay."""
     for key, value in mapping.items():
-        if key.endswith("_base") and isinstance(value, int | float):
+        if key.endswith("_base") and "_per_" not in key and isinstance(value, int | float):
             mapping[key] = value * factor
 
 
 def scale_market(data: dict[str, Any], factor: float) -> None:
     """Shrink a scenario to a slice of its market: populations, stock and every firm-level
     amount (marketing and channel budgets, fixed, compliance, localization, warehouse,
-    per-shipment, cash) times ``factor``; marketing's awareness effect per 1k spend divided by
-    it and each channel's half-saturation spend times it, so that awareness follows the same
-    curve. Per-consumer economics (prices, unit costs, fees) are unchanged."""
+    per-shipment, cash and credit) times ``factor``; marketing's awareness effect per 1k spend
+    divided by it and each channel's half-saturation spend times it, so that awareness follows
+    the same curve. Per-consumer economics (prices, unit costs, fees, holding per unit-day) are
+    unchanged."""
     from experiments.acquisition import scale_marketing
 
     for region in data["regions"]:
@@ -64,6 +67,7 @@ def scale_market(data: dict[str, Any], factor: float) -> None:
     firm = data["firm"]
     _scale_amounts(firm, factor)
     _scale_amounts(firm.get("localization_costs") or {}, factor)
+    _scale_amounts(firm.get("finance") or {}, factor)
     launch = firm.get("launch") or {}
     _scale_amounts(launch, factor)
     if launch.get("stock_units"):
