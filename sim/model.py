@@ -59,6 +59,7 @@ from sim.kpi_totals import KpiDetail, kpi_detail_named
 from sim.kpis import KPI_COLUMNS, KPIS
 from sim.lanes import LaneAgent
 from sim.logistics import Logistics
+from sim.mesa_compat import install as hold_agent_ids_weakly
 from sim.observe import Observer
 from sim.orders import ORDER_STATUSES, STATUS_RETURNED
 from sim.retention_state import OfferBook
@@ -67,6 +68,7 @@ from sim.scenario import Scenario
 from sim.trial_pack import TrialPacks
 
 StrategyGiven = Decider | Callable[[], Decider]
+hold_agent_ids_weakly()  # a finished model can be freed (Mesa 3.3 kept every model: mesa#3179)
 
 
 class MarketModel(mesa.Model):
