@@ -145,6 +145,18 @@ def test_scale_market_keeps_awareness_per_consumer() -> None:
     assert d["firm"]["marketing_budget_monthly_base"]["XA"] == pytest.approx(250.0)
 
 
+def test_scale_market_keeps_rates_per_unit() -> None:
+    """The units held scale with the slice, so a holding rate per unit-day must not (it was
+    scaled too: the slice's holding cost was factor^2)."""
+    d = load_tiny()
+    wh = d["firm"]["warehouses"][0]
+    wh["holding_cost_per_unit_day_base"] = 0.004
+    wh["monthly_fixed_cost_base"] = 1000.0
+    scale_market(d, 0.25)
+    assert wh["holding_cost_per_unit_day_base"] == 0.004
+    assert wh["monthly_fixed_cost_base"] == pytest.approx(250.0)
+
+
 def test_lever_verdicts() -> None:
     up = levers.Expectation("net_profit_base", 1, "s")
     down = levers.Expectation("churn_per_customer_year", -1, "s")

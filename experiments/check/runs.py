@@ -39,15 +39,16 @@ def edit_scenario(
 
 
 def _scale_amounts(mapping: dict[str, Any], factor: float) -> None:
-    for key, value in mapping.items():
-        if key.endswith("_base") and isinstance(value, int | float):
+    for key, value in mapping.items():  # a rate per unit (holding per unit-day) stays
+        if key.endswith("_base") and "per_unit" not in key and isinstance(value, int | float):
             mapping[key] = value * factor
 
 
 def scale_market(data: dict[str, Any], factor: float) -> None:
     """Shrink a scenario to a slice of its market: populations, stock and every firm-level
     amount (marketing and channel budgets, fixed, compliance, localization, warehouse,
-    per-shipment, cash) times ``factor``; marketing's awareness effect per 1k spend divided by
+    per-shipment, cash) times ``factor`` (rates per unit, e.g. holding per unit-day, are not:
+    the units held scale already); marketing's awareness effect per 1k spend divided by
     it and each channel's half-saturation spend times it, so that awareness follows the same
     curve. Per-consumer economics (prices, unit costs, fees) are unchanged."""
     from experiments.acquisition import scale_marketing
