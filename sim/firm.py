@@ -16,6 +16,7 @@ from sim.kpis import FLOW_KPIS
 from sim.orders import OrderBook
 from sim.prices import landed_price_local, tax_components_local
 from sim.scenario import Lane, Scenario, local_lane, outbound_lane
+from sim.staffing import StaffingRule
 from sim.treasury import Treasury
 
 
@@ -75,6 +76,7 @@ class FirmAgent(mesa.Agent):
         self.today = {k: np.zeros(self.n_regions) for k in FLOW_KPIS}
         self.firm_today = {k: 0.0 for k in FLOW_KPIS}
         self.orders = OrderBook()
+        self.staffing = None if sc.firm.staffing is None else StaffingRule(sc.firm.staffing)
         self.supplier_arrivals: dict[int, list[Transfer]] = {}
         self.lane_transfers: dict[int, Transfer] = {}
         self._next_transfer_id = 0
@@ -259,6 +261,8 @@ class FirmAgent(mesa.Agent):
         self.book(
             "fixed_base", None, (sc.firm.fixed_costs_monthly_base + home_fixed) / DAYS_PER_MONTH
         )
+        if self.staffing is not None:  # the operations team steps with the orders
+            self.book("fixed_base", None, self.staffing.cost_today(d, len(self.orders)))
         return spend
 
     def _localization_monthly(self, r: int) -> float:

@@ -38,6 +38,7 @@ from sim.schema_region import (
 )
 from sim.schema_retention import TrialPack
 from sim.schema_sales import Bundles
+from sim.schema_staffing import Staffing
 from sim.schema_supply import (
     Competitor,
     CompetitorBehaviour,
@@ -120,6 +121,7 @@ __all__ = [
     "Service",
     "Settings",
     "SettlementDays",
+    "Staffing",
     "Stage",
     "Strategies",
     "StrategyChoice",
@@ -212,6 +214,9 @@ class Firm(Strict):
     """Launch cost and stock commitment of every new listing (``sim.fit``; default: free)."""
     trial_pack: TrialPack | None = None
     """First-time buyers' first order at a trial price (None: no trial pack)."""
+    staffing: Staffing | None = None
+    """An operations team that steps with the orders (``sim.staffing``; None: no team beyond
+    ``fixed_costs_monthly_base``)."""
 
 
 # --------------------------------------------------------------------------- strategies

@@ -73,6 +73,9 @@ def scale_market(data: dict[str, Any], factor: float) -> None:
     if launch.get("stock_units"):
         launch["stock_units"] = max(1, round(launch["stock_units"] * factor))
     scale_marketing(data, factor)  # the single budget and every channel's
+    if firm.get("staffing"):  # the same team size: its cost and its orders per head x factor
+        _scale_amounts(firm["staffing"], factor)
+        firm["staffing"]["orders_per_staff_monthly"] *= factor
     for wh in firm.get("warehouses") or []:
         _scale_amounts(wh, factor)
         wh["initial_units"] = round(wh.get("initial_units", 0) * factor)
