@@ -62,6 +62,20 @@ def counter_keys(consumer: np.ndarray, counter: np.ndarray) -> np.ndarray:
     return mix64(consumer + (counter.astype(np.uint64) + np.uint64(1)) * _GAMMA)
 
 
+def counter_pair_keys(
+    consumer: np.ndarray, counter: np.ndarray, following: np.ndarray
+) -> np.ndarray:
+    """``(n, 2)``: :func:`counter_keys` of ``counter`` and of ``following`` (a consumer's next
+    counter) in one pass; each element the same operations on the same operands."""
+    pair = np.empty((len(counter), 2), dtype=np.uint64)
+    pair[:, 0] = counter
+    pair[:, 1] = following
+    pair += np.uint64(1)
+    pair *= _GAMMA
+    pair += consumer[:, None]
+    return mix64(pair)
+
+
 def salt_steps(salt: int | np.ndarray) -> np.ndarray:
     """What :func:`uniforms` adds to a key for ``salt`` (a Python int's is kept: the fixed
     salts of every draw cost one dictionary look-up instead of an ``np.errstate`` block)."""
