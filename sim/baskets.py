@@ -110,6 +110,8 @@ def fits_stock(products: np.ndarray, units: np.ndarray, on_hand: np.ndarray) -> 
     """Which orders the stock fills: first come, first served within the batch, an order is
     filled when its units fit the product's stock left by the orders filled before it (an order
     too large to fit is skipped, and smaller orders behind it can still be filled)."""
+    if len(products) == 1:  # one order (most rounds): what the running total below gives
+        return on_hand.take(products) >= units
     order = np.argsort(products, kind="stable")
     sorted_p = products[order]
     sorted_u = units[order]

@@ -232,9 +232,9 @@ class RegionalConsumers(mesa.Agent):
         ``waits``: the standard exponential draws (``-log u`` of ``SALT_NEXT + salt`` at the
         consumers' current counters) when the caller has them.
         """
-        rate = self.rate[idx] * self.rate_multiplier[idx]
+        rate = self.rate.take(idx) * self.rate_multiplier.take(idx)
         if self.intent is not None:  # repeat intent after a late parcel (sim.experience)
-            rate = rate * self.intent[idx]
+            rate *= self.intent.take(idx)  # float32 * float16, computed in float32 as before
         if self.customer_rate != 1.0:  # delivery speed moves customers' rate (sim.delivery_rate)
             rate = rate * np.where(self.customer[idx], np.float32(self.customer_rate), 1)
         e = waits
@@ -243,11 +243,13 @@ class RegionalConsumers(mesa.Agent):
             e = keyed.uniforms(keys, keyed.SALT_NEXT + salt)
             np.log(e, out=e)  # -log(u), in place
             np.negative(e, out=e)
-        if rate.all():  # e > 0 and rate >= 1e-45: e / rate is finite (no errstate block)
-            tau = np.asarray(from_tau, dtype=np.float64) + e / rate
+        # e / rate + from_tau (the same sum as from_tau + e / rate: addition commutes)
+        if np.count_nonzero(rate) == len(rate):  # e > 0, rate >= 1e-45: finite, no errstate
+            tau = e / rate
         else:
             with np.errstate(divide="ignore", over="ignore"):
-                tau = np.asarray(from_tau, dtype=np.float64) + e / rate
+                tau = e / rate
+        tau += from_tau
         self.next_tau[idx] = tau
         # the day of each tau: the search's position - 1, NO_OCCASION from the horizon on
         days = self._day_of_position.take(self.season_cumulative.searchsorted(tau, side="right"))
@@ -342,7 +344,7 @@ class RegionalConsumers(mesa.Agent):
             waits = self._occasion_round(day, idx, offers, payment_supported, fulfil, res)
             live = self.alive.take(idx)
             alive = idx[live]
-            days = self._schedule(alive, self.next_tau[alive], waits=waits[live])
+            days = self._schedule(alive, self.next_tau.take(alive), waits=waits[live])
             idx = alive[days == day]  # a second occasion on the same day (rare)
         return res
 
@@ -403,11 +405,11 @@ class RegionalConsumers(mesa.Agent):
         # dropout after the occasion (BG/NBD), raised for dissatisfied customers
         p = self.dropout.take(idx) * self.dropout_multiplier.take(idx)
         cust = self.customer.take(idx)
-        if cust.any():
+        if np.count_nonzero(cust):
             uplift = self.spec.service.dissatisfaction_dropout_uplift
-            p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction[idx])), p)
+            p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction.take(idx))), p)
         dies = u[:, 1] < p
-        if dies.any():
+        if np.count_nonzero(dies):
             dead = idx[dies]
             self.alive[dead] = False
             self.next_day[dead] = NO_OCCASION
@@ -430,20 +432,20 @@ class RegionalConsumers(mesa.Agent):
     def record_purchases(self, day: int, idx: np.ndarray, paid_base: np.ndarray) -> tuple[int, int]:
         """Update RFM for filled orders; returns (new customers, repeat orders). ``idx`` holds
         each consumer once (one occasion per round), so plain fancy-index updates add once."""
-        new_mask = ~self.customer[idx]
-        repeat = int((~new_mask).sum())
-        new = idx[new_mask]  # a consumer has at most one occasion per round
+        known = self.customer.take(idx)
+        repeat = int(np.count_nonzero(known))
+        new = idx[~known]  # a consumer has at most one occasion per round
         if len(new):
             self.customer[new] = True
             self.acq.count_new(new)
             self.first_day[new] = day
             self._customer_ids.append(new)
             self.n_customers += len(new)
-            sat = self.satisfaction[new]
-            self.n_dissatisfied += int((sat < self.spec.service.dissatisfied_below).sum())
+            sat = self.satisfaction.take(new)
+            self.n_dissatisfied += int(np.count_nonzero(sat < self.spec.service.dissatisfied_below))
             self.n_alive_customers += len(new)
-            self.satisfaction_sum += float(sat.sum())
-        old = idx[~new_mask]
+            self.satisfaction_sum += float(np.add.reduce(sat))  # sat.sum() without its wrapper
+        old = idx[known]
         if len(old):
             hist = self._last_day_hist
             hist -= np.bincount(self.last_day[old], minlength=len(hist))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 #: its own columns; a wider nest's category runs on its own with its own nest columns
 MAX_PADDED_NEST = 7
 _MAX_CACHED = 64  # static layouts kept per population (line-ups seen recently)
+_LOWEST = np.array(np.finfo(np.float64).min)
 
 
 @dataclass(frozen=True)
@@ -200,14 +201,15 @@ def _inclusive(scaled: np.ndarray, lay: Layout, row: np.ndarray, lam: float) -> 
     flat += np.arange(0, n * stride, stride)[:, None]
     part = scaled.astype(np.float64).take(flat)
     m = part.max(axis=0)
-    m[~np.isfinite(m)] = 0.0
+    # a nest with nothing available (max -inf): m the lowest float instead of 0, so its slots
+    # stay -inf, exp 0, log(0) -inf and -inf + m -inf as before; every other m is finite
+    # (utilities are finite or -inf) and kept
+    np.maximum(m, _LOWEST, out=m)
     part -= m
     np.exp(part, out=part)
     s = part.sum(axis=0)
-    empty = s == 0.0  # a nest with nothing available: log(0) = -inf, without an errstate block
-    s[empty] = 1.0
-    np.log(s, out=s)
-    s[empty] = -np.inf
+    with np.errstate(divide="ignore"):
+        np.log(s, out=s)
     s += m
     s *= lam
     return s
