@@ -259,7 +259,7 @@ class RegionalConsumers(mesa.Agent):
     def _due(self, day: int) -> np.ndarray:
         """Consumers with an occasion today: one comparison over a 2-byte-per-consumer array
         (about 0.3 ms per million consumers); all other work happens only at occasions."""
-        return np.flatnonzero(self.next_day == day).astype(np.int32, copy=False)
+        return (self.next_day == day).nonzero()[0].astype(np.int32)  # flatnonzero, 1-D
 
     # ------------------------------------------------------------------ awareness
     def diffuse_awareness(self, spend_today_base: float, paid_p: np.ndarray | None = None) -> int:

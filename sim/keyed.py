@@ -120,7 +120,7 @@ def gumbel_noise(keys: np.ndarray, steps: np.ndarray, dtype=np.float32) -> np.nd
     np.negative(g, out=g)
     np.log(g, out=g)
     np.negative(g, out=g)
-    return g.astype(dtype, copy=False)
+    return g if dtype is np.float64 else g.astype(dtype)
 
 
 def gumbel_matrix(keys: np.ndarray, option_ids: np.ndarray, dtype=np.float32) -> np.ndarray:

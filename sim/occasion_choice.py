@@ -43,7 +43,7 @@ class Layout:
     ours: np.ndarray  # (C, J + 1) bool
     product: np.ndarray  # (C, J + 1) our product of our columns
     comp: np.ndarray  # (C, J + 1) competitor offer of a column, numbered across rows; -1: none
-    comp_offset: np.ndarray  # (C + 1,) where each row's competitor offers start
+    comp_rows: tuple[tuple[int, int, int], ...]  # (category, first, end) of rows with rivals
     steps: np.ndarray  # (C, J + 1 [+ K + 1]) uint64
     any_ours: bool
     views: np.ndarray  # (C, products) int64: 1 where a row lists our product
@@ -130,7 +130,11 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
         ours,
         product,
         comp,
-        comp_offset,
+        tuple(
+            (c, int(comp_offset[row]), int(comp_offset[row + 1]))
+            for row, c in enumerate(cats)
+            if comp_offset[row + 1] > comp_offset[row]
+        ),
         steps,
         any(offers[c].n_ours for c in cats),
         views,
@@ -276,16 +280,14 @@ def choose_round(
         within[lay.column_nest.take(row, axis=0) != nest[:, None]] = -np.inf
         choice = within.argmax(axis=1)
         choice[nest == lay.n_nests] = -1
-    inside = np.flatnonzero(choice >= 0)
+    inside = (choice >= 0).nonzero()[0]
     res.market_units += len(inside)
     flat = row.take(inside) * (j + 1) + choice.take(inside)  # each buyer's chosen cell
-    if lay.comp_offset[-1]:
+    if lay.comp_rows:
         picks = lay.comp.take(flat)
-        counts = np.bincount(picks[picks >= 0], minlength=int(lay.comp_offset[-1]))
-        for c, cat in enumerate(lay.cats):
-            lo, hi = lay.comp_offset[c], lay.comp_offset[c + 1]
-            if hi > lo:
-                res.comp_units[cat] += counts[lo:hi]
+        counts = np.bincount(picks[picks >= 0], minlength=lay.comp_rows[-1][2])
+        for cat, lo, hi in lay.comp_rows:
+            res.comp_units[cat] += counts[lo:hi]
     mine = lay.ours.take(flat)
     return inside[mine], lay.product.take(flat[mine])
 
@@ -311,7 +313,7 @@ def round_choices(
         row = lay.row_of.take(cat)
         members, member_keys = idx, keys
         if not lay.complete:  # some consumers' categories have no row here
-            sel = np.flatnonzero(row >= 0)
+            sel = (row >= 0).nonzero()[0]
             if not len(sel):
                 continue
             row, members, member_keys = row.take(sel), idx.take(sel), keys.take(sel)
