@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 MAX_PADDED_NEST = 7
 _MAX_CACHED = 64  # static layouts kept per population (line-ups seen recently)
 _LOWEST = np.array(np.finfo(np.float64).min)
+_MINUS_INF = np.float32(-np.inf)
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,6 @@ def choose_round(
     price = lay.price.take(row, axis=0)
     v -= alpha * price
     if lay.any_ours:
-        # added where ``ours`` as ``x * ours`` (x * 1 is x; x * 0 adds a zero: the same values)
         ours = lay.ours.take(row, axis=0)
         if pop.trial_price_ref is not None:  # a trial pack for first orders
             gap = price - np.float32(pop.trial_price_ref)
@@ -257,8 +257,10 @@ def choose_round(
             - np.float32(ch.unsupported_payment_penalty)
             * ~supported.take(pop.payment_method.take(members))
         )
-        v += personal[:, None] * ours
-        v[ours & ~aware[:, None]] = -np.inf
+        # added where ``ours`` (the code it replaces added ``personal * ours``: a zero
+        # elsewhere, which leaves every value as it was); -inf for the unaware: not seen
+        personal = np.where(aware, personal, _MINUS_INF)
+        np.add(v, personal[:, None], out=v, where=ours)
         # each aware consumer views every product of ours in its row (integer counts)
         res.views += np.bincount(row[aware], minlength=len(lay.cats)) @ lay.views
     g = keyed.gumbel_noise(keys, lay.steps.take(row, axis=0), np.float64)
