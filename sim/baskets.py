@@ -48,7 +48,7 @@ class Basket:
     @property
     def single(self) -> bool:
         """Every order is one unit at list price (the pre-basket arithmetic applies)."""
-        return self.price_multiplier is None and not bool((self.units != 1).any())
+        return self.price_multiplier is None and not np.count_nonzero(self.units != 1)
 
 
 class Baskets:
@@ -72,8 +72,9 @@ class Baskets:
         bundle = np.zeros(n, dtype=np.int8)
         if not self.has_baskets[r] and self.bundles is None:
             return Basket(units, bundle)
-        keys = keyed.occasion_keys(self.key, cons, pop.occasion_count[cons])
+        keys = None
         if self.has_baskets[r]:
+            keys = keyed.occasion_keys(self.key, cons, pop.occasion_count[cons])
             seg = pop.segment[cons]
             mean = self.extra_mean[r][seg]
             some = mean > 0
@@ -83,18 +84,29 @@ class Baskets:
         if self.bundles is None:
             return Basket(units, bundle)
         b = self.bundles
-        freq = pop.frequency[cons]
+        freq = pop.frequency.take(cons)
         growing = (
-            pop.customer[cons]
+            pop.customer.take(cons)
             & (freq >= b.min_orders)
             & (freq <= b.max_orders)
-            & (d - pop.last_day[cons] <= b.recent_days)
+            & (d - pop.last_day.take(cons) <= b.recent_days)
         )
-        taken = growing & (keyed.uniforms(keys, keyed.SALT_BUNDLE) < b.take_rate)
-        bundle[growing] = BUNDLE_OFFERED
+        offered = growing.nonzero()[0]
+        if not len(offered):  # no bundle shown: no draw needed (each buyer's draw is its own)
+            return Basket(units, bundle, np.ones(n))
+        if keys is None:  # only the buyers shown the bundle are keyed: the same draws
+            who = cons.take(offered)
+            u = keyed.uniforms(
+                keyed.occasion_keys(self.key, who, pop.occasion_count[who]), keyed.SALT_BUNDLE
+            )
+        else:
+            u = keyed.uniforms(keys.take(offered), keyed.SALT_BUNDLE)
+        taken = offered[u < b.take_rate]
+        bundle[offered] = BUNDLE_OFFERED
         bundle[taken] = BUNDLE_TAKEN
         units[taken] = np.maximum(units[taken], b.units)
-        mult = np.where(taken, 1.0 - b.discount_share, 1.0)
+        mult = np.ones(n)
+        mult[taken] = 1.0 - b.discount_share
         return Basket(units, bundle, mult)
 
     def parcel_freight_saving(self, r: int, units: np.ndarray, cost_per_unit_base: float) -> float:
@@ -110,6 +122,8 @@ def fits_stock(products: np.ndarray, units: np.ndarray, on_hand: np.ndarray) -> 
     """Which orders the stock fills: first come, first served within the batch, an order is
     filled when its units fit the product's stock left by the orders filled before it (an order
     too large to fit is skipped, and smaller orders behind it can still be filled)."""
+    if len(products) == 1:  # one order (most rounds): what the running total below gives
+        return on_hand.take(products) >= units
     order = np.argsort(products, kind="stable")
     sorted_p = products[order]
     sorted_u = units[order]
@@ -118,7 +132,7 @@ def fits_stock(products: np.ndarray, units: np.ndarray, on_hand: np.ndarray) -> 
     within = cum - (cum[starts] - sorted_u[starts])  # units up to and including this order
     filled = np.empty(len(products), dtype=bool)
     filled[order] = within <= on_hand[sorted_p]
-    if filled.all() or not (units != 1).any():
+    if np.count_nonzero(filled) == len(filled) or not np.count_nonzero(units != 1):
         return filled  # all fit, or one unit each: the running total is exact
     for p in np.unique(products[~filled]):  # a product short of stock today (rare): in turn
         left = int(on_hand[p])
@@ -130,7 +144,7 @@ def fits_stock(products: np.ndarray, units: np.ndarray, on_hand: np.ndarray) -> 
 
 def unit_products(products: np.ndarray, units: np.ndarray) -> np.ndarray:
     """One product entry per unit sold (``products`` itself when every order is one unit)."""
-    if not (units != 1).any():
+    if not np.count_nonzero(units != 1):
         return products
     return np.repeat(products, units)
 

@@ -39,6 +39,14 @@ from sim.scenario import Region, max_entrants
 
 NO_OCCASION = np.iinfo(np.int16).max  # next_day of consumers with no occasion left
 _CATEGORY_DROPOUT = keyed.salt_steps(np.array([keyed.SALT_CATEGORY, keyed.SALT_DROPOUT]))
+#: with the next occasion's waiting time (drawn from the following counter's key)
+_CATEGORY_DROPOUT_NEXT = keyed.salt_steps(
+    np.array([keyed.SALT_CATEGORY, keyed.SALT_DROPOUT, keyed.SALT_NEXT])
+)
+_OF_PAIR = np.array([0, 0, 1])  # the counter's key twice, then the following counter's
+_ZERO_WORD = np.array(0, dtype=np.uint64)
+_BYTES_OF_WORD = np.arange(8)  # a mask's positions within one 8-byte word
+_WORD_SCAN_FROM = 1 << 17  # consumers from which ``_due`` scans the mask by words
 
 
 @dataclass
@@ -218,30 +226,33 @@ class RegionalConsumers(mesa.Agent):
         idx: np.ndarray,
         from_tau: np.ndarray | float,
         salt: int = 0,
-        hashed: np.ndarray | None = None,
+        waits: np.ndarray | None = None,
     ) -> np.ndarray:
         """Draw the next occasion after ``from_tau`` for ``idx``; return their day numbers.
 
         The waiting time is exponential in operational time (cumulative seasonal intensity),
         so with a seasonal rate the occasions form an exact non-homogeneous Poisson process.
-        ``hashed``: ``keyed.consumer_keys`` of ``idx`` when the caller has them.
+        ``waits``: the standard exponential draws (``-log u`` of ``SALT_NEXT + salt`` at the
+        consumers' current counters) when the caller has them.
         """
-        rate = self.rate[idx] * self.rate_multiplier[idx]
+        rate = self.rate.take(idx) * self.rate_multiplier.take(idx)
         if self.intent is not None:  # repeat intent after a late parcel (sim.experience)
-            rate = rate * self.intent[idx]
+            rate *= self.intent.take(idx)  # float32 * float16, computed in float32 as before
         if self.customer_rate != 1.0:  # delivery speed moves customers' rate (sim.delivery_rate)
             rate = rate * np.where(self.customer[idx], np.float32(self.customer_rate), 1)
-        if hashed is None:
-            hashed = keyed.consumer_keys(self._key, idx)
-        keys = keyed.counter_keys(hashed, self.occasion_count[idx])
-        e = keyed.uniforms(keys, keyed.SALT_NEXT + salt)
-        np.log(e, out=e)  # -log(u), in place
-        np.negative(e, out=e)
-        if rate.all():  # e > 0 and rate >= 1e-45: e / rate is finite (no errstate block)
-            tau = np.asarray(from_tau, dtype=np.float64) + e / rate
+        e = waits
+        if e is None:
+            keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
+            e = keyed.uniforms(keys, keyed.SALT_NEXT + salt)
+            np.log(e, out=e)  # -log(u), in place
+            np.negative(e, out=e)
+        # e / rate + from_tau (the same sum as from_tau + e / rate: addition commutes)
+        if np.count_nonzero(rate) == len(rate):  # e > 0, rate >= 1e-45: finite, no errstate
+            tau = e / rate
         else:
             with np.errstate(divide="ignore", over="ignore"):
-                tau = np.asarray(from_tau, dtype=np.float64) + e / rate
+                tau = e / rate
+        tau += from_tau
         self.next_tau[idx] = tau
         # the day of each tau: the search's position - 1, NO_OCCASION from the horizon on
         days = self._day_of_position.take(self.season_cumulative.searchsorted(tau, side="right"))
@@ -249,9 +260,24 @@ class RegionalConsumers(mesa.Agent):
         return days
 
     def _due(self, day: int) -> np.ndarray:
-        """Consumers with an occasion today: one comparison over a 2-byte-per-consumer array
-        (about 0.3 ms per million consumers); all other work happens only at occasions."""
-        return np.flatnonzero(self.next_day == day).astype(np.int32, copy=False)
+        """Consumers with an occasion today (ascending): one comparison over a 2-byte-per-
+        consumer array (about 0.3 ms per million consumers); all other work happens only at
+        occasions. Unborn entrants' slots (from ``n`` on) wait with ``NO_OCCASION``: not
+        scanned. ``np.flatnonzero`` of the comparison; in a large population found word by
+        word: the few 8-byte words of the mask holding a True first (a scan 8 times shorter),
+        then their bytes (the same positions, ascending)."""
+        mask = self.next_day[: self.n] == day
+        if len(mask) < _WORD_SCAN_FROM:  # a short mask: the plain scan costs fewer calls
+            return mask.nonzero()[0].astype(np.int32)
+        whole = len(mask) - len(mask) % 8
+        words = (mask[:whole].view(np.uint64) != _ZERO_WORD).nonzero()[0]
+        idx = (words[:, None] * 8 + _BYTES_OF_WORD).ravel()
+        idx = idx[mask.take(idx)]
+        if whole < len(mask):
+            tail = mask[whole:].nonzero()[0]
+            if len(tail):
+                idx = np.concatenate([idx, tail + whole])
+        return idx.astype(np.int32)
 
     # ------------------------------------------------------------------ awareness
     def diffuse_awareness(self, spend_today_base: float, paid_p: np.ndarray | None = None) -> int:
@@ -333,11 +359,10 @@ class RegionalConsumers(mesa.Agent):
                 )
         idx = self._due(day)
         while len(idx):
-            hashed = keyed.consumer_keys(self._key, idx)  # hashed once for the round and next
-            self._occasion_round(day, idx, offers, payment_supported, fulfil, res, hashed=hashed)
-            live = self.alive[idx]
+            waits = self._occasion_round(day, idx, offers, payment_supported, fulfil, res)
+            live = self.alive.take(idx)
             alive = idx[live]
-            days = self._schedule(alive, self.next_tau[alive], hashed=hashed[live])
+            days = self._schedule(alive, self.next_tau.take(alive), waits=waits[live])
             idx = alive[days == day]  # a second occasion on the same day (rare)
         return res
 
@@ -352,20 +377,31 @@ class RegionalConsumers(mesa.Agent):
         dropout: bool = True,
         salt: int = 0,
         outside: bool = True,
-        hashed: np.ndarray | None = None,
-    ) -> None:
+    ) -> np.ndarray | None:
+        """One round of occasions of ``idx`` (each consumer once). A round with dropout (the
+        daily rounds) returns each consumer's next waiting time (``_schedule``'s ``waits``,
+        drawn at the following counter with the round's other uniforms), else None."""
         ch = self.spec.choice
         outside_utility = ch.outside_utility if outside else -1e30  # False: must pick ours
         n_cat = len(offers)
         res.occasions += len(idx)
-        res.customer_occasions += int(np.count_nonzero(self.customer[idx]))
-        if hashed is None:
-            hashed = keyed.consumer_keys(self._key, idx)
-        keys = keyed.counter_keys(hashed, self.occasion_count[idx])
-        if salt:
-            keys = keyed.mix64(keys + np.uint64(salt))
-        # the category's and the dropout's uniforms in one pass (each its own salt, as before)
-        u = keyed.stepped_uniforms(keys[:, None], _CATEGORY_DROPOUT)
+        res.customer_occasions += int(np.count_nonzero(self.customer.take(idx)))
+        hashed = keyed.consumer_keys(self._key, idx)
+        count = self.occasion_count.take(idx)
+        following = count + np.uint16(1)  # the counter after this occasion (uint16, as stored)
+        paired = dropout and not salt  # a daily round: the next occasion is drawn after it
+        if paired:
+            # this occasion's key and the next one's in one pass, and the category's, the
+            # dropout's and the next waiting time's uniforms in one more (each its own salt
+            # and key as before: the same values, in fewer calls)
+            pair = keyed.counter_pair_keys(hashed, count, following)
+            u = keyed.stepped_uniforms(pair.take(_OF_PAIR, axis=1), _CATEGORY_DROPOUT_NEXT)
+            keys = pair[:, 0]
+        else:
+            keys = keyed.counter_keys(hashed, count)
+            if salt:
+                keys = keyed.mix64(keys + np.uint64(salt))
+            u = keyed.stepped_uniforms(keys[:, None], _CATEGORY_DROPOUT)
         if n_cat == 1:
             cat = np.zeros(len(idx), dtype=np.int64)
         else:
@@ -378,19 +414,20 @@ class RegionalConsumers(mesa.Agent):
             buyers, products = chosen
             res.demanded_units += len(buyers)
             filled = fulfil(buyers, products)
-            res.stockouts += int((~filled).sum())
-            res.market_units -= int((~filled).sum())
-        self.occasion_count[idx] += np.uint16(1)
+            lost = len(filled) - int(np.count_nonzero(filled))
+            res.stockouts += lost
+            res.market_units -= lost
+        self.occasion_count[idx] = following  # fulfil reads the counters, never writes them
         if not dropout:
-            return
+            return None
         # dropout after the occasion (BG/NBD), raised for dissatisfied customers
-        p = self.dropout[idx] * self.dropout_multiplier[idx]
-        cust = self.customer[idx]
-        if cust.any():
+        p = self.dropout.take(idx) * self.dropout_multiplier.take(idx)
+        cust = self.customer.take(idx)
+        if np.count_nonzero(cust):
             uplift = self.spec.service.dissatisfaction_dropout_uplift
-            p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction[idx])), p)
+            p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction.take(idx))), p)
         dies = u[:, 1] < p
-        if dies.any():
+        if np.count_nonzero(dies):
             dead = idx[dies]
             self.alive[dead] = False
             self.next_day[dead] = NO_OCCASION
@@ -403,25 +440,30 @@ class RegionalConsumers(mesa.Agent):
                 self.n_dissatisfied -= int(below.sum())
                 self.n_alive_customers -= len(dead_customers)
                 self.satisfaction_sum -= float(self.satisfaction[dead_customers].sum())
+        if not paired:
+            return None
+        waits = np.log(u[:, 2])  # -log(u) of the next occasion's uniform
+        np.negative(waits, out=waits)
+        return waits
 
     # ------------------------------------------------------------------ customers
     def record_purchases(self, day: int, idx: np.ndarray, paid_base: np.ndarray) -> tuple[int, int]:
         """Update RFM for filled orders; returns (new customers, repeat orders). ``idx`` holds
         each consumer once (one occasion per round), so plain fancy-index updates add once."""
-        new_mask = ~self.customer[idx]
-        repeat = int((~new_mask).sum())
-        new = idx[new_mask]  # a consumer has at most one occasion per round
+        known = self.customer.take(idx)
+        repeat = int(np.count_nonzero(known))
+        new = idx[~known]  # a consumer has at most one occasion per round
         if len(new):
             self.customer[new] = True
             self.acq.count_new(new)
             self.first_day[new] = day
             self._customer_ids.append(new)
             self.n_customers += len(new)
-            sat = self.satisfaction[new]
-            self.n_dissatisfied += int((sat < self.spec.service.dissatisfied_below).sum())
+            sat = self.satisfaction.take(new)
+            self.n_dissatisfied += int(np.count_nonzero(sat < self.spec.service.dissatisfied_below))
             self.n_alive_customers += len(new)
-            self.satisfaction_sum += float(sat.sum())
-        old = idx[~new_mask]
+            self.satisfaction_sum += float(np.add.reduce(sat))  # sat.sum() without its wrapper
+        old = idx[known]
         if len(old):
             hist = self._last_day_hist
             hist -= np.bincount(self.last_day[old], minlength=len(hist))

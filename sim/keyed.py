@@ -13,11 +13,15 @@ from functools import cache
 
 import numpy as np
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_TO_UNIT = 2.0**-53
+# the constants as 0-d arrays: a ufunc takes a 0-d array operand faster than a numpy or
+# Python scalar (no scalar conversion per call), and computes the same values
+_GAMMA = np.array(0x9E3779B97F4A7C15, dtype=np.uint64)
+_M1 = np.array(0xBF58476D1CE4E5B9, dtype=np.uint64)
+_M2 = np.array(0x94D049BB133111EB, dtype=np.uint64)
+_S30, _S27, _S31, _S11 = (np.array(s, dtype=np.uint64) for s in (30, 27, 31, 11))
+_ONE = np.array(1, dtype=np.uint64)
+_HALF = np.array(0.5)
+_TO_UNIT = np.array(2.0**-53)
 
 SALT_NEXT = 1
 SALT_DROPOUT = 2
@@ -54,12 +58,26 @@ def occasion_keys(base: np.uint64, idx: np.ndarray, counter: np.ndarray) -> np.n
 def consumer_keys(base: np.uint64, idx: np.ndarray) -> np.ndarray:
     """The first half of :func:`occasion_keys`: a state per consumer index (a caller that
     keys the same consumers at several counters hashes them once)."""
-    return mix64(np.uint64(base) + (idx.astype(np.uint64) + np.uint64(1)) * _GAMMA)
+    return mix64(np.uint64(base) + (idx.astype(np.uint64) + _ONE) * _GAMMA)
 
 
 def counter_keys(consumer: np.ndarray, counter: np.ndarray) -> np.ndarray:
     """:func:`occasion_keys` from :func:`consumer_keys`' states and the occasion counters."""
-    return mix64(consumer + (counter.astype(np.uint64) + np.uint64(1)) * _GAMMA)
+    return mix64(consumer + (counter.astype(np.uint64) + _ONE) * _GAMMA)
+
+
+def counter_pair_keys(
+    consumer: np.ndarray, counter: np.ndarray, following: np.ndarray
+) -> np.ndarray:
+    """``(n, 2)``: :func:`counter_keys` of ``counter`` and of ``following`` (a consumer's next
+    counter) in one pass; each element the same operations on the same operands."""
+    pair = np.empty((len(counter), 2), dtype=np.uint64)
+    pair[:, 0] = counter
+    pair[:, 1] = following
+    pair += _ONE
+    pair *= _GAMMA
+    pair += consumer[:, None]
+    return mix64(pair)
 
 
 def salt_steps(salt: int | np.ndarray) -> np.ndarray:
@@ -84,7 +102,7 @@ def uniforms(keys: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
 
 def stepped_uniforms(keys: np.ndarray, steps: np.ndarray) -> np.ndarray:
     u = (mix64(keys + steps) >> _S11).astype(np.float64)
-    u += 0.5
+    u += _HALF
     u *= _TO_UNIT
     return u
 
@@ -102,7 +120,7 @@ def gumbel_noise(keys: np.ndarray, steps: np.ndarray, dtype=np.float32) -> np.nd
     np.negative(g, out=g)
     np.log(g, out=g)
     np.negative(g, out=g)
-    return g.astype(dtype, copy=False)
+    return g if dtype is np.float64 else g.astype(dtype)
 
 
 def gumbel_matrix(keys: np.ndarray, option_ids: np.ndarray, dtype=np.float32) -> np.ndarray:

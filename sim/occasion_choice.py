@@ -19,39 +19,45 @@ if TYPE_CHECKING:
 #: its own columns; a wider nest's category runs on its own with its own nest columns
 MAX_PADDED_NEST = 7
 _MAX_CACHED = 64  # static layouts kept per population (line-ups seen recently)
+_LOWEST = np.array(np.finfo(np.float64).min)
+_MINUS_INF = np.float32(-np.inf)
 
 
 @dataclass(frozen=True)
 class Layout:
     """Some categories' offers side by side, one row each: category ``cats[c]``'s offers in
-    columns ``0 .. J_c - 1`` (ours first), then padding up to ``J`` columns whose utility is
-    ``-inf`` (base ``-inf``, price 0: never chosen). The salt steps of a row are the offers'
-    taste shocks, the outside option's in column ``J``, then (nested logit) the nest shocks
-    in columns ``J + 1 ..`` and the outside nest's last. ``gather`` (padded nests) holds, per
-    row, each nest's columns padded with ``J`` (a ``-inf`` column) to the widest nest;
+    columns ``0 .. J_c - 1`` (ours first), then padding up to ``J`` columns and one more,
+    column ``J``, whose utility is ``-inf`` (base ``-inf``, price 0: never chosen; column
+    ``J`` is where the outside option's utility goes in the multinomial logit, and the nests'
+    padding slots point at it). The salt steps of a row are the offers' taste shocks, the
+    outside option's in column ``J``, then (nested logit) the nest shocks in columns
+    ``J + 1 ..`` and the outside nest's last. ``gather`` (padded nests) holds, per row, each
+    nest's columns padded with ``J`` to the widest nest ``W``, slot-major ``(W, C, K)`` so
+    that the nests' max and sum reduce over the first axis (``W - 1`` elementwise steps over
+    every consumer's nests at once, in slot order: the same left-to-right sums);
     ``columns`` (one category with a wide nest) that category's own nest columns."""
 
     cats: tuple[int, ...]
     row_of: np.ndarray  # layout row of each category (-1: not in this layout)
-    base: np.ndarray  # (C * S, J) float32: row c's segment s at c * S + s
-    price: np.ndarray  # (C, J) float32
-    ours: np.ndarray  # (C, J) bool
-    product: np.ndarray  # (C, J) our product of our columns
-    comp: np.ndarray  # (C, J) competitor offer of a column, numbered across rows; -1: none
-    comp_offset: np.ndarray  # (C + 1,) where each row's competitor offers start
+    base: np.ndarray  # (C * S, J + 1) float32: row c's segment s at c * S + s
+    price: np.ndarray  # (C, J + 1) float32
+    ours: np.ndarray  # (C, J + 1) bool
+    product: np.ndarray  # (C, J + 1) our product of our columns
+    comp: np.ndarray  # (C, J + 1) competitor offer of a column, numbered across rows; -1: none
+    comp_rows: tuple[tuple[int, int, int], ...]  # (category, first, end) of rows with rivals
     steps: np.ndarray  # (C, J + 1 [+ K + 1]) uint64
-    n_ours: tuple[int, ...]
     any_ours: bool
-    our_products: tuple[np.ndarray, ...]
+    views: np.ndarray  # (C, products) int64: 1 where a row lists our product
     column_nest: np.ndarray | None  # (C, J) nest position of a column, -1 in padding
-    gather: np.ndarray | None  # (C, K * W) column of each nest slot (J: padding)
+    gather: np.ndarray | None  # (W, C, K) column of each nest slot (J: padding)
     columns: list | None
     n_nests: int  # K
     n_seg: int  # S
+    complete: bool  # every category of the round has a row here
 
     @property
     def width(self) -> int:
-        return self.price.shape[1]
+        return self.price.shape[1] - 1
 
 
 def _plan_of(o: CategoryOffers) -> NestPlan:
@@ -77,11 +83,12 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
     n_rows, n_seg = len(cats), pop.quality_weight.shape[0]
     width = max(t.base.shape[1] for t in terms)
     n_nests = max((len(p.ids) for p in plans), default=0)
-    base = np.full((n_rows, n_seg, width), -np.inf, dtype=np.float32)
-    price = np.zeros((n_rows, width), dtype=np.float32)
-    ours = np.zeros((n_rows, width), dtype=bool)
-    product = np.zeros((n_rows, width), dtype=np.int64)
-    comp = np.full((n_rows, width), -1, dtype=np.int64)
+    base = np.full((n_rows, n_seg, width + 1), -np.inf, dtype=np.float32)
+    price = np.zeros((n_rows, width + 1), dtype=np.float32)
+    ours = np.zeros((n_rows, width + 1), dtype=bool)
+    product = np.zeros((n_rows, width + 1), dtype=np.int64)
+    comp = np.full((n_rows, width + 1), -1, dtype=np.int64)
+    views = np.zeros((n_rows, pop.n_products), dtype=np.int64)
     comp_offset = np.zeros(n_rows + 1, dtype=np.int64)
     steps = np.zeros((n_rows, width + 1 + (n_nests + 1 if plans else 0)), dtype=np.uint64)
     for row, (c, t) in enumerate(zip(cats, terms, strict=True)):
@@ -90,6 +97,7 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
         price[row, :j] = t.price
         ours[row, : o.n_ours] = True
         product[row, : o.n_ours] = o.our_products
+        views[row, o.our_products] = 1  # a product listed twice is viewed once, as before
         comp_offset[row + 1] = comp_offset[row] + o.n_comp
         comp[row, o.n_ours : j] = np.arange(comp_offset[row], comp_offset[row + 1])
         steps[row, :j] = t.taste_steps[:j]
@@ -104,7 +112,7 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
                 raise ValueError("a nest wider than MAX_PADDED_NEST needs its own layout")
             columns = plans[0].columns
         else:
-            gather = np.full((n_rows, n_nests, widest), width, dtype=np.int64)
+            gather = np.full((widest, n_rows, n_nests), width, dtype=np.int64)
         for row, p in enumerate(plans):
             k = len(p.ids)
             column_nest[row, : len(p.nests)] = p.column_nest
@@ -112,29 +120,31 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
             steps[row, width + 1 + k :] = p.steps[k]  # the outside nest's (padding: unused)
             if gather is not None:
                 for slot, cols in enumerate(nest_cols[row]):
-                    gather[row, slot, : len(cols)] = cols
-        if gather is not None:
-            gather = gather.reshape(n_rows, -1)
+                    gather[: len(cols), row, slot] = cols
     row_of = np.full(len(offers), -1, dtype=np.int64)
     row_of[cats] = np.arange(n_rows)
     return Layout(
         tuple(cats),
         row_of,
-        base.reshape(n_rows * n_seg, width),
+        base.reshape(n_rows * n_seg, width + 1),
         price,
         ours,
         product,
         comp,
-        comp_offset,
+        tuple(
+            (c, int(comp_offset[row]), int(comp_offset[row + 1]))
+            for row, c in enumerate(cats)
+            if comp_offset[row + 1] > comp_offset[row]
+        ),
         steps,
-        tuple(offers[c].n_ours for c in cats),
         any(offers[c].n_ours for c in cats),
-        tuple(offers[c].our_products for c in cats),
+        views,
         column_nest,
         gather,
         columns,
         n_nests,
         n_seg,
+        bool((row_of >= 0).all()),
     )
 
 
@@ -186,26 +196,25 @@ def _prices(lay: Layout, terms: list) -> np.ndarray:
 
 def _inclusive(scaled: np.ndarray, lay: Layout, row: np.ndarray, lam: float) -> np.ndarray:
     """``sim.nested_choice.inclusive_values`` of each consumer's row's nests, ``(n, K)``: the
-    same operations on the nests' columns gathered side by side (padding ``-inf``: 0 in the
-    sums, which add at most :data:`MAX_PADDED_NEST` values left to right)."""
+    same operations on the nests' columns gathered slot by slot (``(W, n, K)``; padding
+    slots hold column ``J``'s ``-inf``: 0 in the sums, which add the ``W`` slots left to
+    right, as numpy sums a row of at most :data:`MAX_PADDED_NEST` values)."""
     if lay.gather is None:
         return inclusive_values(scaled, lay.columns, lam)
-    n, j = scaled.shape
-    ext = np.empty((n, j + 1), dtype=np.float64)
-    ext[:, :j] = scaled
-    ext[:, j] = -np.inf
-    flat = lay.gather.take(row, axis=0)
-    flat += (np.arange(n, dtype=np.int64) * (j + 1))[:, None]
-    part = ext.take(flat).reshape(n, lay.n_nests, -1)
-    m = part.max(axis=2)
-    m[~np.isfinite(m)] = 0.0
-    part -= m[:, :, None]
+    n, stride = scaled.shape
+    flat = lay.gather.take(row, axis=1)
+    flat += np.arange(0, n * stride, stride)[:, None]
+    part = scaled.astype(np.float64).take(flat)
+    m = part.max(axis=0)
+    # a nest with nothing available (max -inf): m the lowest float instead of 0, so its slots
+    # stay -inf, exp 0, log(0) -inf and -inf + m -inf as before; every other m is finite
+    # (utilities are finite or -inf) and kept
+    np.maximum(m, _LOWEST, out=m)
+    part -= m
     np.exp(part, out=part)
-    s = part.sum(axis=2)
-    empty = s == 0.0  # a nest with nothing available: log(0) = -inf, without an errstate block
-    s[empty] = 1.0
-    np.log(s, out=s)
-    s[empty] = -np.inf
+    s = part.sum(axis=0)
+    with np.errstate(divide="ignore"):
+        np.log(s, out=s)
     s += m
     s *= lam
     return s
@@ -221,8 +230,9 @@ def choose_round(
     outside_utility: float,
     res: OccasionResult,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The choices of ``members`` (layout row ``row`` each, sorted by row): the market,
-    competitor and view counts go to ``res``; returns our buyers and their products.
+    """The choices of ``members`` (layout row ``row`` each): the market, competitor and view
+    counts go to ``res``; returns the positions in ``members`` of our buyers (ascending) and
+    their products.
 
     Each consumer's values are those of the per-category code they replace, bit for bit:
     every operation is the same elementwise one on the same operands (the padding is
@@ -230,34 +240,34 @@ def choose_round(
     columns come before its padding and the outside option as before)."""
     ch = pop.spec.choice
     j = lay.width
-    alpha = pop.price_sensitivity[members][:, None]
+    alpha = pop.price_sensitivity.take(members)[:, None]
     # row gathers by ``take`` (a fraction of fancy indexing's overhead on tens of rows)
-    v = lay.base.take(row * lay.n_seg + pop.segment[members], axis=0)
+    v = lay.base.take(row * lay.n_seg + pop.segment.take(members), axis=0)
     price = lay.price.take(row, axis=0)
     v -= alpha * price
     if lay.any_ours:
-        # added where ``ours`` as ``x * ours`` (x * 1 is x; x * 0 adds a zero: the same values)
         ours = lay.ours.take(row, axis=0)
         if pop.trial_price_ref is not None:  # a trial pack for first orders
             gap = price - np.float32(pop.trial_price_ref)
-            v += (alpha * gap) * (ours & ~pop.customer[members][:, None])
-        aware = pop.aware[members]
+            v += (alpha * gap) * (ours & ~pop.customer.take(members)[:, None])
+        aware = pop.aware.take(members)
         personal = (
-            ch.loyalty_weight * pop.loyalty[members]
-            + pop.utility_bonus[members]
-            - np.float32(ch.unsupported_payment_penalty) * ~supported[pop.payment_method[members]]
+            ch.loyalty_weight * pop.loyalty.take(members)
+            + pop.utility_bonus.take(members)
+            - np.float32(ch.unsupported_payment_penalty)
+            * ~supported.take(pop.payment_method.take(members))
         )
-        v += personal[:, None] * ours
-        v[ours & ~aware[:, None]] = -np.inf
-        seen = np.bincount(row[aware], minlength=len(lay.cats))
-        for c, k in enumerate(seen.tolist()):
-            if k and lay.n_ours[c]:
-                res.views[lay.our_products[c]] += k  # distinct products
+        # added where ``ours`` (the code it replaces added ``personal * ours``: a zero
+        # elsewhere, which leaves every value as it was); -inf for the unaware: not seen
+        personal = np.where(aware, personal, _MINUS_INF)
+        np.add(v, personal[:, None], out=v, where=ours)
+        # each aware consumer views every product of ours in its row (integer counts)
+        res.views += np.bincount(row[aware], minlength=len(lay.cats)) @ lay.views
     g = keyed.gumbel_noise(keys, lay.steps.take(row, axis=0), np.float64)
     noise = g[:, : j + 1].astype(np.float32)
     if lay.column_nest is None:  # multinomial logit (sim.choice.sample_choices)
-        noise[:, :j] += v
-        noise[:, j] += np.float32(outside_utility)
+        v[:, j] = outside_utility  # column J: the outside option (noise + float32(u0))
+        noise += v
         choice = noise.argmax(axis=1)
         choice[choice == j] = -1
     else:  # seller-nested logit (sim.nested_choice.sample_nested_choices)
@@ -268,22 +278,20 @@ def choose_round(
         score[:, -1] += np.float64(outside_utility)
         nest = score.argmax(axis=1)
         within = noise[:, :j]
-        within += scaled
+        within += scaled[:, :j]
         within[lay.column_nest.take(row, axis=0) != nest[:, None]] = -np.inf
         choice = within.argmax(axis=1)
         choice[nest == lay.n_nests] = -1
-    inside = choice >= 0
-    res.market_units += int(np.count_nonzero(inside))
-    flat = (row * j + choice)[inside]  # the chosen cell of each buyer's row
-    if lay.comp_offset[-1]:
+    inside = (choice >= 0).nonzero()[0]
+    res.market_units += len(inside)
+    flat = row.take(inside) * (j + 1) + choice.take(inside)  # each buyer's chosen cell
+    if lay.comp_rows:
         picks = lay.comp.take(flat)
-        counts = np.bincount(picks[picks >= 0], minlength=int(lay.comp_offset[-1]))
-        for c, cat in enumerate(lay.cats):
-            lo, hi = lay.comp_offset[c], lay.comp_offset[c + 1]
-            if hi > lo:
-                res.comp_units[cat] += counts[lo:hi]
+        counts = np.bincount(picks[picks >= 0], minlength=lay.comp_rows[-1][2])
+        for cat, lo, hi in lay.comp_rows:
+            res.comp_units[cat] += counts[lo:hi]
     mine = lay.ours.take(flat)
-    return members[inside][mine], lay.product.take(flat)[mine]
+    return inside[mine], lay.product.take(flat[mine])
 
 
 def round_choices(
@@ -298,24 +306,25 @@ def round_choices(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Every category's choices of one round (consumers ``idx``, category ``cat`` each): our
     buyers and their products in category order, as the per-category loop had them (a
-    stable sort by category keeps each category's consumers in their order), or None."""
+    stable sort of the buyers by category keeps each category's buyers in their order), or
+    None. A consumer's choice depends on its own values only, so the consumers choose in
+    their order and only the few buyers are sorted."""
     buyers: list[np.ndarray] = []
     products: list[np.ndarray] = []
     for lay in layouts(pop, offers, pop.spec.choice.seller_nest_lambda):
-        row = lay.row_of[cat]
-        if len(lay.cats) > 1:
-            order = row.argsort(kind="stable")
-            row = row.take(order)
-            start = int(row.searchsorted(0))  # categories without offers sort first
-            order, row = order[start:], row[start:]
-        else:
-            order = np.flatnonzero(row >= 0)
-            row = row[order]
-        if not len(order):
-            continue
-        b, p = choose_round(pop, lay, idx[order], keys[order], row, supported, outside_utility, res)
-        if len(b):
-            buyers.append(b)
+        row = lay.row_of.take(cat)
+        members, member_keys = idx, keys
+        if not lay.complete:  # some consumers' categories have no row here
+            sel = (row >= 0).nonzero()[0]
+            if not len(sel):
+                continue
+            row, members, member_keys = row.take(sel), idx.take(sel), keys.take(sel)
+        pos, p = choose_round(pop, lay, members, member_keys, row, supported, outside_utility, res)
+        if len(pos):
+            if len(pos) > 1 and len(lay.cats) > 1:
+                order = row.take(pos).argsort(kind="stable")
+                pos, p = pos.take(order), p.take(order)
+            buyers.append(members.take(pos))
             products.append(p)
     if not buyers:
         return None
