@@ -156,18 +156,12 @@ class Deliveries:
         }
         for name, values in totals.items():
             firm.today[name] += values
-        self.completed += np.bincount(region, minlength=nr)
-        for r in np.unique(region):  # satisfaction, loyalty, intent (sim.experience)
-            sel = region == r
-            m.experience.apply(
-                int(r),
-                d,
-                Completed(
-                    consumers[sel],
-                    late_days[sel],
-                    late[sel],
-                    (returned | refused)[sel],
-                    lost[sel],
-                    complaint[sel],
-                ),
-            )
+        completed = np.bincount(region, minlength=nr)
+        self.completed += completed
+        parts = (consumers, late_days, late, returned | refused, lost, complaint)
+        for r in np.flatnonzero(completed):  # satisfaction, loyalty, intent (sim.experience)
+            if completed[r] < len(region):  # else every order is region r's: no gather
+                sel = region == r
+                m.experience.apply(int(r), d, Completed(*(a[sel] for a in parts)))
+            else:
+                m.experience.apply(int(r), d, Completed(*parts))
