@@ -175,6 +175,11 @@ class ConsumerAcquisition:
         self.new_by_source = np.zeros(self.n_codes, dtype=np.int64)  # whole run
         self.today = np.zeros(len(SOURCE_KPIS))
         self.forgotten = Pool()  # forgotten consumers of the initial population
+        #: source code of each hazard part :meth:`attribute` draws from (channels last)
+        self._codes = np.array(
+            [SOURCE_ORGANIC, SOURCE_WOM, SOURCE_MARKETING, *range(FIRST_CHANNEL, self.n_codes)],
+            dtype=np.uint8,
+        )
 
     def wom_q(self, pop: RegionalConsumers, w: float, q: float) -> float:
         """q such that ``q x aware / N`` is word of mouth from our alive customers."""
@@ -186,16 +191,14 @@ class ConsumerAcquisition:
         """Tag newly aware ``idx`` with a source drawn in proportion to the hazard parts."""
         if not len(idx):
             return
-        parts = [p_base, wom, legacy, *([] if paid is None else list(paid))]
-        codes = [SOURCE_ORGANIC, SOURCE_WOM, SOURCE_MARKETING]
-        codes += list(range(FIRST_CHANNEL, FIRST_CHANNEL + len(parts) - 3))
+        parts = [p_base, wom, legacy, *([] if paid is None else paid.tolist())]
         weights = np.maximum(np.array(parts, dtype=float), 0.0)
         total = weights.sum()
         if total <= 0:
             self.source[idx] = SOURCE_ORGANIC
             return
         pick = choice_by_weight(self.rng, weights / total, len(idx))
-        self.source[idx] = np.asarray(codes, dtype=np.uint8)[pick]
+        self.source[idx] = self._codes[pick]
 
     def count_new(self, new: np.ndarray) -> None:
         """Count new customers by source (today's KPIs and the run's totals)."""
@@ -224,8 +227,8 @@ class ConsumerAcquisition:
         found = 0
         while found < k:
             m = int((k - found) * pop.n / eligible * 1.3) + 16
-            cand = self.rng.integers(0, pop.n, size=m).astype(np.int32)
-            cand = cand[pop.aware[cand] & ~pop.customer[cand]]
+            drawn = self.rng.integers(0, pop.n, size=m)  # int64 indexes without a cast
+            cand = drawn[pop.aware[drawn] & ~pop.customer[drawn]].astype(np.int32)
             # distinct and not chosen before (and sorted: re-shuffle below); nothing is
             # chosen before the first pass, where setdiff1d comes down to unique
             if found:

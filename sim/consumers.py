@@ -312,8 +312,8 @@ class RegionalConsumers(mesa.Agent):
         new = self.acq.take_initial(self, k) if k else np.empty(0, dtype=np.int32)
         self.aware[new] = True
         if self.n > self.n_initial and h > 0:
-            born = np.arange(self.n_initial, self.n)
-            candidates = born[~self.aware[self.n_initial : self.n]]
+            # unaware entrants, ascending (the slots of born entrants not aware)
+            candidates = np.flatnonzero(~self.aware[self.n_initial : self.n]) + self.n_initial
             adopt = candidates[self.rng_awareness.random(len(candidates)) < h]
             self.aware[adopt] = True
             k += len(adopt)

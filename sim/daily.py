@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sim.acquisition import GrowthBook
 from sim.calendar import DAYS_PER_YEAR
-from sim.equity import HorizonBook, contribution_base, horizon_rows
+from sim.equity import WINDOW_FLOWS, HorizonBook, contribution_base, horizon_rows
 from sim.kpi_totals import KpiDetail, KpiTotals
 from sim.kpis import (
     ALL_ONLY_FLOWS,
@@ -25,6 +27,13 @@ from sim.kpis import (
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
+
+#: the flow KPIs of a row, in catalogue order
+_flow_values = itemgetter(*FLOW_KPIS)
+_ALL_ONLY_NAN = dict.fromkeys(ALL_ONLY_FLOWS, float("nan"))  # region rows lack these flows
+_HORIZON_NAN = dict.fromkeys(HORIZON_KPIS, float("nan"))  # valued on the horizon day only
+#: what :meth:`HorizonBook.add_day` reads of a row besides its contribution
+_HORIZON_READS = (*(k for k in WINDOW_FLOWS if k != "contribution_base"), "net_profit_base")
 
 
 class DailyKpis:
@@ -55,16 +64,16 @@ class DailyKpis:
         firm = m.firm
         full = self.totals is None or d == m.horizon_days - 1  # totals: rows on the horizon day
         rows = []
-        totals = {k: 0.0 for k in FLOW_KPIS}
+        # the ALL flows: 0.0 + each region's flows in order + the firm-level flows, added
+        # flow by flow in Python floats as a loop over the KPIs would (same sums to the bit)
+        totals: Iterable[float] = [0.0] * len(FLOW_KPIS)
         for r, region_id in enumerate(m.region_ids):
             flows = self._region_flows(r)
-            for k in FLOW_KPIS:
-                totals[k] += flows[k]
+            totals = list(map(add, totals, _flow_values(flows)))
             row = {"day": d, "region": region_id, **flows}
             if full:
                 row.update(ratios(flows))
-            for k in ALL_ONLY_FLOWS:
-                row[k] = float("nan")
+            row.update(_ALL_ONLY_NAN)
             if full:
                 row.update(self._region_stocks(d, r))
             rows.append(row)
@@ -77,8 +86,7 @@ class DailyKpis:
                 firm.price_local[r],
                 (flows["deliveries"], flows["delivery_days_total"], flows["on_time_deliveries"]),
             )
-        for k in FLOW_KPIS:
-            totals[k] += firm.firm_today[k]
+        totals = dict(zip(FLOW_KPIS, map(add, totals, _flow_values(firm.firm_today)), strict=True))
         self._close_books(totals)
         all_row = {"day": d, "region": ALL_REGIONS, **totals}
         if full:
@@ -102,7 +110,8 @@ class DailyKpis:
     def _region_flows(self, r: int) -> dict[str, float]:
         m = self.model
         occ = m.fulfilment.occasions[r]
-        flows = {k: float(m.firm.today[k][r]) for k in FLOW_KPIS}
+        # the ledger's column of region r as Python floats (``float(today[k][r])`` each)
+        flows = dict(zip(FLOW_KPIS, m.firm.flows_today[:, r].tolist(), strict=True))
         flows["occasions"] = occ.occasions
         flows["market_units"] = occ.market_units
         flows["demanded_units"] = occ.demanded_units
@@ -132,14 +141,18 @@ class DailyKpis:
     def _value_horizon(self, d: int, rows: list[dict[str, Any]], all_row: dict[str, Any]) -> None:
         """Feed the horizon book; on the horizon day add the horizon KPIs (else NaN)."""
         m = self.model
+        # the book reads these flows of each row only (not a copy of the whole row)
         self.horizon.add_day(
-            [{**row, "contribution_base": contribution_base(row)} for row in rows],
+            [
+                {"contribution_base": contribution_base(row), **{k: row[k] for k in _HORIZON_READS}}
+                for row in rows
+            ],
             all_row["net_profit_base"],
         )
         if d != m.horizon_days - 1:
-            nan = dict.fromkeys(HORIZON_KPIS, float("nan"))
-            for row in (*rows, all_row):
-                row.update(nan)
+            if self.totals is None:  # rows of the daily table (totals keep flows only)
+                for row in (*rows, all_row):
+                    row.update(_HORIZON_NAN)
             return
         region_values, all_values = horizon_rows(m, self.horizon)
         for row, values in zip(rows, region_values, strict=True):

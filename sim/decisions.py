@@ -43,11 +43,14 @@ class Decisions:
         """Let each strategy decide from a fresh view and apply its decision."""
         m = self.model
         s, rng, observe = m.strategies, m.rng_strategy, m.observer.market_view
-        self.apply_localization(s["localization"].decide(observe(), rng["localization"]))
-        self.apply_selection(s["selection"].decide(observe(), rng["selection"]))
-        self.apply_pricing(s["pricing"].decide(observe(), rng["pricing"]))
-        self.apply_retention(s["retention"].decide(observe(), rng["retention"]))
-        m.observer.release_customer_views()  # until the next decision day
+        m.observer.open_decisions()  # the four views share what no decision changes
+        try:
+            self.apply_localization(s["localization"].decide(observe(), rng["localization"]))
+            self.apply_selection(s["selection"].decide(observe(), rng["selection"]))
+            self.apply_pricing(s["pricing"].decide(observe(), rng["pricing"]))
+            self.apply_retention(s["retention"].decide(observe(), rng["retention"]))
+        finally:
+            m.observer.release_customer_views()  # until the next decision day
 
     def _who(self, kind: str) -> str:
         return f"{kind} strategy {self.model.strategies[kind].name!r}"

@@ -31,6 +31,8 @@ ORDER_HOUR = 12.0
 #: the order-book columns a delivery reads (none of them changes after the order is placed)
 _TAKEN = ("region", "product", "consumer", "day", "seq", "method", "units")
 _TAKEN += ("paid_base", "vat_base", "duty_base")
+#: status of a completed order by outcome: kept, returned, lost, refused
+_STATUS_BY_OUTCOME = np.array([STATUS_DELIVERED, STATUS_RETURNED, STATUS_LOST, STATUS_REFUSED])
 
 
 class Deliveries:
@@ -110,13 +112,19 @@ class Deliveries:
         units = col["units"].astype(np.int64)
         back = np.where(delivered, returned_units(keys, u < p_return, units, p_return), 0)
         returned = back > 0
-        book.set("returned_units", oid, back)
-        # every order is exactly one of: kept, returned (both delivered), lost, refused
-        outcome = [delivered & ~returned, returned, lost, refused]
-        codes = [STATUS_DELIVERED, STATUS_RETURNED, STATUS_LOST, STATUS_REFUSED]
-        book.set("status", oid, np.select(outcome, codes))
-        book.set("delivered_day", oid[~lost], d)  # refused parcels reached the door too
-        book.set("late_days", oid, late_days)
+        # every order is exactly one of: kept, returned (both delivered), lost, refused, so
+        # its status is the code at (returned + 2 lost + 3 refused) of _STATUS_BY_OUTCOME
+        outcome = returned + 2 * lost + 3 * refused
+        book.set_columns(
+            oid,
+            {
+                "returned_units": back,
+                "status": _STATUS_BY_OUTCOME.take(outcome),
+                # refused parcels reached the door too; a lost one keeps -1 (never delivered)
+                "delivered_day": np.where(lost, -1, d),
+                "late_days": late_days,
+            },
+        )
         nr = len(m.region_ids)
         paid = col["paid_base"].astype(float)
         vat = col["vat_base"].astype(float)
@@ -148,18 +156,12 @@ class Deliveries:
         }
         for name, values in totals.items():
             firm.today[name] += values
-        self.completed += np.bincount(region, minlength=nr)
-        for r in np.unique(region):  # satisfaction, loyalty, intent (sim.experience)
-            sel = region == r
-            m.experience.apply(
-                int(r),
-                d,
-                Completed(
-                    consumers[sel],
-                    late_days[sel],
-                    late[sel],
-                    (returned | refused)[sel],
-                    lost[sel],
-                    complaint[sel],
-                ),
-            )
+        completed = np.bincount(region, minlength=nr)
+        self.completed += completed
+        parts = (consumers, late_days, late, returned | refused, lost, complaint)
+        for r in np.flatnonzero(completed):  # satisfaction, loyalty, intent (sim.experience)
+            if completed[r] < len(region):  # else every order is region r's: no gather
+                sel = region == r
+                m.experience.apply(int(r), d, Completed(*(a[sel] for a in parts)))
+            else:
+                m.experience.apply(int(r), d, Completed(*parts))

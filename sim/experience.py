@@ -108,6 +108,9 @@ class DeliveryExperience:
         """Which delivered parcels end in a complaint (counter-based draw per order)."""
         if not self.any_complaints:
             return np.zeros(len(region), dtype=bool)
+        if len(region) and (region == region[0]).all():  # one region's orders: no gathers
+            p = complaint_probability(self.specs[int(region[0])], late_days)
+            return delivered & (keyed.uniforms(keys, keyed.SALT_COMPLAINT) < p)
         p = np.zeros(len(region))
         for r in np.unique(region):
             sel = region == r

@@ -72,9 +72,12 @@ class FirmAgent(mesa.Agent):
         )
         self.marketing_monthly_base = self._marketing_budgets()
 
-        # ledger: today's flows per region and firm level
-        self.today = {k: np.zeros(self.n_regions) for k in FLOW_KPIS}
-        self.firm_today = {k: 0.0 for k in FLOW_KPIS}
+        # ledger: today's flows per region and firm level; one (flows x regions) array whose
+        # rows ``today[name]`` are views, so a region's flows are one column and the day's
+        # reset one fill
+        self.flows_today = np.zeros((len(FLOW_KPIS), self.n_regions))
+        self.today = dict(zip(FLOW_KPIS, self.flows_today, strict=True))
+        self.firm_today = dict.fromkeys(FLOW_KPIS, 0.0)
         self.orders = OrderBook()
         self.staffing = None if sc.firm.staffing is None else StaffingRule(sc.firm.staffing)
         self.supplier_arrivals: dict[int, list[Transfer]] = {}
@@ -289,10 +292,8 @@ class FirmAgent(mesa.Agent):
 
     def reset_day(self) -> None:
         """Clear today's flows."""
-        for arr in self.today.values():
-            arr[:] = 0.0
-        for k in self.firm_today:
-            self.firm_today[k] = 0.0
+        self.flows_today.fill(0.0)
+        self.firm_today.update(dict.fromkeys(FLOW_KPIS, 0.0))
 
     def payment_supported(self, r: int) -> np.ndarray:
         """Boolean per payment method code: supported in region ``r``."""

@@ -44,6 +44,8 @@ class Fulfilment:
         self._extra = np.zeros((nr, 2), dtype=np.int64)  # today's extra units demanded, unfilled
         finance = model.scenario.firm.finance
         self.settlement_days = [finance.settlement_days_of(k) for k in PAYMENT_METHODS]
+        # fee rate per payment method (0 where none is set); the firm's rates are fixed
+        self._payment_fee = np.nan_to_num(model.firm.payment_fee, nan=0.0)
 
     def run_occasions(self, d: int) -> None:
         """Every region's occasions of day ``d`` (results in :attr:`occasions`)."""
@@ -160,7 +162,7 @@ class Fulfilment:
         duty_local, vat_local = firm.sale_taxes_local(r, charged)
         vat_base, duty_base = vat_local / fx, duty_local / fx
         net_base = paid_base - vat_base
-        fee = np.nan_to_num(firm.payment_fee, nan=0.0)[method]  # per method, then gathered
+        fee = self._payment_fee[method]  # per method, then gathered
         revenue = float(net_base.sum())
         firm.book("gmv_base", r, float(paid_base.sum()))
         firm.book("revenue_base", r, revenue)

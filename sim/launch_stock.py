@@ -34,6 +34,9 @@ class LaunchStock:
         self.warehouse = np.full(shape, -1, dtype=np.int64)  # where they are on the books
         self.last_sale = np.full(shape, -1, dtype=np.int64)  # or the launch day
         self.written_off = np.zeros(shape, dtype=np.int64)  # units, since day 0
+        warehouses = model.firm.warehouses  # fixed for the run
+        self._dead_days = np.array([w.dead_stock_days or 0 for w in warehouses])
+        self._holding_rate = np.array([w.holding_cost_per_unit_day_base for w in warehouses])
 
     def reserve(self, d: int, r: int, w: int, products: np.ndarray, units: np.ndarray) -> None:
         """Hold ``units`` of ``products`` (just bought into warehouse ``w``) for region ``r``."""
@@ -52,10 +55,12 @@ class LaunchStock:
         others[r] = False
         return on_hand - np.where(others, held, 0).sum(axis=0)
 
-    def _held_today(self) -> np.ndarray:
-        """Reservations less the region's sales of the product so far today."""
+    def _held_today(self, here: np.ndarray | None = None) -> np.ndarray:
+        """Reservations less the region's sales of the product so far today (``here``:
+        :meth:`_served_here` when the caller has it)."""
         sold = self.model.fulfilment.units_today
-        return np.clip(self.reserved - np.where(self._served_here(), sold, 0), 0, None)
+        here = self._served_here() if here is None else here
+        return np.maximum(self.reserved - np.where(here, sold, 0), 0)  # clipped at 0
 
     def _served_here(self) -> np.ndarray:
         """Per (region, product): whether the reservation sits in the warehouse serving the
@@ -73,21 +78,18 @@ class LaunchStock:
         firm = m.firm
         sold = m.fulfilment.units_today > 0
         here = self._served_here()
-        self.reserved = self._held_today()
+        self.reserved = self._held_today(here)
         self.last_sale[sold & here] = d
         self._follow_warehouses()
-        dead_days = np.array([w.dead_stock_days or 0 for w in firm.warehouses])
-        limit = np.where(self.warehouse >= 0, dead_days[np.maximum(self.warehouse, 0)], 0)
+        limit = np.where(self.warehouse >= 0, self._dead_days[np.maximum(self.warehouse, 0)], 0)
         stale = (limit > 0) & (d - self.last_sale >= limit)
         for r, p in zip(*np.nonzero((self.reserved > 0) & (stale | ~firm.listed)), strict=True):
             self._write_off(int(r), int(p))
         rate = m.scenario.firm.launch.destination_holding_cost_per_unit_day_base
         for r in np.flatnonzero(self.reserved.any(axis=1)):
             held = self.reserved[r] > 0
-            w_rate = np.array(
-                [firm.warehouses[w].holding_cost_per_unit_day_base for w in self.warehouse[r, held]]
-            )
-            extra = float((self.reserved[r, held] * np.clip(rate - w_rate, 0.0, None)).sum())
+            w_rate = self._holding_rate[self.warehouse[r, held]]
+            extra = float((self.reserved[r, held] * np.maximum(rate - w_rate, 0.0)).sum())
             firm.book("holding_base", int(r), extra)
 
     def _follow_warehouses(self) -> None:

@@ -25,9 +25,10 @@ class Logistics:
         for lane_id in sorted(orders_by_lane):
             ids = np.concatenate(orders_by_lane[lane_id])
             lane = m.lanes[lane_id]
-            units = m.firm.orders.take("units", ids).astype(np.int64)
+            col = m.firm.orders.take_columns(("units", "region"), ids)  # ids located once
+            units = col["units"].astype(np.int64)
             freight = lane.ship_orders(d, ids, units)
-            r = int(m.firm.orders.take("region", ids[:1])[0])
+            r = int(col["region"][0])
             # a multi-unit order is one parcel (sim.baskets)
             freight -= m.fulfilment.baskets.parcel_freight_saving(
                 r, units, lane.lane.cost_per_unit_base

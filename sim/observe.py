@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -73,6 +73,8 @@ class Observer:
             len(sc.regions), model.firm.n_products, sc.settings.recent_window_days
         )
         self._customer_views: dict[tuple[int, int], CustomerView] = {}
+        #: per region, the view fields no decision changes, while decisions run (or None)
+        self._observed: dict[int, dict[str, Any]] | None = None
         self._kept_offers: dict[int, tuple[tuple, list[CategoryOffers]]] = {}  # per region
         self._not_taboo: dict[int, np.ndarray] = {}  # per region: products not taboo there
         comps = model.competitors
@@ -219,20 +221,21 @@ class Observer:
             regions={region.id: self._region_view(r) for r, region in enumerate(sc.regions)},
         )
 
+    def open_decisions(self) -> None:
+        """From now until :meth:`release_customer_views`, region views share what no
+        decision changes (the recent history and the competitors' offers: written at the
+        end of a day and when competitors reprice, after the decisions); read-only arrays."""
+        self._observed = {}
+
     def _region_view(self, r: int) -> RegionView:
-        m, h = self.model, self.history
-        d, firm, region = m.day, m.firm, m.scenario.regions[r]
-        w = h.window_days
-        order = [(d - 1 - k) % w for k in range(w)]  # newest first
-        comp_ids, comp_cats, comp_prices, comp_changes = [], [], [], []
-        for comp in m.competitors:
-            mask = (comp.region == r) & comp.active
-            comp_ids += [comp.spec.id] * int(mask.sum())
-            comp_cats += [m.categories[c] for c in comp.category[mask]]
-            comp_prices.append(comp.price_local[mask])
-            comp_changes.append(comp.last_change_local[mask])
+        m = self.model
+        firm, region = m.firm, m.scenario.regions[r]
+        observed = self._observed.get(r) if self._observed is not None else None
+        if observed is None:
+            observed = self._observed_parts(r)
+            if self._observed is not None:
+                self._observed[r] = observed
         wh = firm.serving_warehouse(r)
-        deliv = h.delivery[r].sum(axis=0)
         return RegionView(
             region_id=region.id,
             language=region.language,
@@ -248,23 +251,41 @@ class Observer:
             price_local=frozen_array(firm.price_local[r]),
             landed_cost_base=frozen_array(firm.landed_cost_base(r)),
             inventory_units=frozen_array(firm.on_hand[wh]),
-            units_sold_recent=frozen_array(h.units[r].sum(axis=0)),
-            views_recent=frozen_array(h.views[r].sum(axis=0)),
-            revenue_recent_base=frozen_array(h.revenue[r].sum(axis=0)),
-            competitor_ids=tuple(comp_ids),
-            competitor_categories=tuple(comp_cats),
-            competitor_price_local=frozen_array(np.concatenate(comp_prices or [[]])),
-            competitor_price_change_recent=frozen_array(np.concatenate(comp_changes or [[]])),
             customers=self._customer_view(r),
-            marketing_spent_base=float(h.marketing_total[r]),
             localization=firm.localization[r],
-            mean_delivery_days_recent=ratio(deliv[1], deliv[0]),
-            on_time_rate_recent=ratio(deliv[2], deliv[0]),
-            price_history_local=frozen_array(h.price[r][order]),
-            units_history=frozen_array(h.units[r][order]),
-            views_history=frozen_array(h.views[r][order]),
             seller_nest_lambda=region.choice.seller_nest_lambda,
+            **observed,
         )
+
+    def _observed_parts(self, r: int) -> dict[str, Any]:
+        """The fields of region ``r``'s view that no decision changes (see
+        :meth:`open_decisions`)."""
+        m, h = self.model, self.history
+        w = h.window_days
+        order = [(m.day - 1 - k) % w for k in range(w)]  # newest first
+        comp_ids, comp_cats, comp_prices, comp_changes = [], [], [], []
+        for comp in m.competitors:
+            mask = (comp.region == r) & comp.active
+            comp_ids += [comp.spec.id] * int(mask.sum())
+            comp_cats += [m.categories[c] for c in comp.category[mask]]
+            comp_prices.append(comp.price_local[mask])
+            comp_changes.append(comp.last_change_local[mask])
+        deliv = h.delivery[r].sum(axis=0)
+        return {
+            "units_sold_recent": frozen_array(h.units[r].sum(axis=0)),
+            "views_recent": frozen_array(h.views[r].sum(axis=0)),
+            "revenue_recent_base": frozen_array(h.revenue[r].sum(axis=0)),
+            "competitor_ids": tuple(comp_ids),
+            "competitor_categories": tuple(comp_cats),
+            "competitor_price_local": frozen_array(np.concatenate(comp_prices or [[]])),
+            "competitor_price_change_recent": frozen_array(np.concatenate(comp_changes or [[]])),
+            "marketing_spent_base": float(h.marketing_total[r]),
+            "mean_delivery_days_recent": ratio(deliv[1], deliv[0]),
+            "on_time_rate_recent": ratio(deliv[2], deliv[0]),
+            "price_history_local": frozen_array(h.price[r][order]),
+            "units_history": frozen_array(h.units[r][order]),
+            "views_history": frozen_array(h.views[r][order]),
+        }
 
     def _customer_view(self, r: int) -> CustomerView:
         """RFM arrays of our customers in region ``r`` (cached for the day: a strategy phase
@@ -294,8 +315,10 @@ class Observer:
         return view
 
     def release_customer_views(self) -> None:
-        """Drop the cached RFM copies (until the next decision day)."""
+        """Drop the cached RFM copies and the shared view parts (until the next decision
+        day)."""
         self._customer_views = {}
+        self._observed = None
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:

@@ -112,6 +112,16 @@ class OrderBook:
         for c, sel, off in self._groups(ids):
             self._chunks[c][name][off] = v if v.ndim == 0 else v[sel]
 
+    def set_columns(self, ids: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        """:meth:`set` of several columns (one value per id each), the ids located once."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        for c, sel, off in self._groups(ids):
+            chunk = self._chunks[c]
+            for name, v in values.items():
+                chunk[name][off] = v[sel]
+
     def column(self, name: str) -> np.ndarray:
         """One column over every order taken so far (a copy)."""
         if self.n == 0:

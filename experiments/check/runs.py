@@ -56,15 +56,28 @@ def scale_market(data: dict[str, Any], factor: float) -> None:
     from experiments.acquisition import scale_marketing
 
     for region in data["regions"]:
-        region["population"] = max(1, round(region["population"] * factor))
-        awareness = region.get("awareness") or {}
-        if awareness.get("p_per_1k_spend_daily"):
-            awareness["p_per_1k_spend_daily"] /= factor
-        _scale_amounts(region.get("regulation") or {}, factor)
-        for channel in ((region.get("acquisition") or {}).get("channels") or {}).values():
-            if "half_saturation_daily_base" in channel:  # same response curve per consumer
-                channel["half_saturation_daily_base"] *= factor
-    firm = data["firm"]
+        _scale_region(region, factor)
+    scale_marketing(data, factor)  # the single budget and every channel's
+    _scale_firm(data["firm"], factor)
+    for lane in data.get("lanes") or []:
+        if "cost_per_shipment_base" in lane:
+            lane["cost_per_shipment_base"] *= factor
+
+
+def _scale_region(region: dict[str, Any], factor: float) -> None:
+    """A region's population and compliance amounts x factor, awareness per consumer kept."""
+    region["population"] = max(1, round(region["population"] * factor))
+    awareness = region.get("awareness") or {}
+    if awareness.get("p_per_1k_spend_daily"):
+        awareness["p_per_1k_spend_daily"] /= factor
+    _scale_amounts(region.get("regulation") or {}, factor)
+    for channel in ((region.get("acquisition") or {}).get("channels") or {}).values():
+        if "half_saturation_daily_base" in channel:  # same response curve per consumer
+            channel["half_saturation_daily_base"] *= factor
+
+
+def _scale_firm(firm: dict[str, Any], factor: float) -> None:
+    """The firm's amounts, launch stock, team (same size), warehouses and stock policy."""
     _scale_amounts(firm, factor)
     _scale_amounts(firm.get("localization_costs") or {}, factor)
     _scale_amounts(firm.get("finance") or {}, factor)
@@ -72,7 +85,6 @@ def scale_market(data: dict[str, Any], factor: float) -> None:
     _scale_amounts(launch, factor)
     if launch.get("stock_units"):
         launch["stock_units"] = max(1, round(launch["stock_units"] * factor))
-    scale_marketing(data, factor)  # the single budget and every channel's
     if firm.get("staffing"):  # the same team size: its cost and its orders per head x factor
         _scale_amounts(firm["staffing"], factor)
         firm["staffing"]["orders_per_staff_monthly"] *= factor
@@ -82,9 +94,6 @@ def scale_market(data: dict[str, Any], factor: float) -> None:
     for policy in firm.get("inventory_policy") or []:
         policy["reorder_point"] = round(policy["reorder_point"] * factor)
         policy["order_quantity"] = max(1, round(policy["order_quantity"] * factor))
-    for lane in data.get("lanes") or []:
-        if "cost_per_shipment_base" in lane:
-            lane["cost_per_shipment_base"] *= factor
 
 
 @dataclass(frozen=True)
