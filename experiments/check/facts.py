@@ -11,90 +11,26 @@ adding one entry here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from experiments.check import runs
+from experiments.check.fact_types import (  # noqa: F401 (re-exported: the registry's types)
+    ALL_SCENARIOS,
+    Fact,
+    FactContext,
+    Measurement,
+    NotMeasurable,
+    format_range,
+)
 from experiments.check.retention_facts import rfm_win_back, trial_conversion
 from experiments.check.runs import RunStats
 from experiments.check.variants import consent_regions, mt_regions, warehouse_regions
 from experiments.stats import mean_ci
 from sim.calendar import DAYS_PER_YEAR
-from sim.scenario import Scenario
-
-ALL_SCENARIOS = ("*",)
 
 
-class NotMeasurable(Exception):
-    """A measure cannot give a value for this scenario or run length (the reason)."""
-
-
-@dataclass(frozen=True)
-class FactContext:
-    """What a measure sees: the (scaled) baseline scenario and every variant's runs."""
-
-    scenario: Scenario
-    runs: dict[str, list[RunStats]]
-    days: int
-    window_days: int
-
-    def paired(self, variant: str) -> list[tuple[RunStats, RunStats]]:
-        """(baseline, variant) runs of each replication."""
-        if variant not in self.runs:
-            raise NotMeasurable(f"the {variant} variant does not apply to this scenario")
-        return list(zip(self.runs["baseline"], self.runs[variant], strict=True))
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """Per-replication values (one value for a closed form) and what was measured."""
-
-    values: np.ndarray
-    note: str = ""
-    closed_form: bool = False
-
-
-Measure = Callable[[FactContext], Measurement]
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One stylized fact: the DOMAIN claim, its acceptance range and how it is measured."""
-
-    id: str
-    domain: str
-    figure: str
-    low: float | None
-    high: float | None
-    definition: str
-    scenarios: tuple[str, ...] = ALL_SCENARIOS
-    needs: tuple[str, ...] = ()
-    measure: Measure | None = None
-    missing: str = ""
-    percent: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def applies_to(self, scenario_name: str) -> bool:
-        """Whether this fact is checked on a scenario of that name."""
-        return self.scenarios == ALL_SCENARIOS or scenario_name in self.scenarios
-
-    def range_text(self) -> str:
-        """The acceptance range as printed (``-`` when none is stated)."""
-        return format_range(self, self.low, self.high)
-
-
-def format_range(fact: Fact, low: float | None, high: float | None) -> str:
-    """A range in the fact's units (percent or plain), ``-`` when open."""
-    if low is None or high is None:
-        return "-"
-    if fact.percent:
-        return f"{low:.0%} to {high:.0%}"
-    return f"{low:g} to {high:g}"
-
-
-# ----------------------------------------------------------------------------- measures
 def _each(ctx: FactContext, fn: Callable[[RunStats], float]) -> np.ndarray:
     return np.array([fn(s) for s in ctx.runs["baseline"]])
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from experiments.check.facts import FactContext, Measurement
+    from experiments.check.fact_types import FactContext, Measurement
     from experiments.check.runs import RunStats
 
 #: DOMAIN: risk 70-85 care offer ~28 %, 86-95 compensation coupon ~41 %, > 95 personalised ~62 %
