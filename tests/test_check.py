@@ -230,6 +230,50 @@ def test_paired_runs_share_seeds() -> None:
     assert not got["baseline"][0].kpis.equals(got["baseline"][1].kpis)
 
 
+def test_variants_run_their_own_replication_counts() -> None:
+    """A per-variant count runs each variant that many times; the shorter list is the first
+    replications of the longer one's seeds (still paired)."""
+    from experiments.executors import LocalExecutor
+    from experiments.files import load_scenario
+
+    sc = load_scenario(TINY_PATH)
+    copy = sc.model_copy(update={"description": "a copy"})
+    with LocalExecutor(1) as ex:
+        got = runs.run_variants(
+            {"baseline": sc, "same": copy}, {"baseline": 3, "same": 1},
+            seed=4, days=30, window_days=10, executor=ex,
+        )  # fmt: skip
+    assert [s.rep for s in got["baseline"]] == [0, 1, 2] and [s.rep for s in got["same"]] == [0]
+    assert got["same"][0].kpis.equals(got["baseline"][0].kpis)
+
+
+def test_a_fact_is_judged_on_its_own_replication_floor(monkeypatch) -> None:
+    """Without --reps a fact runs at least its min_reps replications (the others and the
+    levers at the default); an explicit --reps applies to every row."""
+    import dataclasses
+
+    from experiments.check import suite
+
+    _fast_theory(monkeypatch)
+    floored = tuple(
+        dataclasses.replace(f, min_reps=3) if f.id == "annual_churn" else f for f in facts.FACTS
+    )
+    monkeypatch.setattr(facts, "FACTS", floored)
+    monkeypatch.setitem(suite.FULL_DEFAULTS, "reps", 2)
+    only = ["annual_churn", "repurchase_rate", "no_marketing"]
+    kw = {"level": "full", "days": 60, "workers": 1, "only": only}
+    by_floor = check([TINY_PATH], **kw)
+    rows = by_floor.facts.set_index("fact")
+    assert rows.loc["annual_churn", "n"] == 3 and rows.loc["repurchase_rate", "n"] == 2
+    assert by_floor.levers["n"].tolist() == [2]
+    at_three = check([TINY_PATH], reps=3, **kw).facts.set_index("fact")
+    assert at_three.loc["annual_churn", "value"] == rows.loc["annual_churn", "value"]
+    assert at_three.loc["repurchase_rate", "n"] == 3  # an explicit --reps: every row
+    at_two = check([TINY_PATH], reps=2, **kw).facts.set_index("fact")
+    assert at_two.loc["repurchase_rate", "value"] == rows.loc["repurchase_rate", "value"]
+    assert at_two.loc["annual_churn", "n"] == 2
+
+
 # ----------------------------------------------------------------------------- expectations
 def _stated_fact() -> facts.Fact:
     """A fact without a DOMAIN range whose measure gives three replications near 5.5%."""

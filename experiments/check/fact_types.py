@@ -26,6 +26,12 @@ class FactContext:
     days: int
     window_days: int
 
+    def first(self, reps: int) -> FactContext:
+        """The same context cut to the first ``reps`` replications of every variant (still
+        paired: replication k of every variant uses the same seed)."""
+        runs = {name: stats[:reps] for name, stats in self.runs.items()}
+        return FactContext(self.scenario, runs, self.days, self.window_days)
+
     def paired(self, variant: str) -> list[tuple[RunStats, RunStats]]:
         """(baseline, variant) runs of each replication."""
         if variant not in self.runs:
@@ -61,6 +67,9 @@ class Fact:
     missing: str = ""
     percent: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    #: replications this fact needs for a CI narrow enough to judge (one replication's spread
+    #: is wide); the full check runs at least this many of its variants unless --reps is given
+    min_reps: int = 0
 
     def applies_to(self, scenario_name: str) -> bool:
         """Whether this fact is checked on a scenario of that name."""

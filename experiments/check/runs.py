@@ -193,14 +193,16 @@ def run_check_task(task: CheckTask) -> RunStats:
 
 def run_variants(
     variants: Mapping[str, Scenario],
-    reps: int,
+    reps: int | Mapping[str, int],
     *,
     seed: int,
     days: int,
     window_days: int,
     executor: Executor,
 ) -> dict[str, list[RunStats]]:
-    """Every variant x replication; per variant, the runs in replication order.
+    """Every variant x replication; per variant, the runs in replication order. ``reps``
+    is one count for every variant or a count per variant (replication k of each uses the
+    same seed, so the first runs of a longer list stay paired with a shorter one's).
 
     A variant whose scenario equals an earlier one's (e.g. the ``rfm_tiers`` fact variant and
     the ``retention=rfm_tiers`` lever) reuses its runs: a run depends only on the scenario,
@@ -211,10 +213,13 @@ def run_variants(
     for name, sc in variants.items():
         first[name] = next((u for u, usc in unique.items() if usc == sc), name)
         unique.setdefault(first[name], sc)
+    count = dict.fromkeys(variants, reps) if isinstance(reps, int) else dict(reps)
+    need = {u: max(count[n] for n in variants if first[n] == u) for u in unique}
     tasks = [
         CheckTask(name, sc, k, seed, days, window_days)
-        for k in range(reps)
+        for k in range(max(need.values(), default=0))
         for name, sc in unique.items()
+        if k < need[name]
     ]
     ran: dict[str, list[RunStats]] = {name: [] for name in unique}
     for _, stats in executor.map_unordered(run_check_task, tasks):

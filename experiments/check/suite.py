@@ -130,6 +130,7 @@ def _load(scenarios: Sequence[str | Path | Scenario] | None) -> list[Scenario]:
 def _settings(level: Level, reps: int | None, days: int | None, scale: float | None, seed):
     if level not in ("quick", "full"):
         raise UsageError(f"level must be 'quick' or 'full', got {level!r}")
+    floor = reps is None  # each fact's own replication floor applies (Fact.min_reps)
     reps = FULL_DEFAULTS["reps"] if reps is None else reps
     days = FULL_DEFAULTS["days"] if days is None else days
     scale = FULL_DEFAULTS["population_scale"] if scale is None else scale
@@ -141,6 +142,7 @@ def _settings(level: Level, reps: int | None, days: int | None, scale: float | N
         raise UsageError(f"--population-scale must be in (0, 1], got {scale}")
     return {
         "reps": reps,
+        "fact_min_reps": floor,
         "days": days,
         "seed": seed,
         "population_scale": scale,
@@ -168,7 +170,8 @@ def check(
         scenarios: scenario files (or loaded scenarios); default: the five shipped ones.
         level: ``"quick"`` (theory checks and the fact registry's sanity, seconds) or
             ``"full"`` (plus the stylized-fact table and lever directions per scenario).
-        reps, days: paired replications and horizon of the full level (default 5 and 730).
+        reps, days: paired replications and horizon of the full level (default 5 and 730;
+            with the default, a fact whose CI needs more runs its variants ``min_reps`` times).
         seed: the replications' seed (default: each scenario's own).
         population_scale: the full level runs a slice of each market: populations, stock and
             firm-level amounts times this share (default 1: the whole market;
@@ -243,31 +246,65 @@ def _check_scenario(
         for f in fact_registry.FACTS
         if f.applies_to(scenario.name) and (chosen is None or f.id in chosen)
     ]
-    variants: dict[str, Scenario] = {"baseline": base}
-    for name in sorted({n for f in facts for n in f.needs}):
-        built = FACT_VARIANTS[name](base)
-        if built is not None:
-            variants[name] = built
     levers = [lv for lv in lever_table.built_in_levers() if chosen is None or lv.id in chosen]
-    for lever in levers:
-        built = lever.build(base)
-        if built is not None:
-            variants[f"lever:{lever.id}"] = built
+    variants = _variants(base, facts, levers)
     seed = scenario.seed if settings["seed"] is None else settings["seed"]
+    fact_reps = {f.id: _fact_reps(f, settings) for f in facts}
     runs_by = run_variants(
         variants,
-        settings["reps"],
+        _variant_reps(variants, facts, fact_reps, settings["reps"]),
         seed=seed,
         days=settings["days"],
         window_days=settings["window_days"],
         executor=executor,
     )
     ctx = fact_registry.FactContext(base, runs_by, settings["days"], settings["window_days"])
-    fact_rows = [{"scenario": scenario.name, **fact_row(f, ctx)} for f in facts]
+    fact_rows = [
+        {"scenario": scenario.name, **fact_row(f, ctx.first(fact_reps[f.id]))} for f in facts
+    ]
+    lever_runs = ctx.first(settings["reps"]).runs  # levers are judged at --reps
     lever_rows = [
-        {"scenario": scenario.name, **lever_table.lever_row(lv, runs_by)} for lv in levers
+        {"scenario": scenario.name, **lever_table.lever_row(lv, lever_runs)} for lv in levers
     ]
     return fact_rows, lever_rows
+
+
+def _variants(
+    base: Scenario, facts: list[fact_registry.Fact], levers: list[lever_table.Lever]
+) -> dict[str, Scenario]:
+    """The baseline, the variants the facts need and each lever's variant (those that
+    apply to the scenario)."""
+    variants: dict[str, Scenario] = {"baseline": base}
+    for name in sorted({n for f in facts for n in f.needs}):
+        built = FACT_VARIANTS[name](base)
+        if built is not None:
+            variants[name] = built
+    for lever in levers:
+        built = lever.build(base)
+        if built is not None:
+            variants[f"lever:{lever.id}"] = built
+    return variants
+
+
+def _variant_reps(
+    variants: dict[str, Scenario],
+    facts: list[fact_registry.Fact],
+    fact_reps: dict[str, int],
+    reps: int,
+) -> dict[str, int]:
+    """Replications per variant: --reps, or more when a fact that needs it needs more."""
+    out = dict.fromkeys(variants, reps)
+    for f in facts:
+        for name in ("baseline", *f.needs):
+            if name in out:
+                out[name] = max(out[name], fact_reps[f.id])
+    return out
+
+
+def _fact_reps(fact: fact_registry.Fact, settings: dict[str, Any]) -> int:
+    """Replications a fact is judged on: --reps, or its own floor when --reps was not given."""
+    floor = fact.min_reps if settings.get("fact_min_reps") else 0
+    return max(settings["reps"], floor)
 
 
 def validate_expectations(scenario: Scenario) -> None:

@@ -56,7 +56,7 @@ def format_facts(result) -> list[str]:
     if result.facts.empty:
         return []
     lines = []
-    header = ["fact", "DOMAIN", "range", "model", "95% CI", "verdict"]
+    header = ["fact", "DOMAIN", "range", "model", "95% CI", "n", "verdict"]
     for scenario, g in result.facts.groupby("scenario", sort=False):
         rows = []
         for r in g.to_dict(orient="records"):
@@ -65,9 +65,11 @@ def format_facts(result) -> list[str]:
             ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
             value = fmt(r["value"]) if has else "-"
             verdict = _cut(r["verdict"], _VERDICT_WIDTH)
-            rows.append([r["fact"], _cut(r["figure"]), r["range"], value, ci, verdict])
+            reps = r.get("n")
+            n = f"{int(reps)}" if has and reps == reps and reps else ""  # NaN != NaN
+            rows.append([r["fact"], _cut(r["figure"]), r["range"], value, ci, n, verdict])
         lines += ["", f"Stylized facts: {scenario}"]
-        lines += render(header, rows, [False, True, True, True, True, False])
+        lines += render(header, rows, [False, True, True, True, True, True, False])
     return lines
 
 
@@ -91,6 +93,15 @@ def format_levers(result) -> list[str]:
     return lines
 
 
+def _more_reps(result) -> str:
+    """Facts judged on more than --reps replications (their own floor), as ``id n``."""
+    if result.facts.empty or "n" not in result.facts:
+        return ""
+    reps = result.settings["reps"]
+    more = result.facts[result.facts["n"] > reps].drop_duplicates("fact")
+    return ", ".join(f"{r.fact} {int(r.n)}" for r in more.itertuples())
+
+
 def format_check(result) -> str:
     """Every table of a :class:`~experiments.check.CheckResult` and the verdict line."""
     lines = format_theory(result) + format_facts(result) + format_levers(result)
@@ -101,6 +112,9 @@ def format_check(result) -> str:
             f"full level: {s['reps']} paired replications x {s['days']} days, market slice "
             f"x{s['population_scale']:g}, repeat window {s['window_days']} days",
         ]
+        more = _more_reps(result)
+        if more:
+            lines.append(f"facts whose CI needs more replications ran their own (n): {more}")
     else:
         lines += ["", "quick level: theory checks and the fact registry only (--full for more)"]
     failures = result.failures()
