@@ -161,8 +161,22 @@ def test_ocba_spends_runs_on_close_options() -> None:
         lambda n: {o: data[o][:k] for o, k in n.items()}, list(data), 400, budget=600
     )
     used = rounds[-1]
-    assert sum(used.values()) <= 600 + 3 and used["far"] < 30 < used["close"]
+    assert sum(used.values()) == 600 and used["far"] < 30 < used["close"]
     assert max(values, key=lambda o: values[o].mean()) == "best"
+
+
+@pytest.mark.parametrize(("budget", "first"), [(8, 2), (3, 1), (17, 5), (40, 10)])
+def test_ocba_spends_its_budget_exactly(budget: int, first: int) -> None:
+    """The first round fits the budget (n0 = 10 each, fewer when the budget is smaller), and
+    no round overshoots it; every run of the budget is spent."""
+    rng = np.random.default_rng(1)
+    data = {o: rng.normal(m, 2.0, 50) for o, m in (("a", 1.0), ("b", 0.5), ("c", 0.0))}
+    _, rounds = ocba(
+        lambda n: {o: data[o][:k] for o, k in n.items()}, list(data), 50, budget=budget
+    )
+    assert rounds[0] == dict.fromkeys(data, first)
+    assert [sum(r.values()) <= budget for r in rounds] == [True] * len(rounds)
+    assert sum(rounds[-1].values()) == budget
 
 
 def test_screening_and_ocba_report_their_runs(files, tmp_path: Path) -> None:
@@ -188,7 +202,7 @@ def test_screening_and_ocba_report_their_runs(files, tmp_path: Path) -> None:
     _assert_declared(tmp_path / "out", factor=list(res.futures.columns), kpi=_kpis(res))
     assert set(res.robust["option"]) == set(res.runs["finalists"]) and len(res.robust) == 2
     assert len(res.runs["ocba_rounds"]) >= 2
-    assert 20 < res.runs["full_runs"] <= 23 < res.runs["equal_allocation_runs"] == 24
+    assert res.runs["full_runs"] == 22 < res.runs["equal_allocation_runs"] == 24  # the budget
     assert res.runs["ocba_rounds"][0] == dict.fromkeys(res.runs["finalists"], 10)
     assert set(res.outcomes["fidelity"]) == {"screen", "full"}
     assert any("OCBA" in n for n in res.notes)

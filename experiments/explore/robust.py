@@ -88,6 +88,30 @@ def ocba_allocation(means: np.ndarray, sds: np.ndarray, total: int) -> np.ndarra
     return np.floor(shares * total + 1e-9).astype(int)
 
 
+def _next_round(
+    values: dict[str, np.ndarray], n: dict[str, int], options: list[str], available: int, total: int
+) -> dict[str, int]:
+    """Runs per option after one OCBA round, ``total`` at most: the allocation's targets
+    (never fewer than run so far), the largest increases cut back to ``total``; when rounding
+    gives nothing new (or an option has one value, so no sd), one more run to the least
+    sampled option."""
+    grown = dict(n)
+    if min(n.values()) >= 2:
+        means = np.array([values[o].mean() for o in options])
+        sds = np.array([values[o].std(ddof=1) for o in options])
+        target = ocba_allocation(means, sds, total)
+        grown = {o: int(min(available, max(n[o], t))) for o, t in zip(options, target, strict=True)}
+    excess = sum(grown.values()) - total
+    for o in sorted(options, key=lambda o: (n[o] - grown[o], o)):  # largest increase first
+        cut = min(max(excess, 0), grown[o] - n[o])
+        grown[o] -= cut
+        excess -= cut
+    if grown == n:
+        least = min(options, key=lambda o: (n[o], o))
+        grown[least] = min(available, n[least] + 1)
+    return grown
+
+
 def ocba(
     run: Callable[[dict[str, int]], dict[str, np.ndarray]],
     options: list[str],
@@ -98,25 +122,20 @@ def ocba(
     budget: int | None = None,
 ) -> tuple[dict[str, np.ndarray], list[dict[str, int]]]:
     """Sequential OCBA over futures: ``run({option: n})`` returns each option's values on its
-    first ``n`` futures (larger is better); stops at ``budget`` runs or when every option has
-    all ``available`` futures.
+    first ``n`` futures (larger is better); stops at ``budget`` runs exactly (the first round
+    is ``n0`` each, fewer when the budget is smaller) or when every option has all
+    ``available`` futures.
 
     Returns:
         The values per option and the allocation after each round.
     """
-    n = dict.fromkeys(options, min(n0, available))
     budget = budget if budget is not None else len(options) * available
+    first = min(n0, available, max(1, budget // len(options)))  # the first round fits too
+    n = dict.fromkeys(options, first)
     rounds = [dict(n)]
     values = run(n)
     while sum(n.values()) < budget and min(n.values()) < available:
-        total = min(budget, sum(n.values()) + delta)
-        means = np.array([values[o].mean() for o in options])
-        sds = np.array([values[o].std(ddof=1) for o in options])
-        target = ocba_allocation(means, sds, total)
-        grown = {o: int(min(available, max(n[o], t))) for o, t in zip(options, target, strict=True)}
-        if grown == n:  # rounding gave nothing new: one more run to the least sampled option
-            least = min(options, key=lambda o: (n[o], o))
-            grown[least] = min(available, n[least] + 1)
+        grown = _next_round(values, n, options, available, min(budget, sum(n.values()) + delta))
         if grown == n:
             break
         n = grown
