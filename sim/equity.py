@@ -113,8 +113,23 @@ def _distinct_histories(
     stacked = np.column_stack([x, t_x, big_t])
     if len(stacked) < 2 or not np.array_equal(stacked, np.round(stacked)):
         return (x, t_x, big_t), np.ones(len(x))
-    (ux, ut_x, ubig_t), index = distinct_rows(x, t_x, big_t)
+    order = _whole_rows_order(stacked)
+    (ux, ut_x, ubig_t), index = distinct_rows(x, t_x, big_t, order=order)
     return (ux, ut_x, ubig_t), np.bincount(index, minlength=len(ux)).astype(float)
+
+
+def _whole_rows_order(stacked: np.ndarray) -> np.ndarray | None:
+    """``np.lexsort``'s stable order of whole-number rows ``(x, t_x, T)`` from one int64 key
+    per row (the columns' digits in a mixed radix: the same order, one sort instead of
+    three); None when a value is negative or the key could overflow."""
+    if stacked.min() < 0:
+        return None
+    whole = stacked.astype(np.int64)
+    radix = whole.max(axis=0) + 1
+    if float(radix[0]) * float(radix[1]) * float(radix[2]) >= 2.0**62:
+        return None
+    key = (whole[:, 0] * radix[1] + whole[:, 1]) * radix[2] + whole[:, 2]
+    return np.argsort(key, kind="stable")
 
 
 def value_customers(

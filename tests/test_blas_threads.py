@@ -1,11 +1,13 @@
-"""The horizon valuation on one BLAS thread gives the values it gives on several."""
+"""The horizon valuation's fast paths (one BLAS thread, whole-number row order) give the
+values of the general ones."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.bgnbd import BgNbdParams, conditional_expected_purchases
+from sim.bgnbd import BgNbdParams, conditional_expected_purchases, distinct_rows
 from sim.blas_threads import _controller, single_blas_thread
+from sim.equity import _distinct_histories, _whole_rows_order
 
 
 def _histories(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -39,3 +41,15 @@ def test_quadrature_values_equal_on_one_and_on_four_threads() -> None:
     with single_blas_thread():
         one = conditional_expected_purchases(params, horizons, x, t_x, big_t, "quadrature")
     assert np.array_equal(many, one)
+
+
+def test_whole_number_histories_sort_as_lexsort_does() -> None:
+    x, t_x, big_t = _histories(130_000)  # many repeated histories
+    stacked = np.column_stack([x, t_x, big_t])
+    assert np.array_equal(_whole_rows_order(stacked), np.lexsort((big_t, t_x, x)))
+    (ux, ut, ub), weight = _distinct_histories(x, t_x, big_t)
+    (gx, gt, gb), index = distinct_rows(x, t_x, big_t)
+    assert np.array_equal(ux, gx) and np.array_equal(ut, gt) and np.array_equal(ub, gb)
+    assert np.array_equal(weight, np.bincount(index).astype(float))
+    assert _whole_rows_order(np.array([[0.0, -1.0, 3.0], [1.0, 2.0, 3.0]])) is None
+    assert _whole_rows_order(np.array([[2.0**30, 2.0**20, 2.0**20]])) is None
