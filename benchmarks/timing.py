@@ -54,7 +54,7 @@ PHASES: list[tuple[str, str, str]] = [
     ("calendar", "occasions", "run_occasions loop, _due, _schedule (occasion calendar)"),
     ("offers", "occasions", "Observer.offers (offer arrays per category)"),
     ("utilities", "choice", "_occasion_round: utilities, bookkeeping, dropout"),
-    ("gumbel", "choice", "sim.choice.sample_choices (Gumbel-max draw)"),
+    ("gumbel", "choice", "sim.keyed.gumbel_noise (Gumbel-max taste shocks)"),
     ("fulfil", "firm", "fulfilment callback: stock, ledger, order book, RFM"),
     ("reorder", "firm", "Logistics.reorder"),
     ("deliveries", "firm", "Deliveries.process (returns, satisfaction)"),
@@ -103,12 +103,13 @@ class TimedMarketModel(MarketModel):
 
     @contextmanager
     def sampling_timed(self) -> Iterator[None]:
-        """Time ``sim.consumers.sample_choices`` (a module global) while the block runs."""
-        import sim.consumers as consumers_module
+        """Time ``sim.keyed.gumbel_noise`` (the taste shocks of the Gumbel-max draw, a module
+        global the occasion rounds call) while the block runs."""
+        import sim.keyed as keyed_module
 
-        original = consumers_module.sample_choices
-        consumers_module.sample_choices = self.timer.wrap("gumbel", original)
+        original = keyed_module.gumbel_noise
+        keyed_module.gumbel_noise = self.timer.wrap("gumbel", original)
         try:
             yield
         finally:
-            consumers_module.sample_choices = original
+            keyed_module.gumbel_noise = original

@@ -129,10 +129,15 @@ def _mean_count_quadrature(
     return out
 
 
-def distinct_rows(*columns: NDArray[np.float64]) -> tuple[list[NDArray[np.float64]], NDArray]:
+def distinct_rows(
+    *columns: NDArray[np.float64], order: NDArray | None = None
+) -> tuple[list[NDArray[np.float64]], NDArray]:
     """The distinct rows of equal-length columns, in lexicographic order (first column
-    first), and each row's index among them (``columns[k] == distinct[k][index]``)."""
-    order = np.lexsort(columns[::-1])
+    first), and each row's index among them (``columns[k] == distinct[k][index]``).
+    ``order``: the rows' stable lexicographic order when the caller has it (the permutation
+    ``np.lexsort`` of the reversed columns gives)."""
+    if order is None:
+        order = np.lexsort(columns[::-1])
     ordered = [c[order] for c in columns]
     new = np.ones(len(order), dtype=bool)
     if len(order) > 1:

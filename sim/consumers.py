@@ -31,6 +31,7 @@ from sim import keyed
 from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.contract import PAYMENT_METHODS
+from sim.day_lookup import PositionLookup
 from sim.diffusion import daily_adoption_probability
 from sim.id_sets import sorted_distinct
 from sim.occasion_choice import round_choices
@@ -123,6 +124,7 @@ class RegionalConsumers(mesa.Agent):
         self.region_index = region_index
         self.horizon_days = horizon_days
         self.season_cumulative = season_cumulative.astype(np.float64)
+        self._position = PositionLookup(self.season_cumulative)  # its searchsorted, faster
         self.rng_occasions = rng_occasions
         # counter-based draws per (consumer, occasion): see sim.keyed
         self._key = np.uint64(rng_occasions.integers(0, 2**63, dtype=np.int64))
@@ -255,7 +257,7 @@ class RegionalConsumers(mesa.Agent):
         tau += from_tau
         self.next_tau[idx] = tau
         # the day of each tau: the search's position - 1, NO_OCCASION from the horizon on
-        days = self._day_of_position.take(self.season_cumulative.searchsorted(tau, side="right"))
+        days = self._day_of_position.take(self._position(tau))
         self.next_day[idx] = days
         return days
 

@@ -163,9 +163,10 @@ class Decisions:
             dropout = action.dropout_multiplier
             if action.hazard_neutral:
                 dropout = min(dropout, 1.0 / action.rate_multiplier)
+            distinct = sorted_distinct(ids, pop.n)  # once: the calls below take it as it is
             pop.apply_retention(
                 m.day,
-                ids,
+                distinct,
                 dropout,
                 action.rate_multiplier,
                 action.utility_bonus,
@@ -174,6 +175,6 @@ class Decisions:
             )
             m.firm.book("retention_base", r, action.cost_per_customer_base * len(ids))
             if action.membership:  # a membership is not an offer (sim.retention_state)
-                m.firm.book("loyalty_members", r, len(sorted_distinct(ids, pop.n)))
+                m.firm.book("loyalty_members", r, len(distinct))
             else:
-                m.offers.start(r, m.day, ids, action)
+                m.offers.start(r, m.day, distinct, action)

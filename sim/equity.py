@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.bgnbd import BgNbdParams, conditional_expected_purchases, distinct_rows
+from sim.blas_threads import single_blas_thread
 from sim.calendar import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -93,12 +94,13 @@ def expected_purchases(
     (x, t_x, big_t), weight = _distinct_histories(x, t_x, big_t)
     horizons = (DAYS_PER_YEAR * np.arange(1, years + 1, dtype=float))[:, None]
     summed = np.zeros(years)
-    for lo in range(0, len(x), _CHUNK):  # bounded temporaries (peak memory at 10^6 consumers)
-        part = slice(lo, lo + _CHUNK)
-        cumulative = conditional_expected_purchases(
-            thinned, horizons, x[part], t_x[part], big_t[part], method=method
-        )
-        summed += cumulative @ weight[part]
+    with single_blas_thread():  # the same products, without thread hand-offs (sim.blas_threads)
+        for lo in range(0, len(x), _CHUNK):  # bounded temporaries (peak memory at 10^6)
+            part = slice(lo, lo + _CHUNK)
+            cumulative = conditional_expected_purchases(
+                thinned, horizons, x[part], t_x[part], big_t[part], method=method
+            )
+            summed += cumulative @ weight[part]
     by_year = np.diff(summed, prepend=0.0)
     return float(by_year.sum()), float(by_year @ discounted_purchase_weights(years, annual_rate))
 
@@ -111,8 +113,23 @@ def _distinct_histories(
     stacked = np.column_stack([x, t_x, big_t])
     if len(stacked) < 2 or not np.array_equal(stacked, np.round(stacked)):
         return (x, t_x, big_t), np.ones(len(x))
-    (ux, ut_x, ubig_t), index = distinct_rows(x, t_x, big_t)
+    order = _whole_rows_order(stacked)
+    (ux, ut_x, ubig_t), index = distinct_rows(x, t_x, big_t, order=order)
     return (ux, ut_x, ubig_t), np.bincount(index, minlength=len(ux)).astype(float)
+
+
+def _whole_rows_order(stacked: np.ndarray) -> np.ndarray | None:
+    """``np.lexsort``'s stable order of whole-number rows ``(x, t_x, T)`` from one int64 key
+    per row (the columns' digits in a mixed radix: the same order, one sort instead of
+    three); None when a value is negative or the key could overflow."""
+    if stacked.min() < 0:
+        return None
+    whole = stacked.astype(np.int64)
+    radix = whole.max(axis=0) + 1
+    if float(radix[0]) * float(radix[1]) * float(radix[2]) >= 2.0**62:
+        return None
+    key = (whole[:, 0] * radix[1] + whole[:, 1]) * radix[2] + whole[:, 2]
+    return np.argsort(key, kind="stable")
 
 
 def value_customers(

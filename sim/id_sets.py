@@ -9,8 +9,11 @@ _MASK_RATIO = 512
 
 
 def sorted_distinct(ids: np.ndarray, n: int) -> np.ndarray:
-    """``np.unique(ids)`` (same values, order and dtype) for ids in ``[0, n)``."""
+    """``np.unique(ids)`` (same values, order and dtype) for ids in ``[0, n)``; a batch that
+    is already strictly increasing (sorted by an earlier call) is copied as it is."""
     ids = np.asarray(ids)
+    if len(ids) > 1 and bool((ids[1:] > ids[:-1]).all()):
+        return ids.copy()
     if len(ids) * _MASK_RATIO < n:
         return np.unique(ids)
     seen = np.zeros(n, dtype=bool)

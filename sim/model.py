@@ -38,6 +38,7 @@ import pandas as pd
 import simpy
 
 from sim.acquisition import Marketing, order_sources
+from sim.allocator import keep_freed_memory
 from sim.baskets import BUNDLE_FLAGS
 from sim.calendar import HOURS_PER_DAY, MAX_HORIZON_DAYS, month_of_day
 from sim.channels import consumer_region
@@ -98,6 +99,7 @@ class MarketModel(mesa.Model):
         days: int | None = None,
         kpi_detail: KpiDetail = "daily",
     ):
+        keep_freed_memory()  # large freed arrays reused, not faulted in again (sim.allocator)
         self.streams = RandomStreams(scenario.seed if seed is None else seed)
         super().__init__(rng=self.streams.get("mesa"))
         self.scenario = sc = scenario

@@ -304,11 +304,11 @@ class Observer:
 
         view = CustomerView(
             customer_ids=frozen_array(ids),
-            recency_days=_read_only(d - np.take(pop.last_day, at).astype(np.int64)),
+            recency_days=_read_only(np.subtract(d, np.take(pop.last_day, at), dtype=np.int64)),
             frequency=column(pop.frequency),
             monetary_base=column(pop.monetary_base),
             satisfaction=column(pop.satisfaction),
-            tenure_days=_read_only(d - np.take(pop.first_day, at).astype(np.int64)),
+            tenure_days=_read_only(np.subtract(d, np.take(pop.first_day, at), dtype=np.int64)),
         )
         self._customer_views = {k: v for k, v in self._customer_views.items() if k[0] == d}
         self._customer_views[key] = view

@@ -53,7 +53,7 @@ class OrderBook:
 
     def append(self, **columns: np.ndarray | int | float) -> np.ndarray:
         """Add ``k`` orders (arrays of equal length or scalars); return their ids."""
-        k = max(np.size(v) for v in columns.values())
+        k = max(v.size if isinstance(v, np.ndarray) else np.size(v) for v in columns.values())
         ids = np.arange(self.n, self.n + k, dtype=np.int64)
         done = 0
         while done < k:

@@ -18,6 +18,7 @@ from strategies._common import RunState
 from strategies.base import RetentionStrategy
 from strategies.params import Param
 from strategies.registry import register
+from strategies.value_tables import per_value
 
 
 @register
@@ -93,12 +94,21 @@ def churn_risk(
     a one-time buyer with satisfaction 0.7 reaches 70 after about 1.3 recency scales
     (26 days with the default 20-day scale).
     """
-    rec = np.asarray(customers.recency_days, dtype=float)
-    freq = np.maximum(np.asarray(customers.frequency, dtype=float), 1.0)
+    # the recency and frequency terms per distinct day count and order count (the same
+    # floats as computing them customer by customer: strategies.value_tables)
+    r_part = per_value(
+        customers.recency_days,
+        lambda rec: w_recency * (1.0 - np.exp(-np.maximum(rec, 0.0) / recency_scale_days)),
+    )
+    f_part = per_value(customers.frequency, lambda f: w_frequency / np.maximum(f, 1.0))
+    if r_part is None or f_part is None:
+        rec = np.asarray(customers.recency_days, dtype=float)
+        freq = np.maximum(np.asarray(customers.frequency, dtype=float), 1.0)
+        r_term = 1.0 - np.exp(-np.maximum(rec, 0.0) / recency_scale_days)
+        r_part, f_part = w_recency * r_term, w_frequency / freq
     sat = np.clip(np.asarray(customers.satisfaction, dtype=float), 0.0, 1.0)
-    r_term = 1.0 - np.exp(-np.maximum(rec, 0.0) / recency_scale_days)
     total = w_recency + w_frequency + w_satisfaction
-    score = (w_recency * r_term + w_frequency / freq + w_satisfaction * (1.0 - sat)) / total
+    score = (r_part + f_part + w_satisfaction * (1.0 - sat)) / total
     return 100.0 * score
 
 
@@ -190,17 +200,22 @@ class RfmTiers(RetentionStrategy):
             ids = np.asarray(cust.customer_ids, dtype=np.int64)
             if not len(ids):
                 continue
-            seen = last.get(rid, np.zeros(0, dtype=np.int64))
+            seen = last.get(rid, np.zeros(0, dtype=np.int32))  # day last targeted (int32)
             if len(seen) <= ids.max():
-                seen = np.concatenate([seen, np.full(ids.max() + 1 - len(seen), -(10**9))])
+                never = np.full(ids.max() + 1 - len(seen), -(10**9), dtype=np.int32)
+                seen = np.concatenate([seen, never])
             free = view.day - np.take(seen, ids) >= self.cooldown_days  # not cooling down
             risk = self.risk(cust)
             bounds = [self.values[f"{t}_threshold"] for t in TIERS] + [np.inf]
+            # the customers some tier can take (at or above the lowest threshold, not cooling
+            # down), in their order: each tier's selection among them only
+            cand = ((risk >= min(bounds[:-1])) & free).nonzero()[0]
+            cand_risk = risk.take(cand)
             for k, tier in enumerate(TIERS):
-                sel = (risk >= bounds[k]) & (risk < bounds[k + 1]) & free
-                if not sel.any():
+                sel = cand[(cand_risk >= bounds[k]) & (cand_risk < bounds[k + 1])]
+                if not len(sel):
                     continue
-                target = ids[sel]
+                target = ids.take(sel)
                 seen[target] = view.day
                 actions.append(
                     RetentionAction(

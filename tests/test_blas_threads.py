@@ -1,0 +1,55 @@
+"""The horizon valuation's fast paths (one BLAS thread, whole-number row order) give the
+values of the general ones."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.bgnbd import BgNbdParams, conditional_expected_purchases, distinct_rows
+from sim.blas_threads import _controller, single_blas_thread
+from sim.equity import _distinct_histories, _whole_rows_order
+
+
+def _histories(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole-day customer histories (x, t_x, T) as a run's customers have them."""
+    rng = np.random.default_rng(7)
+    big_t = rng.integers(1, 365, n).astype(float)
+    t_x = np.floor(rng.random(n) * big_t)
+    x = np.where(t_x > 0, rng.integers(1, 9, n), 0).astype(float)
+    return x, t_x, big_t
+
+
+def _blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in _controller().info() if lib["user_api"] == "blas"]
+
+
+def test_one_thread_inside_and_the_count_restored_after() -> None:
+    before = _blas_threads()
+    with single_blas_thread():
+        assert set(_blas_threads()) <= {1}
+    assert _blas_threads() == before
+
+
+def test_quadrature_values_equal_on_one_and_on_four_threads() -> None:
+    """The quadrature's matrix-vector products (a <= 1: 3 x 8,192 rows x 48 nodes, far above
+    OpenBLAS's threading threshold), bit for bit: ``sim.equity`` runs them on one thread."""
+    params = BgNbdParams(0.9, 120.0, 1.0, 8.0)
+    x, t_x, big_t = _histories(8192)
+    horizons = np.array([[365.0], [730.0], [1095.0]])
+    with _controller().limit(limits=4, user_api="blas"):
+        many = conditional_expected_purchases(params, horizons, x, t_x, big_t, "quadrature")
+    with single_blas_thread():
+        one = conditional_expected_purchases(params, horizons, x, t_x, big_t, "quadrature")
+    assert np.array_equal(many, one)
+
+
+def test_whole_number_histories_sort_as_lexsort_does() -> None:
+    x, t_x, big_t = _histories(130_000)  # many repeated histories
+    stacked = np.column_stack([x, t_x, big_t])
+    assert np.array_equal(_whole_rows_order(stacked), np.lexsort((big_t, t_x, x)))
+    (ux, ut, ub), weight = _distinct_histories(x, t_x, big_t)
+    (gx, gt, gb), index = distinct_rows(x, t_x, big_t)
+    assert np.array_equal(ux, gx) and np.array_equal(ut, gt) and np.array_equal(ub, gb)
+    assert np.array_equal(weight, np.bincount(index).astype(float))
+    assert _whole_rows_order(np.array([[0.0, -1.0, 3.0], [1.0, 2.0, 3.0]])) is None
+    assert _whole_rows_order(np.array([[2.0**30, 2.0**20, 2.0**20]])) is None
