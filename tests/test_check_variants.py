@@ -34,3 +34,15 @@ def test_trial_pack_variant_carries_the_followup_coupon() -> None:
     assert pack.firm.trial_pack.price_base == 9.9
     follow = pack.firm.trial_pack.followup
     assert follow is not None and follow.response_probability > 0
+
+
+def test_trial_pack_variant_is_financed() -> None:
+    """Old code: the variant kept default's 250,000 USD credit line, which the packs used up
+    (spending stopped for months, follow-ups skipped). Now its credit line is unlimited and
+    nothing else in the firm's finance changes."""
+    base = load_scenario(SCENARIOS / "default.yaml")
+    pack = variants.trial_pack(base)
+    assert pack is not None and base.firm.finance.credit_limit_base is not None
+    assert pack.firm.finance.credit_limit_base is None
+    rest = {"credit_limit_base"}
+    assert pack.firm.finance.model_dump(exclude=rest) == base.firm.finance.model_dump(exclude=rest)

@@ -146,9 +146,11 @@ def test_default_years_are_sensible() -> None:
     is thin, as DOMAIN says ("typical cross-border net margin is under 5%"; the check's
     range is -5% to +5%; -1.7% at the scenario seed when calibrated with the measured
     translation and consent penalties, -1.4% with marketing at 8% of revenue in year 2).
-    Since costs follow the business (branch v22) the fact is the mean over replications,
-    1.0% [-2.0%, 3.9%] at 30 replications x0.25; one replication's sd is ~6.4 points, so one
-    seed is held to that mean +- 2 sd (6.1% at this seed)."""
+    Since costs follow the business (branch v22) the fact is the mean over replications.
+    Re-derived on the whole market (the check's scale; branch c23, markup 0.65, the home
+    warehouse a 3PL): 20 paired replications x 730 days (the check's seeds, reps 0-19) give
+    a mean of 1.2% [-1.2%, 3.7%] and one replication's sd 5.25 points, so one seed is held to
+    1.2% +- 2 sd (5.0% at this seed)."""
     sc = load_scenario(SCENARIO_DIR / "default.yaml")
     frame = new_model(sc.model_copy(update={"horizon_days": 730})).run()
     every = frame[frame["region"] == ALL_REGIONS]
@@ -156,7 +158,7 @@ def test_default_years_are_sensible() -> None:
     assert year1["net_profit_base"].sum() < 0 < year1["revenue_base"].sum()
     assert year1["spending_stopped"].sum() == 0  # the entry year never runs out of money
     margin = year2["net_profit_base"].sum() / year2["revenue_base"].sum()
-    assert abs(margin - 0.01) <= 2 * 0.064, f"year-2 net margin {margin:.1%}"
+    assert abs(margin - 0.012) <= 2 * 0.0525, f"year-2 net margin {margin:.1%}"
     table = totals(frame[frame["day"] < 365])
     for region, row in table.items():
         assert 0.02 <= row["market_share"] <= 0.30, (region, row["market_share"])
