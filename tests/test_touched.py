@@ -44,6 +44,7 @@ def test_group_statistics_follow_the_order_book() -> None:
         assert np.isclose(got[f"{name}_satisfaction_sum"], total, rtol=1e-5)
     served = kpis[kpis["region"].isin(touched.served_regions(model))]
     assert got["served_orders"] == served["orders"].sum()
+    assert got["served_repeat_orders"] == served["repeat_orders"].sum()
     assert got["served_customer_years"] == served["customer_years"].sum()
 
 
@@ -89,4 +90,4 @@ def test_a_row_without_a_stated_direction_shows_its_effect_and_reason() -> None:
     row = levers.lever_row(top, {"baseline": base, "lever:selection=top_margin": worse})
     assert row["expected"] == "-" and row["effect"] == -5.5 and row["source"]
     assert row["verdict"] == "not measurable: DOMAIN states no direction"
-    assert every["local_warehouse"].expected.kpi == "served_orders_per_customer_year"
+    assert every["local_warehouse"].expected.kpi == "served_repeat_orders_per_customer_year"

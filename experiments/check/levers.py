@@ -34,8 +34,8 @@ METRICS: dict[str, Metric] = {
     "late_buyers_satisfaction": lambda s: touched.share(
         s.touched, "late_satisfaction_sum", "late_cohort"
     ),
-    "served_orders_per_customer_year": lambda s: touched.share(
-        s.touched, "served_orders", "served_customer_years"
+    "served_repeat_orders_per_customer_year": lambda s: touched.share(
+        s.touched, "served_repeat_orders", "served_customer_years"
     ),
 }
 #: lever KPIs that are shares (their effects print in percentage points)
@@ -176,11 +176,12 @@ def built_in_levers() -> list[Lever]:
             "local_warehouse",
             variants.regional_warehouse,
             Expectation(
-                "served_orders_per_customer_year",
+                "served_repeat_orders_per_customer_year",
                 1,
                 "DOMAIN: a regional warehouse (15 -> 3 days) halved the repurchase cycle: "
-                "orders per customer-year alive in the regions a warehouse can serve (the "
-                "others' customers are not touched)",
+                "repurchases (orders by returning customers; a first order has no cycle) per "
+                "customer-year alive in the regions a warehouse can serve (the others' "
+                "customers are not touched)",
             ),
         ),
         Lever(
