@@ -26,7 +26,6 @@ METRICS: dict[str, Metric] = {
     "market_share": lambda s: runs.ratio(s, "orders", "market_units"),
     "order_value_base": lambda s: runs.ratio(s, "gmv_base", "orders"),
     "orders_per_customer_year": lambda s: runs.ratio(s, "orders", "customer_years"),
-    "gross_margin_rate": lambda s: runs.ratio(s, "gross_profit_base", "revenue_base"),
     # the groups a lever touches (experiments.check.touched): first-year repeat buyers and
     # first-year buyers of a late or lost parcel, lost by the horizon; the warehouse's regions
     "repeat_customers_lost": lambda s: touched.share(s.touched, "repeat_lost", "repeat_cohort"),
@@ -44,7 +43,6 @@ SHARE_KPIS = frozenset(
         "churn_per_customer_year",
         "conversion_rate",
         "market_share",
-        "gross_margin_rate",
         "repeat_customers_lost",
         "late_buyers_lost",
     }

@@ -32,8 +32,7 @@ _SHARE_KPIS = {
     "churn_per_customer_year",
     "conversion_rate",
     "market_share",
-    "gross_margin_rate",  # experiments.check.levers.SHARE_KPIS (a test keeps the two equal)
-    "repeat_customers_lost",
+    "repeat_customers_lost",  # experiments.check.levers.SHARE_KPIS (a test keeps the two equal)
     "late_buyers_lost",
 }
 
