@@ -244,6 +244,15 @@ class LoyaltyProgram(RetentionStrategy):
     get ``rebate_share`` of each purchase back (paid by us, booked on their purchases), a
     member-price utility bonus and a lower dropout probability; the programme also costs
     ``cost_per_member`` per member and decision period.
+
+    Effect size: ``dropout_multiplier`` 0.8 follows Gopalakrishnan, Jiang, Nevskaya and
+    Thomadsen (2021, Marketing Science 40(3), "Can non-tiered customer loyalty programs be
+    profitable?"): a programme raised customer value ~30% over five years, more than 80% of
+    it through lower attrition and a negligible change in spend per visit; a lifetime ~1.25
+    times as long is attrition x ~0.8 (assumption: lifetime ~ 1 / attrition). It acts on
+    members only (repeat buyers, a few % of customer-years on ``default``), so
+    ``marketsim check`` measures it on first-year repeat buyers (lever
+    ``retention=loyalty_program``, KPI ``repeat_customers_lost``).
     """
 
     name: ClassVar[str] = "loyalty_program"

@@ -129,6 +129,8 @@ class RunStats:
     offers: pd.DataFrame = field(default_factory=pd.DataFrame)  # sim.retention_state table
     #: trial-pack regions' orders: cohort and repeaters within TRIAL_WINDOW_DAYS (as repeat)
     trial: dict[str, float] = field(default_factory=dict)
+    #: the customers a lever acts on (experiments.check.touched)
+    touched: dict[str, float] = field(default_factory=dict)
 
 
 def repeat_statistics(
@@ -158,6 +160,7 @@ def repeat_statistics(
 
 def run_check_task(task: CheckTask) -> RunStats:
     """Run one replication (in a worker process) and summarise its order log."""
+    from experiments.check.touched import group_statistics
     from experiments.replications import build_model
 
     seed = np.random.SeedSequence([task.seed, 0, task.rep])
@@ -188,6 +191,7 @@ def run_check_task(task: CheckTask) -> RunStats:
         listings=listings,
         offers=model.offers.table(),
         trial=trial,
+        touched=group_statistics(model, kpis, task.days, task.window_days),
     )
 
 

@@ -28,7 +28,13 @@ def _pp(v: Any) -> str:
 
 
 #: lever KPIs that are shares: their effects print in percentage points
-_SHARE_KPIS = {"churn_per_customer_year", "conversion_rate", "market_share"}
+_SHARE_KPIS = {
+    "churn_per_customer_year",
+    "conversion_rate",
+    "market_share",
+    "repeat_customers_lost",  # experiments.check.levers.SHARE_KPIS (a test keeps the two equal)
+    "late_buyers_lost",
+}
 
 
 def _cut(text: Any, width: int | None = None) -> str:
