@@ -119,7 +119,7 @@ def _mean_count_quadrature(
     integrating row by row (a BLAS dot product can round differently at a matrix's tail).
     """
     out = np.empty(r.shape)
-    unique_b, inverse = np.unique(b, return_inverse=True)
+    unique_b, inverse = _unique_inverse(b)
     for k, b_value in enumerate(unique_b):
         p, weights = _beta_nodes(a, float(b_value))
         sel = inverse.reshape(r.shape) == k
@@ -127,6 +127,16 @@ def _mean_count_quadrature(
         g = -np.expm1(-rr[:, None] * np.log1p(p[None, :] * tt[:, None] / aa[:, None])) / p[None, :]
         out[sel] = g[back] @ weights  # the dot products row by row as before (same BLAS call)
     return out
+
+
+def _unique_inverse(b: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray]:
+    """``np.unique(b, return_inverse=True)`` (inverse flat); a matrix of equal rows (one
+    customer per column, one horizon per row) from its first row's, tiled."""
+    if b.ndim == 2 and len(b) > 1 and bool((b == b[:1]).all()):
+        unique_b, inverse = np.unique(b[0], return_inverse=True)
+        return unique_b, np.tile(inverse.ravel(), len(b))
+    unique_b, inverse = np.unique(b, return_inverse=True)
+    return unique_b, inverse.ravel()
 
 
 def distinct_rows(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.bgnbd import BgNbdParams, conditional_expected_purchases, distinct_rows
+from sim.bgnbd import BgNbdParams, _unique_inverse, conditional_expected_purchases, distinct_rows
 from sim.blas_threads import _controller, single_blas_thread
 from sim.equity import _distinct_histories, _whole_rows_order
 
@@ -53,3 +53,13 @@ def test_whole_number_histories_sort_as_lexsort_does() -> None:
     assert np.array_equal(weight, np.bincount(index).astype(float))
     assert _whole_rows_order(np.array([[0.0, -1.0, 3.0], [1.0, 2.0, 3.0]])) is None
     assert _whole_rows_order(np.array([[2.0**30, 2.0**20, 2.0**20]])) is None
+
+
+def test_equal_rows_unique_as_numpy_has_it() -> None:
+    """The quadrature's dropout parameters, one row per horizon (equal rows): unique values
+    and inverse as ``np.unique`` gives them; other shapes go to ``np.unique`` itself."""
+    x, _, _ = _histories(8192)
+    for b in (np.broadcast_to(8.0 + x, (3, len(x))) + 0.0, 8.0 + x, np.vstack([x, x + 1.0])):
+        unique_b, inverse = np.unique(b, return_inverse=True)
+        got_b, got_inverse = _unique_inverse(b)
+        assert np.array_equal(got_b, unique_b) and np.array_equal(got_inverse, inverse.ravel())
