@@ -135,7 +135,8 @@ def test_baseline_and_variant_from_a_variants_file(tmp_path: Path) -> None:
     scenario = ms.load_scenario(ROOT / "scenarios" / "default.yaml")
     found, baseline = lv.variants_from_file(scenario, ROOT / "examples" / "variants.yaml")
     assert baseline == "scenario_default"
-    assert found["cost_plus_120"]["pricing"]["params"]["markup"] == 1.2
+    assert found["cost_plus_80"]["pricing"]["params"]["markup"] == 0.8
+    assert found["scenario_default"] == lv.strategy_choices(scenario)  # the file's own
     assert found["retention_tiers"]["pricing"] == lv.strategy_choices(scenario)["pricing"]
     bad = tmp_path / "v.yaml"
     bad.write_text("variants:\n  - name: a\n    pricing: {name: nope}\n", encoding="utf-8")
