@@ -331,3 +331,23 @@ def test_only_runs_the_named_facts_and_levers(monkeypatch) -> None:
     assert list(result.levers["lever"]) == ["no_marketing"]
     with pytest.raises(UsageError, match="unknown fact or lever 'nope'"):
         check([TINY_PATH], level="full", reps=2, days=60, workers=1, only=["nope"])
+
+
+def test_every_shipped_scenario_runs_its_full_check_variants() -> None:
+    """`marketsim check --full` runs every fact and lever variant of each shipped scenario: a
+    variant the scenario cannot take (kenya_entry had no e-wallet fee rate for the
+    `localization=invest` lever's first decision) stopped the whole check with exit 2. Each
+    variant runs its first decision days on a tiny slice of the market."""
+    import numpy as np
+
+    from experiments.check.runs import edit_scenario
+    from experiments.check.suite import SCENARIOS_DIR, SHIPPED, _variants
+    from experiments.files import load_scenario
+    from experiments.replications import build_model
+
+    for name in SHIPPED:
+        sc = load_scenario(SCENARIOS_DIR / name)
+        tiny = edit_scenario(sc, lambda d: runs.scale_market(d, 0.001), "tiny slice")
+        applicable = [f for f in facts.FACTS if f.applies_to(sc.name)]
+        for variant in _variants(tiny, applicable, levers.built_in_levers()).values():
+            build_model(variant, np.random.SeedSequence(0), 3).run()  # raises on a bad variant
