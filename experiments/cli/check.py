@@ -6,6 +6,7 @@ import argparse
 import math
 from typing import Any
 
+from experiments.check.levers import SHARE_KPIS
 from experiments.cli.table import render
 
 EXIT_CHECK_FAILED = 1
@@ -28,13 +29,7 @@ def _pp(v: Any) -> str:
 
 
 #: lever KPIs that are shares: their effects print in percentage points
-_SHARE_KPIS = {
-    "churn_per_customer_year",
-    "conversion_rate",
-    "market_share",
-    "repeat_customers_lost",  # experiments.check.levers.SHARE_KPIS (a test keeps the two equal)
-    "late_buyers_lost",
-}
+_SHARE_KPIS = SHARE_KPIS
 
 
 def _cut(text: Any, width: int | None = None) -> str:
