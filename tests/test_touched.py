@@ -70,11 +70,29 @@ def test_lever_rows_measure_the_touched_groups() -> None:
 
 
 def test_share_kpis_print_in_points() -> None:
-    """The CLI prints the same lever KPIs in percentage points as levers.SHARE_KPIS names."""
+    """The CLI prints the lever KPIs levers.SHARE_KPIS names in percentage points, others not."""
+    import pandas as pd
+
     from experiments.cli import check as cli
 
-    assert set(levers.SHARE_KPIS) == cli._SHARE_KPIS
     assert set(levers.METRICS) >= levers.SHARE_KPIS
+    rows = [
+        {
+            "scenario": "s",
+            "lever": "a",
+            "kpi": kpi,
+            "expected": "-",
+            "effect": -0.0123,
+            "low": -0.02,
+            "high": -0.004,
+            "verdict": "pass",
+        }
+        for kpi in ("repeat_customers_lost", "net_profit_base")
+    ]
+    result = type("R", (), {"levers": pd.DataFrame(rows)})()
+    text = "\n".join(cli.format_levers(result))
+    share_line, money_line = (ln for ln in text.splitlines() if ln.startswith(("a ", "| a")))
+    assert "-1.23 pp" in share_line and "pp" not in money_line
 
 
 def test_a_row_without_a_stated_direction_shows_its_effect_and_reason() -> None:

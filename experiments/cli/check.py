@@ -6,7 +6,6 @@ import argparse
 import math
 from typing import Any
 
-from experiments.check.levers import SHARE_KPIS
 from experiments.cli.table import render
 
 EXIT_CHECK_FAILED = 1
@@ -26,10 +25,6 @@ def _num(v: Any) -> str:
 def _pp(v: Any) -> str:
     """A difference of two shares, in percentage points."""
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:+.2f} pp"
-
-
-#: lever KPIs that are shares: their effects print in percentage points
-_SHARE_KPIS = SHARE_KPIS
 
 
 def _cut(text: Any, width: int | None = None) -> str:
@@ -78,13 +73,16 @@ def format_levers(result) -> list[str]:
     """The lever-direction table per scenario."""
     if result.levers.empty:
         return []
+    # imported here, not at the top: the parser must not pull in pandas (`--help` starts fast)
+    from experiments.check.levers import SHARE_KPIS  # shares print in percentage points
+
     lines = []
     header = ["lever", "KPI", "expected", "effect", "95% CI", "verdict"]
     for scenario, g in result.levers.groupby("scenario", sort=False):
         rows = []
         for r in g.to_dict(orient="records"):
             has = r.get("effect") == r.get("effect") and "effect" in r
-            fmt = _pp if r["kpi"] in _SHARE_KPIS else _num
+            fmt = _pp if r["kpi"] in SHARE_KPIS else _num
             ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
             effect = fmt(r["effect"]) if has else "-"
             verdict = _cut(r["verdict"], _VERDICT_WIDTH)
