@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from sim import keyed
+from sim import dropout_clock, keyed
 from sim.acquisition import SOURCE_INITIAL, ConsumerAcquisition
 from sim.calendar import DAYS_PER_YEAR
 from sim.contract import PAYMENT_METHODS
@@ -194,6 +194,7 @@ class RegionalConsumers(mesa.Agent):
         self.retention_until = np.full(n, -1, dtype=np.int16)
         self.intent: np.ndarray | None = None  # rate multiplier after a bad delivery (float16)
         self.customer_rate = 1.0  # customers' rate factor from delivery speed (sim.delivery_rate)
+        self._keep_dropout_per_day = region.experience.rate_keeps_dropout_per_day
         self.trial_price_ref: float | None = None  # first orders' price (sim.trial_pack)
         self._expiries: dict[int, list[np.ndarray]] = {}
         self._customer_ids: list[np.ndarray] = []
@@ -428,6 +429,11 @@ class RegionalConsumers(mesa.Agent):
         if np.count_nonzero(cust):
             uplift = self.spec.service.dissatisfaction_dropout_uplift
             p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction.take(idx))), p)
+        if self._keep_dropout_per_day:  # delivery-driven rate changes (sim.dropout_clock)
+            intent = None if self.intent is None else self.intent.take(idx)
+            m = dropout_clock.delivery_rate_factor(intent, self.customer_rate, cust)
+            if m is not None:
+                p = dropout_clock.per_occasion(p, m)
         dies = u[:, 1] < p
         if np.count_nonzero(dies):
             dead = idx[dies]

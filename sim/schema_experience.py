@@ -49,6 +49,12 @@ class Experience(Strict):
     """Customers' purchase rate x (promised days of the lane serving the region / promised
     days of its cross-border lane) ** -elasticity (``sim.delivery_rate``): 0 leaves the rate
     alone; a local warehouse's shorter promise then shortens the repurchase cycle."""
+    rate_keeps_dropout_per_day: bool = False
+    """The delivery-driven rate factors (``late_rate_multiplier``'s repeat intent and
+    ``delivery_rate_elasticity``'s speed factor ``m``) leave a customer's dropout per day
+    unchanged: dropout per occasion becomes ``min(p / m, 1)`` (``sim.dropout_clock``).
+    False: BG/NBD's dropout per occasion, so a faster cycle adds dropout chances and a late
+    parcel's rate cut removes some."""
     restart_clock_at_delivery: bool = False
     """A buyer has no purchase occasion while the parcel travels; the next one is drawn from
     the day after it arrives (or is lost), so slower delivery lengthens the repurchase cycle."""
