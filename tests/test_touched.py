@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -43,7 +45,8 @@ def test_group_statistics_follow_the_order_book() -> None:
         total = sum(float(pops[r].satisfaction[c]) for r, c in pairs)
         assert np.isclose(got[f"{name}_satisfaction_sum"], total, rtol=1e-5)
     served = kpis[kpis["region"].isin(touched.served_regions(model))]
-    assert got["served_orders"] == served["orders"].sum()
+    lost = served["churned_customers"].sum() - served["reactivated_customers"].sum()
+    assert got["served_lost"] == lost
     assert got["served_repeat_orders"] == served["repeat_orders"].sum()
     assert got["served_customer_years"] == served["customer_years"].sum()
 
@@ -59,13 +62,14 @@ def test_lever_rows_measure_the_touched_groups() -> None:
     cases = {
         "retention=loyalty_program": ("repeat_lost", "repeat_cohort"),
         "local_service": ("late_lost", "late_cohort"),
+        "local_warehouse_churn": ("served_lost", "served_customer_years"),
     }
     for lever_id, (lost, cohort) in cases.items():
         lever = every[lever_id]
         base = [_stats("baseline", k, {lost: 300.0 + k, cohort: 1000.0}) for k in range(3)]
         for delta, verdict in ((-20.0, "pass"), (+20.0, "fail: wrong direction")):
             var = [_stats("v", k, {lost: 300.0 + k + delta, cohort: 1000.0}) for k in range(3)]
-            row = levers.lever_row(lever, {"baseline": base, f"lever:{lever_id}": var})
+            row = levers.lever_row(lever, {"baseline": base, lever.variant: var})
             assert np.isclose(row["baseline"], 0.301) and row["verdict"] == verdict, row
 
 
@@ -109,3 +113,18 @@ def test_a_row_without_a_stated_direction_shows_its_effect_and_reason() -> None:
     assert row["expected"] == "-" and row["effect"] == -5.5 and row["source"]
     assert row["verdict"] == "not measurable: DOMAIN states no direction"
     assert every["local_warehouse"].expected.kpi == "served_repeat_orders_per_customer_year"
+
+
+def test_rows_on_one_lever_run_its_variant_once() -> None:
+    """local_service_satisfaction and local_warehouse_churn read their lever's variant."""
+    from experiments.check.suite import _variants
+    from experiments.files import load_scenario
+
+    every = {lv.id: lv for lv in levers.built_in_levers()}
+    assert every["local_service_satisfaction"].variant == every["local_service"].variant
+    assert every["local_warehouse_churn"].variant == every["local_warehouse"].variant
+    ids = ["local_service", "local_service_satisfaction"]
+    ids += ["local_warehouse", "local_warehouse_churn"]
+    default = load_scenario(Path(__file__).parents[1] / "scenarios" / "default.yaml")
+    built = _variants(default, [], [every[i] for i in ids])
+    assert sorted(built) == ["baseline", "lever:local_service", "lever:local_warehouse"]

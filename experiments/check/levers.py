@@ -36,6 +36,9 @@ METRICS: dict[str, Metric] = {
     "served_repeat_orders_per_customer_year": lambda s: touched.share(
         s.touched, "served_repeat_orders", "served_customer_years"
     ),
+    "served_churn_per_customer_year": lambda s: touched.share(
+        s.touched, "served_lost", "served_customer_years"
+    ),
 }
 #: lever KPIs that are shares (their effects print in percentage points)
 SHARE_KPIS = frozenset(
@@ -45,6 +48,7 @@ SHARE_KPIS = frozenset(
         "market_share",
         "repeat_customers_lost",
         "late_buyers_lost",
+        "served_churn_per_customer_year",
     }
 )
 
@@ -117,6 +121,13 @@ class Lever:
     id: str
     build: VariantBuilder
     expected: Expectation | None
+    #: the lever whose variant this row reads (rows on one lever's several KPIs run it once)
+    shares: str = ""
+
+    @property
+    def variant(self) -> str:
+        """The variant's key in the check's runs: ``lever:<id>`` (of ``shares`` if set)."""
+        return f"lever:{self.shares or self.id}"
 
 
 def built_in_levers() -> list[Lever]:
@@ -152,6 +163,7 @@ def built_in_levers() -> list[Lever]:
                 "DOMAIN: fast customer service (<2 h) raises NPS: mean satisfaction at the "
                 "horizon of first-year buyers of a late or lost parcel",
             ),
+            shares="local_service",
         ),
         Lever(
             "no_marketing",
@@ -181,6 +193,17 @@ def built_in_levers() -> list[Lever]:
                 "customer-year alive in the regions a warehouse can serve (the others' "
                 "customers are not touched)",
             ),
+        ),
+        Lever(
+            "local_warehouse_churn",
+            variants.regional_warehouse,
+            Expectation(
+                "served_churn_per_customer_year",
+                -1,
+                "DOMAIN: slow delivery is a churn cause: customers lost (net of win-backs) per "
+                "customer-year alive in the regions a warehouse can serve",
+            ),
+            shares="local_warehouse",
         ),
         Lever(
             "marketing_x3",
@@ -220,7 +243,7 @@ def lever_row(lever: Lever, runs_by: dict[str, list[RunStats]]) -> dict[str, Any
         "expected": {1: "up", -1: "down", 0: "-"}[exp.sign] if exp is not None else "-",
         "source": exp.source if exp is not None else "",
     }
-    name = f"lever:{lever.id}"
+    name = lever.variant
     if name not in runs_by:
         return {**row, "verdict": "not applicable: the scenario's own choice"}
     metric = METRICS[kpi]

@@ -280,9 +280,11 @@ def _variants(
         if built is not None:
             variants[name] = built
     for lever in levers:
+        if lever.variant in variants:  # another row of the same lever
+            continue
         built = lever.build(base)
         if built is not None:
-            variants[f"lever:{lever.id}"] = built
+            variants[lever.variant] = built
     return variants
 
 

@@ -13,9 +13,9 @@ orders and deliveries, not by the lever), so paired replications compare like wi
 
 each with ``*_cohort`` (customers), ``*_lost`` (of them, not alive at the horizon: churned
 and not won back) and ``*_satisfaction_sum`` (their satisfaction at the horizon, summed).
-``served_orders``, ``served_repeat_orders`` (orders by returning customers: repurchases) and
-``served_customer_years`` are those KPIs summed over the regions a local or regional
-warehouse can serve (``sim.scenario.local_lane``).
+``served_lost`` (customers churned net of lapsed ones won back), ``served_repeat_orders``
+(orders by returning customers: repurchases) and ``served_customer_years`` are those KPIs
+summed over the regions a local or regional warehouse can serve (``sim.scenario.local_lane``).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def group_statistics(
         out[f"{name}_lost"] = float(lost)
         out[f"{name}_satisfaction_sum"] = satisfaction
     rows = kpis[kpis["region"].isin(served_regions(model))]
-    out["served_orders"] = float(rows["orders"].sum())
+    out["served_lost"] = float((rows["churned_customers"] - rows["reactivated_customers"]).sum())
     out["served_repeat_orders"] = float(rows["repeat_orders"].sum())
     out["served_customer_years"] = float(rows["customer_years"].sum())
     return out
