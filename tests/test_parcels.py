@@ -10,10 +10,13 @@ import numpy as np
 import simpy
 from scipy import stats
 
+from sim import keyed
 from sim.lanes import LaneAgent, duration_quantile
+from sim.orders import STATUS_IN_TRANSIT, STATUS_LOST
 from sim.parcels import ParcelKeys
 from sim.rng import RandomStreams
 from sim.scenario import Deterministic, Exponential, Lane, LogNormal, Stage
+from tests.helpers import make_scenario, new_model
 
 
 def _lane(last_mile, loss: float, cap: int = 1_000_000) -> Lane:
@@ -96,3 +99,28 @@ def test_same_order_same_fate_whatever_else_rides_on_the_lane() -> None:
     alone = _fates(lane, None, ours)
     mixed = _fates(small, None, both, seed=9)
     assert [alone[i] for i in ours] != [mixed[i] for i in ours]
+
+
+def test_model_pairs_lost_parcels_across_variants() -> None:
+    # two prices: different customers buy on different days, yet an order (region, consumer,
+    # order number) present in both runs is lost in one exactly when it is lost in the other
+    def variant(markup: float):
+        def modify(d) -> None:
+            d["horizon_days"] = 90
+            d["lanes"][0]["loss_probability"] = 0.25
+            d["strategies"]["pricing"]["params"]["markup"] = markup
+
+        model = new_model(make_scenario(modify), seed=4)
+        model.run()
+        book = model.firm.orders
+        done = book.column("status") != STATUS_IN_TRANSIT
+        key = book.column("consumer").astype(np.int64) * 2**20 + book.column("seq")
+        lost = book.column("status")[done] == STATUS_LOST
+        return dict(zip(key[done].tolist(), lost.tolist(), strict=True))
+
+    a, b = variant(0.5), variant(0.8)
+    common = sorted(set(a) & set(b))
+    assert len(common) > 200 and len(a) != len(b)
+    assert [a[k] for k in common] == [b[k] for k in common]
+    assert 0.15 < np.mean([a[k] for k in common]) < 0.35
+    assert keyed.SALT_LAST_MILE != keyed.SALT_PARCEL_LOST
