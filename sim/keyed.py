@@ -37,6 +37,8 @@ SALT_BUNDLE = 10  # a bundle offer taken (stream "baskets")
 SALT_UNIT_RETURN = 1 << 20
 SALT_COMPLAINT = 20  # per order (sim.experience)
 SALT_NEST = 21  # a seller nest's shock, ``nest id + (SALT_NEST << 48)`` (sim.nested_choice)
+SALT_LAST_MILE = 30  # an order's last-mile days (sim.parcels, sim.lanes)
+SALT_PARCEL_LOST = 31  # an order lost in transit (sim.parcels, sim.lanes)
 OUTSIDE_OPTION_ID = 1 << 40
 
 

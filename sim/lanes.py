@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 import simpy
+from scipy.special import ndtri
 
+from sim import keyed
 from sim.calendar import HOURS_PER_DAY
 from sim.scenario import Deterministic, Disruption, Duration, Exponential, Lane, LogNormal
 
@@ -44,14 +46,50 @@ def sample_duration(
     elif isinstance(d, LogNormal):
         if d.sd == 0.0:
             return float(d.mean) if size is None else np.full(size, float(d.mean))
-        sigma_sq = math.log1p((d.sd / d.mean) ** 2)
-        mu = math.log(d.mean) - sigma_sq / 2.0
-        out = rng.lognormal(mean=mu, sigma=math.sqrt(sigma_sq), size=size)
+        mu, sigma = _lognormal_mu_sigma(d)
+        out = rng.lognormal(mean=mu, sigma=sigma, size=size)
     elif isinstance(d, Deterministic):
         return float(d.value) if size is None else np.full(size, float(d.value))
     else:
         raise TypeError(f"unknown duration model {type(d).__name__}")
     return float(out) if size is None else np.asarray(out, dtype=float)
+
+
+def duration_quantile(d: Duration, u: np.ndarray) -> np.ndarray:
+    """The durations at uniform quantiles ``u`` in (0, 1) (the inverse CDF of ``d``).
+
+    Keyed uniforms (``sim.keyed``) give keyed durations with the same distribution as
+    :func:`sample_duration`'s: Exponential ``-mean log(u)`` (``1 - u`` is as uniform as
+    ``u``), LogNormal ``exp(mu + sigma ndtri(u))``, Deterministic its value.
+
+    Args:
+        d: An :class:`Exponential`, :class:`LogNormal` or :class:`Deterministic` duration.
+        u: Uniforms in the open interval (0, 1).
+
+    Returns:
+        A float array shaped like ``u``, in the unit of the field holding ``d``.
+
+    Raises:
+        TypeError: If ``d`` is not one of the three duration models.
+    """
+    u = np.asarray(u, dtype=float)
+    if isinstance(d, Exponential):
+        return -d.mean * np.log(u)
+    if isinstance(d, LogNormal):
+        if d.sd == 0.0:
+            return np.full(u.shape, float(d.mean))
+        mu, sigma = _lognormal_mu_sigma(d)
+        return np.exp(mu + sigma * ndtri(u))
+    if isinstance(d, Deterministic):
+        return np.full(u.shape, float(d.value))
+    raise TypeError(f"unknown duration model {type(d).__name__}")
+
+
+def _lognormal_mu_sigma(d: LogNormal) -> tuple[float, float]:
+    """The underlying normal's mean and standard deviation of a LogNormal given by its own
+    mean and standard deviation (``sd > 0``)."""
+    sigma_sq = math.log1p((d.sd / d.mean) ** 2)
+    return math.log(d.mean) - sigma_sq / 2.0, math.sqrt(sigma_sq)
 
 
 def disruption_blocked_servers(servers: int, capacity_multiplier: float) -> int:
@@ -99,7 +137,11 @@ class LaneAgent(mesa.Agent):
     """One logistics lane: shipments queue through its stages on a shared SimPy clock (hours).
 
     Every stage is a :class:`simpy.PriorityResource` with ``stage.servers`` servers; shipments
-    request with priority 1, disruptions with priority 0 (non-preemptive). A lane has no
+    request with priority 1, disruptions with priority 0 (non-preemptive). Stage service and
+    customs holds are drawn per shipment from ``lane_rng``; each order's last-mile days and
+    lost flag from keyed uniforms of its key (``sim.parcels``) when the caller gives the
+    orders' keys, so they are paired across variants whatever else rides on the lane, and
+    from ``lane_rng`` otherwise (stock transfers, a bare lane). A lane has no
     daily ``step`` of its own (nothing calls agents' steps): the model's logistics phase
     (``sim.logistics``) hands it the day's orders (:meth:`ship_orders`) and stock
     (:meth:`submit_shipment`), and advances the shared clock that moves its shipments.
@@ -107,8 +149,9 @@ class LaneAgent(mesa.Agent):
     Attributes:
         lane: The lane's scenario description.
         env: The shared SimPy environment (time unit: hours).
-        lane_rng: The generator every draw of this lane comes from (Mesa's own ``rng``
-            property is the model's generator and is not used here).
+        lane_rng: The generator of the lane's shipment-level draws, and of its orders'
+            last-mile and loss draws when no keys are given (Mesa's own ``rng`` property is
+            the model's generator and is not used here).
         resources: Stage name to its SimPy resource.
         completed: Shipments finished since the last :meth:`pop_completed`.
         shipments_started: Shipments submitted so far.
@@ -132,7 +175,8 @@ class LaneAgent(mesa.Agent):
             model: The Mesa model hosting this agent.
             lane: The lane's scenario description.
             env: The shared SimPy environment; one time unit is one hour.
-            rng: The generator for service, customs, last-mile and loss draws.
+            rng: The generator for service and customs draws (and last-mile and loss draws
+                of orders given without keys).
         """
         super().__init__(model)
         self.lane = lane
@@ -176,9 +220,15 @@ class LaneAgent(mesa.Agent):
         out, self.completed = self.completed, []
         return out
 
-    def ship_orders(self, day: int, order_ids: np.ndarray, units: np.ndarray) -> float:
+    def ship_orders(
+        self,
+        day: int,
+        order_ids: np.ndarray,
+        units: np.ndarray,
+        keys: np.ndarray | None = None,
+    ) -> float:
         """Dispatch a day's orders (see :meth:`dispatch`); return their freight cost (base)."""
-        shipments = self.dispatch(day, order_ids, units)
+        shipments = self.dispatch(day, order_ids, units, keys=keys)
         return self.freight_cost_base(int(units.sum()), shipments)
 
     # ------------------------------------------------------------------ shipments
@@ -188,6 +238,7 @@ class LaneAgent(mesa.Agent):
         order_ids: np.ndarray,
         units: int,
         placed_day: np.ndarray | None = None,
+        keys: np.ndarray | None = None,
     ) -> None:
         """Start a shipment that joins the first stage's queue at ``at_hour``.
 
@@ -196,10 +247,12 @@ class LaneAgent(mesa.Agent):
             order_ids: The orders travelling together.
             units: Units in the shipment (for statistics and the result record).
             placed_day: Optional per-order placement day, passed through to the result.
+            keys: Optional per-order keys (``sim.parcels``, uint64): each order's last-mile
+                days and lost flag come from them instead of ``lane_rng``.
 
         Raises:
-            ValueError: If ``at_hour`` is in the past or not finite, or ``placed_day`` does
-                not match ``order_ids`` in length.
+            ValueError: If ``at_hour`` is in the past or not finite, or ``placed_day`` or
+                ``keys`` does not match ``order_ids`` in length.
         """
         at_hour = float(at_hour)
         if not math.isfinite(at_hour) or at_hour < self.env.now:
@@ -207,15 +260,11 @@ class LaneAgent(mesa.Agent):
                 f"at_hour must be a finite hour >= now ({self.env.now}), got {at_hour}"
             )
         order_ids = np.asarray(order_ids)
-        if placed_day is not None:
-            placed_day = np.asarray(placed_day)
-            if placed_day.shape != order_ids.shape:
-                raise ValueError(
-                    f"placed_day has shape {placed_day.shape}, order_ids {order_ids.shape}"
-                )
+        placed_day = _per_order("placed_day", placed_day, order_ids)
+        keys = _per_order("keys", keys, order_ids)
         self.shipments_started += 1
         self.units_shipped += int(units)
-        self.env.process(self._shipment(at_hour, order_ids, int(units), placed_day))
+        self.env.process(self._shipment(at_hour, order_ids, int(units), placed_day, keys))
 
     def dispatch(
         self,
@@ -224,6 +273,7 @@ class LaneAgent(mesa.Agent):
         units: np.ndarray,
         *,
         placed_day: np.ndarray | None = None,
+        keys: np.ndarray | None = None,
     ) -> int:
         """Consolidate a day's orders into shipments departing at ``lane.departure_hour``.
 
@@ -236,6 +286,7 @@ class LaneAgent(mesa.Agent):
             order_ids: The orders to send.
             units: Units of each order (non-negative integers).
             placed_day: Optional per-order placement day, passed through to the results.
+            keys: Optional per-order keys (``sim.parcels``) of the last-mile and loss draws.
 
         Returns:
             The number of shipments submitted (0 when there are no orders).
@@ -251,12 +302,8 @@ class LaneAgent(mesa.Agent):
             raise ValueError(
                 f"order_ids {order_ids.shape} and units {units.shape} must match (1-D)"
             )
-        if placed_day is not None:
-            placed_day = np.asarray(placed_day)
-            if placed_day.shape != order_ids.shape:
-                raise ValueError(
-                    f"placed_day has shape {placed_day.shape}, order_ids {order_ids.shape}"
-                )
+        placed_day = _per_order("placed_day", placed_day, order_ids)
+        keys = _per_order("keys", keys, order_ids)
         if n == 0:
             return 0
         if np.any(units < 0):
@@ -275,6 +322,7 @@ class LaneAgent(mesa.Agent):
                 order_ids[start:end],
                 int(cum[end] - cum[start]),
                 None if placed_day is None else placed_day[start:end],
+                None if keys is None else keys[start:end],
             )
             shipments += 1
             start = end
@@ -287,6 +335,7 @@ class LaneAgent(mesa.Agent):
         order_ids: np.ndarray,
         units: int,
         placed_day: np.ndarray | None,
+        keys: np.ndarray | None,
     ) -> Generator[simpy.Event, object, None]:
         env = self.env
         yield env.timeout(at_hour - env.now)
@@ -310,9 +359,7 @@ class LaneAgent(mesa.Agent):
                 self.shipments_inspected += 1
                 yield env.timeout(sample_duration(customs.delay_hours, self.lane_rng))
         arrival_hour = env.now
-        n = order_ids.shape[0]
-        last_mile_days = sample_duration(self.lane.last_mile_days, self.lane_rng, size=n)
-        lost = self.lane_rng.random(n) < self.lane.loss_probability
+        last_mile_days, lost = self._parcel_fates(order_ids.shape[0], keys)
         self.completed.append(
             ShipmentResult(
                 order_ids=order_ids,
@@ -325,6 +372,19 @@ class LaneAgent(mesa.Agent):
             )
         )
         self.shipments_completed += 1
+
+    def _parcel_fates(self, n: int, keys: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Last-mile days and lost flag of a shipment's ``n`` orders: from the orders' keyed
+        uniforms (``keyed.SALT_LAST_MILE``, ``keyed.SALT_PARCEL_LOST``) when given, else from
+        ``lane_rng``."""
+        lane = self.lane
+        if keys is None:
+            last_mile_days = sample_duration(lane.last_mile_days, self.lane_rng, size=n)
+            return last_mile_days, self.lane_rng.random(n) < lane.loss_probability
+        last_mile_days = duration_quantile(
+            lane.last_mile_days, keyed.uniforms(keys, keyed.SALT_LAST_MILE)
+        )
+        return last_mile_days, keyed.uniforms(keys, keyed.SALT_PARCEL_LOST) < lane.loss_probability
 
     def _disruption(
         self, disruption: Disruption, blocked: int
@@ -340,3 +400,17 @@ class LaneAgent(mesa.Agent):
                 resource.release(request)
             else:
                 request.cancel()
+
+
+def _per_order(name: str, values: np.ndarray | None, order_ids: np.ndarray) -> np.ndarray | None:
+    """``values`` as an array of one value per order (None stays None).
+
+    Raises:
+        ValueError: If ``values`` does not match ``order_ids`` in shape.
+    """
+    if values is None:
+        return None
+    values = np.asarray(values)
+    if values.shape != order_ids.shape:
+        raise ValueError(f"{name} has shape {values.shape}, order_ids {order_ids.shape}")
+    return values

@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.calendar import HOURS_PER_DAY
 from sim.inventory import Transfer, pack_shipments
+from sim.parcels import ParcelKeys
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -18,6 +19,7 @@ class Logistics:
 
     def __init__(self, model: MarketModel):
         self.model = model
+        self.parcel_keys = ParcelKeys(model.streams, len(model.region_ids))  # sim.parcels
 
     def dispatch(self, d: int, orders_by_lane: dict[str, list[np.ndarray]]) -> None:
         """Consolidate each lane's orders of day ``d`` into shipments; book their freight."""
@@ -25,9 +27,10 @@ class Logistics:
         for lane_id in sorted(orders_by_lane):
             ids = np.concatenate(orders_by_lane[lane_id])
             lane = m.lanes[lane_id]
-            col = m.firm.orders.take_columns(("units", "region"), ids)  # ids located once
+            col = m.firm.orders.take_columns(("units", "region", "consumer", "seq"), ids)
             units = col["units"].astype(np.int64)
-            freight = lane.ship_orders(d, ids, units)
+            keys = self.parcel_keys.keys(col["region"], col["consumer"], col["seq"])
+            freight = lane.ship_orders(d, ids, units, keys)
             r = int(col["region"][0])
             # a multi-unit order is one parcel (sim.baskets)
             freight -= m.fulfilment.baskets.parcel_freight_saving(
