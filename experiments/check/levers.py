@@ -117,6 +117,10 @@ class Lever:
     id: str
     build: VariantBuilder
     expected: Expectation | None
+    #: replications this lever needs for a CI narrow enough to judge (its paired effect's
+    #: spread is wide); the full check runs it and the baseline at least this many times
+    #: unless --reps is given
+    min_reps: int = 0
 
 
 def built_in_levers() -> list[Lever]:
