@@ -260,7 +260,7 @@ def test_a_fact_is_judged_on_its_own_replication_floor(monkeypatch) -> None:
     )
     monkeypatch.setattr(facts, "FACTS", floored)
     monkeypatch.setitem(suite.FULL_DEFAULTS, "reps", 2)
-    only = ["annual_churn", "repurchase_rate", "no_marketing"]
+    only = ["annual_churn", "repurchase_rate", "marketing_x3"]
     kw = {"level": "full", "days": 60, "workers": 1, "only": only}
     by_floor = check([TINY_PATH], **kw)
     rows = by_floor.facts.set_index("fact")
@@ -272,6 +272,30 @@ def test_a_fact_is_judged_on_its_own_replication_floor(monkeypatch) -> None:
     at_two = check([TINY_PATH], reps=2, **kw).facts.set_index("fact")
     assert at_two.loc["repurchase_rate", "value"] == rows.loc["repurchase_rate", "value"]
     assert at_two.loc["annual_churn", "n"] == 2
+
+
+def test_a_lever_is_judged_on_its_own_replication_floor(monkeypatch) -> None:
+    """Without --reps a lever runs its variant and the baseline at least its min_reps times
+    (no_marketing's paired effect spreads with the hidden product-market fit); the other
+    levers stay at --reps, and the floored lever's first replications stay paired."""
+    import dataclasses
+
+    from experiments.check import suite
+
+    _fast_theory(monkeypatch)
+    built = levers.built_in_levers
+    monkeypatch.setattr(
+        levers,
+        "built_in_levers",
+        lambda: [dataclasses.replace(lv, min_reps=3 * (lv.id == "no_marketing")) for lv in built()],
+    )
+    monkeypatch.setitem(suite.FULL_DEFAULTS, "reps", 2)
+    kw = {"level": "full", "days": 60, "workers": 1, "only": ["no_marketing", "marketing_x3"]}
+    rows = check([TINY_PATH], **kw).levers.set_index("lever")
+    assert rows.loc["no_marketing", "n"] == 3 and rows.loc["marketing_x3", "n"] == 2
+    at_three = check([TINY_PATH], reps=3, **kw).levers.set_index("lever")
+    assert at_three.loc["no_marketing", "effect"] == rows.loc["no_marketing", "effect"]
+    assert at_three.loc["marketing_x3", "n"] == 3  # an explicit --reps: every row
 
 
 # ----------------------------------------------------------------------------- expectations

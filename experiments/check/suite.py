@@ -130,7 +130,7 @@ def _load(scenarios: Sequence[str | Path | Scenario] | None) -> list[Scenario]:
 def _settings(level: Level, reps: int | None, days: int | None, scale: float | None, seed):
     if level not in ("quick", "full"):
         raise UsageError(f"level must be 'quick' or 'full', got {level!r}")
-    floor = reps is None  # each fact's own replication floor applies (Fact.min_reps)
+    floor = reps is None  # each row's own replication floor applies (Fact/Lever.min_reps)
     reps = FULL_DEFAULTS["reps"] if reps is None else reps
     days = FULL_DEFAULTS["days"] if days is None else days
     scale = FULL_DEFAULTS["population_scale"] if scale is None else scale
@@ -250,9 +250,12 @@ def _check_scenario(
     variants = _variants(base, facts, levers)
     seed = scenario.seed if settings["seed"] is None else settings["seed"]
     fact_reps = {f.id: _fact_reps(f, settings) for f in facts}
+    lever_reps = {lv.id: _floor_reps(lv.min_reps, settings) for lv in levers}
+    floors = [(fact_reps[f.id], f.needs) for f in facts]
+    floors += [(lever_reps[lv.id], (lv.variant,)) for lv in levers]
     runs_by = run_variants(
         variants,
-        _variant_reps(variants, facts, fact_reps, settings["reps"]),
+        _variant_reps(variants, floors, settings["reps"]),
         seed=seed,
         days=settings["days"],
         window_days=settings["window_days"],
@@ -262,9 +265,9 @@ def _check_scenario(
     fact_rows = [
         {"scenario": scenario.name, **fact_row(f, ctx.first(fact_reps[f.id]))} for f in facts
     ]
-    lever_runs = ctx.first(settings["reps"]).runs  # levers are judged at --reps
-    lever_rows = [
-        {"scenario": scenario.name, **lever_table.lever_row(lv, lever_runs)} for lv in levers
+    lever_rows = [  # each lever judged at --reps, or its own floor (Lever.min_reps)
+        {"scenario": scenario.name, **lever_table.lever_row(lv, ctx.first(lever_reps[lv.id]).runs)}
+        for lv in levers
     ]
     return fact_rows, lever_rows
 
@@ -289,23 +292,27 @@ def _variants(
 
 
 def _variant_reps(
-    variants: dict[str, Scenario],
-    facts: list[fact_registry.Fact],
-    fact_reps: dict[str, int],
-    reps: int,
+    variants: dict[str, Scenario], floors: list[tuple[int, tuple[str, ...]]], reps: int
 ) -> dict[str, int]:
-    """Replications per variant: --reps, or more when a fact that needs it needs more."""
+    """Replications per variant: --reps, or more when a fact or lever that needs it (each
+    floor: its replications and the variants it compares with the baseline) needs more."""
     out = dict.fromkeys(variants, reps)
-    for f in facts:
-        for name in ("baseline", *f.needs):
+    for n, names in floors:
+        for name in ("baseline", *names):
             if name in out:
-                out[name] = max(out[name], fact_reps[f.id])
+                out[name] = max(out[name], n)
     return out
 
 
 def _fact_reps(fact: fact_registry.Fact, settings: dict[str, Any]) -> int:
     """Replications a fact is judged on: --reps, or its own floor when --reps was not given."""
-    floor = fact.min_reps if settings.get("fact_min_reps") else 0
+    return _floor_reps(fact.min_reps, settings)
+
+
+def _floor_reps(min_reps: int, settings: dict[str, Any]) -> int:
+    """Replications a fact or lever is judged on: --reps, or ``min_reps`` when --reps was not
+    given."""
+    floor = min_reps if settings.get("fact_min_reps") else 0
     return max(settings["reps"], floor)
 
 

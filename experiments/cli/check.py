@@ -93,12 +93,15 @@ def format_levers(result) -> list[str]:
 
 
 def _more_reps(result) -> str:
-    """Facts judged on more than --reps replications (their own floor), as ``id n``."""
-    if result.facts.empty or "n" not in result.facts:
-        return ""
-    reps = result.settings["reps"]
-    more = result.facts[result.facts["n"] > reps].drop_duplicates("fact")
-    return ", ".join(f"{r.fact} {int(r.n)}" for r in more.itertuples())
+    """Facts and levers judged on more than --reps replications (their own floor), as
+    ``id n``."""
+    reps, out = result.settings["reps"], []
+    for table, key in ((result.facts, "fact"), (result.levers, "lever")):
+        if table.empty or "n" not in table:
+            continue
+        more = table[table["n"] > reps].drop_duplicates(key)
+        out += [f"{getattr(r, key)} {int(r.n)}" for r in more.itertuples()]
+    return ", ".join(out)
 
 
 def format_check(result) -> str:
@@ -113,7 +116,7 @@ def format_check(result) -> str:
         ]
         more = _more_reps(result)
         if more:
-            lines.append(f"facts whose CI needs more replications ran their own (n): {more}")
+            lines.append(f"rows whose CI needs more replications ran their own (n): {more}")
     else:
         lines += ["", "quick level: theory checks and the fact registry only (--full for more)"]
     failures = result.failures()
