@@ -60,4 +60,11 @@ def test_marketplace_variant_moves_own_site_regions_only() -> None:
     assert built is not None
     assert built.regions[0].sales.channel == "marketplace"
     assert built.regions[0].sales.marketplace.commission_share == 0.15
+    lined = make_scenario(
+        lambda d: d["firm"].setdefault("finance", {}).update(credit_limit_base=1e4)
+    )
+    financed = variants.marketplace(lined)
+    assert lined.firm.finance.credit_limit_base == 1e4
+    assert financed is not None
+    assert financed.firm.finance.credit_limit_base is None  # financed: traffic, not cash
     assert variants.marketplace(built) is None
