@@ -181,7 +181,7 @@ def built_in_levers() -> list[Lever]:
             ),
             # what marketing earns scales with the hidden product-market fit (on default the
             # paired effect correlates -0.94 with year-2 revenue): one replication's sd is
-            # ~51k USD over 730 days, +-37k at 10 replications, +-24k at 20 (the baseline's
+            # ~57k USD over 730 days, +-41k at 10 replications, +-26k at 20 (the baseline's
             # own floor, net_margin's: only this variant runs more)
             min_reps=NO_MARKETING_REPS,
         ),
