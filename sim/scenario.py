@@ -8,7 +8,7 @@ parsing and cross-field checks live in :mod:`sim.validation`.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -104,6 +104,8 @@ __all__ = [
     "Identifier",
     "Lane",
     "LaunchTerms",
+    "LeverExpectation",
+    "LeverId",
     "LocalizationCosts",
     "LogNormal",
     "NonNegative",
@@ -260,6 +262,25 @@ class Expectation(Strict):
         return self
 
 
+#: a lever row's id in ``marketsim check``'s lever table: ``kind=strategy`` for a built-in
+#: strategy (e.g. ``pricing=competitive_index``) or a planner lever's name (``local_service``)
+LeverId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$", max_length=96)]
+
+
+class LeverExpectation(Strict):
+    """What a lever of ``marketsim check`` should move in this scenario, and why: replaces
+    the check's built-in statement for this scenario only (its rivals, say, follow our price
+    where the built-in one assumes they hold theirs). The KPI and lever id are checked
+    against the lever table by ``marketsim check``."""
+
+    kpi: Annotated[str, Field(min_length=1, max_length=64)]
+    """The KPI the lever should move (one of ``experiments.check.levers.METRICS``)."""
+    direction: Literal["up", "down", "none"]
+    """``none``: the scenario states no direction (the effect is shown without a verdict)."""
+    source: Annotated[str, Field(min_length=1, max_length=2_000)]
+    """The reasoning or the study behind the statement (required)."""
+
+
 class Valuation(Strict):
     """How the horizon is valued (``sim.equity``): customer equity and planner KPIs."""
 
@@ -296,6 +317,10 @@ class Scenario(Strict):
         default_factory=dict
     )
     """Ranges this scenario's author states for facts without a DOMAIN figure, by fact id."""
+    lever_expectations: Annotated[dict[LeverId, LeverExpectation], Field(max_length=64)] = Field(
+        default_factory=dict
+    )
+    """What this scenario's author says a lever of the check should move here, by lever id."""
 
     # convenient lookups ------------------------------------------------------
     @property

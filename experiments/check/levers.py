@@ -1,5 +1,6 @@
 """Lever directions: each built-in strategy (and two planner levers) against the scenario's
-default on paired CRN replications, with the KPI DOMAIN or issue 12 says it should move.
+default on paired CRN replications, with the KPI DOMAIN or issue 12 says it should move (or
+the one the scenario states for itself: its ``lever_expectations``).
 
 A lever passes when the 95% CI of its paired effect lies entirely on the expected side of
 zero; an effect of the wrong sign, or one not distinguishable from zero, fails.
@@ -8,8 +9,8 @@ zero; an effect of the wrong sign, or one not distinguishable from zero, fails.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,12 +18,17 @@ from experiments.check import runs, touched, variants
 from experiments.check.runs import RunStats, VariantBuilder
 from experiments.stats import mean_ci
 
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
 Metric = Callable[[RunStats], float]
 METRICS: dict[str, Metric] = {
     "net_profit_base": lambda s: runs.total(s, "net_profit_base"),
     "churn_per_customer_year": runs.churn_per_customer_year,
     "new_customers": lambda s: runs.total(s, "new_customers"),
     "conversion_rate": lambda s: runs.ratio(s, "orders", "views"),
+    # (revenue - refunds - duty - COGS - freight) / revenue: what a price war squeezes
+    "gross_margin": lambda s: runs.ratio(s, "gross_profit_base", "revenue_base"),
     "market_share": lambda s: runs.ratio(s, "orders", "market_units"),
     "order_value_base": lambda s: runs.ratio(s, "gmv_base", "orders"),
     "orders_per_customer_year": lambda s: runs.ratio(s, "orders", "customer_years"),
@@ -45,6 +51,7 @@ SHARE_KPIS = frozenset(
     {
         "churn_per_customer_year",
         "conversion_rate",
+        "gross_margin",
         "market_share",
         "repeat_customers_lost",
         "late_buyers_lost",
@@ -61,6 +68,12 @@ class Expectation:
     kpi: str
     sign: int
     source: str
+    #: stated by the scenario (``lever_expectations``), replacing the built-in statement
+    by_scenario: bool = False
+
+
+#: a scenario's ``direction`` -> the sign of an :class:`Expectation`
+SIGNS = {"up": 1, "down": -1, "none": 0}
 
 
 #: (kind, strategy name) -> what it should do; built-ins missing here state no direction
@@ -232,8 +245,51 @@ def built_in_levers() -> list[Lever]:
     return levers
 
 
+def scenario_levers(levers: list[Lever], scenario: Scenario) -> list[Lever]:
+    """``levers`` with the expectations ``scenario`` states for itself in place of the
+    built-in ones (the source says so and names what it replaces)."""
+    out = []
+    for lever in levers:
+        stated = scenario.lever_expectations.get(lever.id)
+        if stated is None:
+            out.append(lever)
+            continue
+        old = lever.expected
+        replaced = (
+            f" (replaces the built-in: {old.kpi} {_direction(old.sign)}, {old.source})"
+            if old is not None
+            else " (no built-in statement)"
+        )
+        source = f"stated by the scenario: {stated.source}{replaced}"
+        exp = Expectation(stated.kpi, SIGNS[stated.direction], source, by_scenario=True)
+        out.append(replace(lever, expected=exp))
+    return out
+
+
+def lever_expectation_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """(field, message) for each lever id or KPI in ``scenario.lever_expectations`` that the
+    lever table does not know."""
+    ids = [lv.id for lv in built_in_levers()]
+    problems = []
+    for key, stated in scenario.lever_expectations.items():
+        field = f"lever_expectations.{key}"
+        if key not in ids:
+            problems.append((field, f"no such lever; choose from {', '.join(ids)}"))
+        if stated.kpi not in METRICS:
+            problems.append(
+                (f"{field}.kpi", f"unknown KPI {stated.kpi!r}; choose from {', '.join(METRICS)}")
+            )
+    return problems
+
+
+def _direction(sign: int) -> str:
+    return {1: "up", -1: "down", 0: "-"}[sign]
+
+
 def lever_verdict(expected: Expectation | None, low: float, high: float) -> str:
     """pass when the CI is on the expected side of zero; otherwise why it fails."""
+    if expected is not None and expected.sign == 0 and expected.by_scenario:
+        return "not measurable: the scenario states no direction"
     if expected is None or expected.sign == 0:
         return "not measurable: DOMAIN states no direction"
     if not np.isfinite(low) or not np.isfinite(high):
@@ -253,8 +309,9 @@ def lever_row(lever: Lever, runs_by: dict[str, list[RunStats]]) -> dict[str, Any
     row: dict[str, Any] = {
         "lever": lever.id,
         "kpi": kpi,
-        "expected": {1: "up", -1: "down", 0: "-"}[exp.sign] if exp is not None else "-",
+        "expected": _direction(exp.sign) if exp is not None else "-",
         "source": exp.source if exp is not None else "",
+        "stated_by": "scenario" if exp is not None and exp.by_scenario else "built-in",
     }
     name = lever.variant
     if name not in runs_by:

@@ -23,7 +23,7 @@ from experiments.check.runs import edit_scenario, run_variants, scale_market
 from experiments.check.variants import FACT_VARIANTS
 from experiments.executors import Executor
 from experiments.stats import mean_ci
-from sim.errors import UsageError
+from sim.errors import Problem, ScenarioError, UsageError
 from sim.scenario import Scenario
 
 Level = Literal["quick", "full"]
@@ -121,9 +121,11 @@ def _load(scenarios: Sequence[str | Path | Scenario] | None) -> list[Scenario]:
 
     if scenarios is None:
         scenarios = [SCENARIOS_DIR / name for name in SHIPPED]
-    loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
-    for scenario in loaded:
-        validate_expectations(scenario)
+    loaded = []
+    for s in scenarios:
+        scenario = s if isinstance(s, Scenario) else load_scenario(s)
+        validate_expectations(scenario, None if isinstance(s, Scenario) else str(s))
+        loaded.append(scenario)
     return loaded
 
 
@@ -246,7 +248,11 @@ def _check_scenario(
         for f in fact_registry.FACTS
         if f.applies_to(scenario.name) and (chosen is None or f.id in chosen)
     ]
-    levers = [lv for lv in lever_table.built_in_levers() if chosen is None or lv.id in chosen]
+    levers = [
+        lv
+        for lv in lever_table.scenario_levers(lever_table.built_in_levers(), scenario)
+        if chosen is None or lv.id in chosen
+    ]
     variants = _variants(base, facts, levers)
     seed = scenario.seed if settings["seed"] is None else settings["seed"]
     fact_reps = {f.id: _fact_reps(f, settings) for f in facts}
@@ -316,8 +322,18 @@ def _floor_reps(min_reps: int, settings: dict[str, Any]) -> int:
     return max(settings["reps"], floor)
 
 
-def validate_expectations(scenario: Scenario) -> None:
-    """A scenario may state ranges only for facts that have none from DOMAIN."""
+def validate_expectations(scenario: Scenario, source: str | None = None) -> None:
+    """A scenario may state ranges only for facts that have none from DOMAIN, and lever
+    expectations only for the lever table's levers and KPIs (``source``: the scenario's file,
+    named in the error; default: its name).
+
+    Raises:
+        UsageError: a fact's range it cannot state; ScenarioError: an unknown lever or KPI.
+    """
+    lever_problems = lever_table.lever_expectation_problems(scenario)
+    if lever_problems:
+        where = source or f"scenario {scenario.name!r}"
+        raise ScenarioError([Problem(where, field, msg) for field, msg in lever_problems])
     for key in scenario.expectations:
         fact = fact_registry.FACT_BY_ID.get(key)
         if fact is None:

@@ -10,6 +10,8 @@ from experiments.cli.table import render
 
 EXIT_CHECK_FAILED = 1
 _VERDICT_WIDTH = 44
+#: characters of a scenario-stated lever expectation's source under the lever table
+_SOURCE_WIDTH = 160
 
 
 def _pct(v: Any) -> str:
@@ -79,16 +81,21 @@ def format_levers(result) -> list[str]:
     lines = []
     header = ["lever", "KPI", "expected", "effect", "95% CI", "verdict"]
     for scenario, g in result.levers.groupby("scenario", sort=False):
-        rows = []
+        rows, stated = [], []
         for r in g.to_dict(orient="records"):
             has = r.get("effect") == r.get("effect") and "effect" in r
             fmt = _pp if r["kpi"] in SHARE_KPIS else _num
             ci = f"[{fmt(r['low'])}, {fmt(r['high'])}]" if has else ""
             effect = fmt(r["effect"]) if has else "-"
             verdict = _cut(r["verdict"], _VERDICT_WIDTH)
-            rows.append([r["lever"], r["kpi"], r["expected"], effect, ci, verdict])
+            expected = r["expected"]
+            if r.get("stated_by") == "scenario":  # the scenario's lever_expectations
+                expected += " *"
+                stated.append(f"* {r['lever']}: {_cut(r['source'], _SOURCE_WIDTH)}")
+            rows.append([r["lever"], r["kpi"], expected, effect, ci, verdict])
         lines += ["", f"Lever directions: {scenario} (paired effect vs the scenario's strategies)"]
         lines += render(header, rows, [False, False, True, True, True, False])
+        lines += stated
     return lines
 
 
