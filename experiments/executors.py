@@ -22,12 +22,21 @@ request is lowered with one logged warning. Local pool workers end within about 
 when the driver process dies, even by SIGKILL (:func:`die_with_parent`); when the driver
 leaves a ``with`` block by an exception (Ctrl-C, SIGTERM in the CLI) its workers are
 terminated rather than awaited. Dask's own worker processes already exit with their nanny.
+
+Garbage between tasks: a model is a web of reference cycles (its components, agents and
+SimPy processes point back at it), so when a task returns, reference counting frees none of
+its arrays; Python's full collection, which would, runs rarely, and dead models piled up in
+a long-lived worker (sea_entry's check: +0.4 GB RSS per task, 6.7 GB per worker after about
+an hour). Every executor therefore runs each task through :func:`run_and_collect`, which
+collects the garbage once the task has returned (about 0.06 s; benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
+import gc
 import logging
 import multiprocessing
 import os
@@ -76,10 +85,21 @@ class Executor(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
+def run_and_collect(fn: Callable[[Any], Any], task: Any) -> Any:
+    """``fn(task)``, then a full garbage collection: the task's model, unreachable by now but
+    held by its own reference cycles, is freed before the next task builds one."""
+    try:
+        return fn(task)
+    finally:
+        gc.collect()
+
+
 def windowed_map(
     pool: FuturesExecutor, fn: Callable[[Any], Any], tasks: list[Any], window: int
 ) -> Iterator[tuple[Any, Any]]:
-    """Submit ``tasks`` to ``pool`` keeping at most ``window`` in flight; yield as they finish."""
+    """Submit ``tasks`` to ``pool`` keeping at most ``window`` in flight; yield as they finish.
+    Each task runs through :func:`run_and_collect`."""
+    fn = functools.partial(run_and_collect, fn)
     pending: dict[Future, Any] = {}
     queue = iter(tasks)
     for task in queue:
@@ -228,11 +248,12 @@ class LocalExecutor:
     def map_unordered(
         self, fn: Callable[[Any], Any], tasks: Iterable[Any]
     ) -> Iterator[tuple[Any, Any]]:
-        """Run in-process for one worker or one task, else on the pool."""
+        """Run in-process for one worker or one task, else on the pool (either way each task
+        through :func:`run_and_collect`)."""
         tasks = list(tasks)
         if self.workers == 1 or len(tasks) <= 1:
             for task in tasks:
-                yield task, fn(task)
+                yield task, run_and_collect(fn, task)
             return
         yield from windowed_map(self._get_pool(), fn, tasks, 2 * self.workers)
 
