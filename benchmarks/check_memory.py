@@ -42,7 +42,7 @@ def _reset_peak() -> None:
 def check_tasks(path: str, days: int | None, reps: int | None) -> list[Any]:
     """The full check's tasks for one scenario file, in submission order."""
     from experiments.check import facts, levers, suite
-    from experiments.check.runs import CheckTask
+    from experiments.check.runs import plan_tasks
 
     scenario = suite._load([path])[0]
     settings = suite._settings("full", reps, days, None, None)
@@ -52,19 +52,8 @@ def check_tasks(path: str, days: int | None, reps: int | None) -> list[Any]:
     floors = [(suite._fact_reps(f, settings), f.needs) for f in chosen]
     floors += [(suite._floor_reps(lv.min_reps, settings), (lv.variant,)) for lv in lever_list]
     reps_by = suite._variant_reps(variants, floors, settings["reps"])
-    first: dict[str, str] = {}
-    unique: dict[str, Any] = {}
-    for name, sc in variants.items():  # equal scenarios share runs (runs.run_variants)
-        first[name] = next((u for u, usc in unique.items() if usc == sc), name)
-        unique.setdefault(first[name], sc)
-    need = {u: max(reps_by[n] for n in variants if first[n] == u) for u in unique}
     days_run, window = settings["days"], settings["window_days"]
-    return [
-        CheckTask(name, sc, k, scenario.seed, days_run, window)
-        for k in range(max(need.values()))
-        for name, sc in unique.items()
-        if k < need[name]
-    ]
+    return plan_tasks(variants, reps_by, seed=scenario.seed, days=days_run, window_days=window)[0]
 
 
 def main(argv: list[str] | None = None) -> None:

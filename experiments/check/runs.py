@@ -195,6 +195,32 @@ def run_check_task(task: CheckTask) -> RunStats:
     )
 
 
+def plan_tasks(
+    variants: Mapping[str, Scenario],
+    reps: int | Mapping[str, int],
+    *,
+    seed: int,
+    days: int,
+    window_days: int,
+) -> tuple[list[CheckTask], dict[str, str]]:
+    """The tasks :func:`run_variants` submits, in its order (replication-major), and for each
+    variant the earlier variant with an equal scenario whose runs it reuses (itself if none)."""
+    first: dict[str, str] = {}
+    unique: dict[str, Scenario] = {}
+    for name, sc in variants.items():
+        first[name] = next((u for u, usc in unique.items() if usc == sc), name)
+        unique.setdefault(first[name], sc)
+    count = dict.fromkeys(variants, reps) if isinstance(reps, int) else dict(reps)
+    need = {u: max(count[n] for n in variants if first[n] == u) for u in unique}
+    tasks = [
+        CheckTask(name, sc, k, seed, days, window_days)
+        for k in range(max(need.values(), default=0))
+        for name, sc in unique.items()
+        if k < need[name]
+    ]
+    return tasks, first
+
+
 def run_variants(
     variants: Mapping[str, Scenario],
     reps: int | Mapping[str, int],
@@ -212,20 +238,8 @@ def run_variants(
     the ``retention=rfm_tiers`` lever) reuses its runs: a run depends only on the scenario,
     the seed and the replication, so running it twice would give the same table.
     """
-    first: dict[str, str] = {}  # variant -> the earlier variant with an equal scenario
-    unique: dict[str, Scenario] = {}
-    for name, sc in variants.items():
-        first[name] = next((u for u, usc in unique.items() if usc == sc), name)
-        unique.setdefault(first[name], sc)
-    count = dict.fromkeys(variants, reps) if isinstance(reps, int) else dict(reps)
-    need = {u: max(count[n] for n in variants if first[n] == u) for u in unique}
-    tasks = [
-        CheckTask(name, sc, k, seed, days, window_days)
-        for k in range(max(need.values(), default=0))
-        for name, sc in unique.items()
-        if k < need[name]
-    ]
-    ran: dict[str, list[RunStats]] = {name: [] for name in unique}
+    tasks, first = plan_tasks(variants, reps, seed=seed, days=days, window_days=window_days)
+    ran: dict[str, list[RunStats]] = {name: [] for name in set(first.values())}
     for _, stats in executor.map_unordered(run_check_task, tasks):
         ran[stats.variant].append(stats)
     for runs in ran.values():
