@@ -11,7 +11,7 @@ import yaml
 from experiments.check import CheckResult, check, facts, levers, runs, theory
 from experiments.check.runs import repeat_statistics, scale_market
 from experiments.cli.main import main
-from sim.errors import UsageError
+from sim.errors import ScenarioError, UsageError
 from tests.helpers import ROOT, TINY_PATH, load_tiny
 
 #: every stylized fact issue 12 lists (its table, in order)
@@ -342,8 +342,25 @@ def test_expectations_only_for_known_facts_without_a_domain_range(key) -> None:
     def state(d: dict) -> None:
         d["expectations"] = {key: {"low": 0.1, "high": 0.2, "source": "why"}}
 
-    with pytest.raises(UsageError, match=f"expectations.{key}"):
-        validate_expectations(make_scenario(state))
+    with pytest.raises(ScenarioError, match=f"my.yaml: expectations.{key}: "):
+        validate_expectations(make_scenario(state), "my.yaml")
+
+
+def test_expectation_problems_of_facts_and_levers_are_reported_together() -> None:
+    from experiments.check.suite import validate_expectations
+    from tests.helpers import make_scenario
+
+    def state(d: dict) -> None:
+        d["expectations"] = {"no_such_fact": {"low": 0.1, "high": 0.2, "source": "why"}}
+        d["lever_expectations"] = {
+            "no_such_lever": {"kpi": "gross_margin", "direction": "down", "source": "why"}
+        }
+
+    with pytest.raises(ScenarioError) as info:
+        validate_expectations(make_scenario(state), "my.yaml")
+    fields = [p.path for p in info.value.problems]
+    assert fields == ["lever_expectations.no_such_lever", "expectations.no_such_fact"]
+    assert all(p.source == "my.yaml" for p in info.value.problems)
 
 
 def test_only_runs_the_named_facts_and_levers(monkeypatch) -> None:

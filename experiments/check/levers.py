@@ -288,10 +288,9 @@ def _direction(sign: int) -> str:
 
 def lever_verdict(expected: Expectation | None, low: float, high: float) -> str:
     """pass when the CI is on the expected side of zero; otherwise why it fails."""
-    if expected is not None and expected.sign == 0 and expected.by_scenario:
-        return "not measurable: the scenario states no direction"
     if expected is None or expected.sign == 0:
-        return "not measurable: DOMAIN states no direction"
+        who = "the scenario" if expected is not None and expected.by_scenario else "DOMAIN"
+        return f"not measurable: {who} states no direction"
     if not np.isfinite(low) or not np.isfinite(high):
         return "not measurable: too few replications for a CI"
     lo, hi = sorted((expected.sign * low, expected.sign * high))

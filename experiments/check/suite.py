@@ -144,7 +144,7 @@ def _settings(level: Level, reps: int | None, days: int | None, scale: float | N
         raise UsageError(f"--population-scale must be in (0, 1], got {scale}")
     return {
         "reps": reps,
-        "fact_min_reps": floor,
+        "row_min_reps": floor,
         "days": days,
         "seed": seed,
         "population_scale": scale,
@@ -318,7 +318,7 @@ def _fact_reps(fact: fact_registry.Fact, settings: dict[str, Any]) -> int:
 def _floor_reps(min_reps: int, settings: dict[str, Any]) -> int:
     """Replications a fact or lever is judged on: --reps, or ``min_reps`` when --reps was not
     given."""
-    floor = min_reps if settings.get("fact_min_reps") else 0
+    floor = min_reps if settings.get("row_min_reps") else 0
     return max(settings["reps"], floor)
 
 
@@ -328,25 +328,28 @@ def validate_expectations(scenario: Scenario, source: str | None = None) -> None
     named in the error; default: its name).
 
     Raises:
-        UsageError: a fact's range it cannot state; ScenarioError: an unknown lever or KPI.
+        ScenarioError: every such problem, each naming the file and the field.
     """
-    lever_problems = lever_table.lever_expectation_problems(scenario)
-    if lever_problems:
-        where = source or f"scenario {scenario.name!r}"
-        raise ScenarioError([Problem(where, field, msg) for field, msg in lever_problems])
+    problems = lever_table.lever_expectation_problems(scenario)
     for key in scenario.expectations:
         fact = fact_registry.FACT_BY_ID.get(key)
+        field = f"expectations.{key}"
         if fact is None:
             known = sorted(f.id for f in fact_registry.FACTS if f.low is None)
-            raise UsageError(
-                f"scenario {scenario.name!r}, field expectations.{key}: no such fact "
-                f"(facts without a DOMAIN range: {', '.join(known)})"
+            problems.append(
+                (field, f"no such fact (facts without a DOMAIN range: {', '.join(known)})")
             )
-        if fact.low is not None:
-            raise UsageError(
-                f"scenario {scenario.name!r}, field expectations.{key}: DOMAIN states this "
-                f"fact's range ({fact.range_text()}); a scenario cannot replace it"
+        elif fact.low is not None:
+            problems.append(
+                (
+                    field,
+                    f"DOMAIN states this fact's range ({fact.range_text()}); "
+                    "a scenario cannot replace it",
+                )
             )
+    if problems:
+        where = source or f"scenario {scenario.name!r}"
+        raise ScenarioError([Problem(where, field, msg) for field, msg in problems])
 
 
 def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[str, Any]:
