@@ -81,13 +81,17 @@ def run_paired(
     scenarios: Mapping[str, Scenario], reps: int, days: int, seed: int
 ) -> dict[str, list[pd.DataFrame]]:
     """The ``ALL``-and-region KPI tables of ``reps`` paired replications of each scenario."""
+    from experiments.executors import run_and_collect
     from experiments.replications import build_model
+
+    def one(task: tuple[Scenario, int]) -> pd.DataFrame:
+        sc, k = task
+        return build_model(sc, np.random.SeedSequence([seed, 0, k]), days).run()
 
     out: dict[str, list[pd.DataFrame]] = {name: [] for name in scenarios}
     for k in range(reps):
-        for name, sc in scenarios.items():
-            model = build_model(sc, np.random.SeedSequence([seed, 0, k]), days)
-            out[name].append(model.run())
+        for name, sc in scenarios.items():  # each model freed before the next is built
+            out[name].append(run_and_collect(one, (sc, k)))
     return out
 
 

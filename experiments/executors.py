@@ -17,8 +17,10 @@ dies (even with SIGKILL) the scheduler reschedules its tasks on the survivors (u
 
 Bounded resources: a local pool or local Dask cluster never has more workers than
 :func:`worker_limit` (the usable cores, and the memory budget of
-``sim.validation.memory_limit_bytes`` divided by :data:`WORKER_MEMORY_BYTES`); a larger
-request is lowered with one logged warning. Local pool workers end within about a second
+``sim.validation.memory_limit_bytes`` divided by the planned bytes per worker:
+:func:`worker_memory_bytes` of the largest scenario the command runs, or
+:data:`WORKER_MEMORY_BYTES` when it does not know them); a larger request is lowered with one
+logged warning. Local pool workers end within about a second
 when the driver process dies, even by SIGKILL (:func:`die_with_parent`); when the driver
 leaves a ``with`` block by an exception (Ctrl-C, SIGTERM in the CLI) its workers are
 terminated rather than awaited. Dask's own worker processes already exit with their nanny.
@@ -55,9 +57,14 @@ from sim.errors import UsageError
 EXECUTORS = ("local", "dask")
 DEFAULT_RETRIES = 2
 WAIT_FOR_WORKERS_S = 120  # a running scheduler may get its first worker a little later
-# Planned memory per worker process: ~125 MiB RSS measured for a `compare` worker on
-# scenarios/tiny.yaml (the model imported once by the fork server), doubled for headroom.
+# Planned memory per worker process before its scenario is known: ~125 MiB RSS measured for
+# a `compare` worker on scenarios/tiny.yaml (the model imported once by the fork server),
+# doubled for headroom. Commands that know their scenarios plan more (worker_memory_bytes).
 WORKER_MEMORY_BYTES = 256 * 2**20
+# A worker's peak over sim.validation.estimate_memory_bytes (which counts the consumer
+# arrays only): benchmarks/check_memory.py, peak minus the imports, 1.28x on sea_entry
+# (0.75 GiB peak, estimate 449 MiB) and 1.32x on gulf_entry (0.35 GiB, 132 MiB); 1.5 for headroom.
+RUN_MEMORY_FACTOR = 1.5
 PARENT_POLL_S = 1.0  # without pidfd_open, how often a worker checks that its driver lives
 EXIT_PARENT_GONE = 70  # a worker's exit status when its driver died
 PR_SET_PDEATHSIG = 1  # prctl option, linux/prctl.h
@@ -118,6 +125,12 @@ def windowed_map(
     finally:
         for fut in pending:  # stopped early (error, interrupt): drop the rest
             fut.cancel()
+
+
+def worker_memory_bytes(run_estimate_bytes: int) -> int:
+    """Planned bytes for a worker that runs models of ``run_estimate_bytes``
+    (``sim.validation.estimate_memory_bytes`` of the largest scenario it will run)."""
+    return WORKER_MEMORY_BYTES + int(RUN_MEMORY_FACTOR * max(0, run_estimate_bytes))
 
 
 def usable_cores() -> int:
@@ -268,6 +281,7 @@ class DaskExecutor:
         scheduler: address of a running scheduler (``tcp://HOST:PORT``); ``None`` starts a
             local cluster on 127.0.0.1.
         retries: times a task that raised is resubmitted.
+        memory_per_worker: planned bytes per local-cluster worker for that limit.
 
     Raises:
         UsageError: when Dask is not installed or the scheduler cannot be reached.
@@ -278,6 +292,7 @@ class DaskExecutor:
         workers: int | None = None,
         scheduler: str | None = None,
         retries: int = DEFAULT_RETRIES,
+        memory_per_worker: int = WORKER_MEMORY_BYTES,
     ):
         try:
             from distributed import Client, LocalCluster
@@ -302,7 +317,7 @@ class DaskExecutor:
                 ) from None
             self.workers = max(1, sum(self._client.nthreads().values()))
         else:
-            n = capped_workers(workers)
+            n = capped_workers(workers, memory_per_worker)
             self._cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
@@ -344,11 +359,16 @@ class DaskExecutor:
 
 
 def make_executor(
-    name: str = "local", workers: int | None = None, scheduler: str | None = None
+    name: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    memory_per_worker: int = WORKER_MEMORY_BYTES,
 ) -> Executor:
     """Executor by name: ``local`` (process pool) or ``dask`` (``scheduler`` optional).
 
-    A scheduler address with the local executor is refused rather than ignored.
+    A scheduler address with the local executor is refused rather than ignored. Local
+    workers are capped by ``memory_per_worker`` (:func:`worker_memory_bytes` of the largest
+    scenario the command runs); a running scheduler's workers are the cluster's own.
 
     Raises:
         UsageError: an unknown name, or a scheduler without ``dask``.
@@ -356,7 +376,9 @@ def make_executor(
     if name == "local":
         if scheduler:
             raise UsageError("--scheduler: a Dask scheduler needs --executor dask")
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, memory_per_worker)
     if name == "dask":
-        return DaskExecutor(workers=workers, scheduler=scheduler)
+        return DaskExecutor(
+            workers=workers, scheduler=scheduler, memory_per_worker=memory_per_worker
+        )
     raise UsageError(f"--executor: unknown executor {name!r}; valid: {list(EXECUTORS)}")

@@ -241,3 +241,29 @@ def test_reader_gone_before_output_is_not_an_error() -> None:
     finally:
         os.close(write_end)
     assert res.returncode == 0 and res.stderr == b"", res.stderr
+
+
+def test_workers_are_capped_by_the_memory_their_scenario_needs(tmp_path) -> None:
+    import argparse
+
+    import yaml
+
+    from experiments.cli.common import open_executor, planned_worker_bytes
+    from experiments.executors import RUN_MEMORY_FACTOR
+    from sim.validation import BYTES_PER_CONSUMER
+    from tests.helpers import TINY_PATH
+
+    data = yaml.safe_load(TINY_PATH.read_text(encoding="utf-8"))
+    # a market whose runs need 0.6 x the memory budget: one worker fits, two do not
+    per_consumer = RUN_MEMORY_FACTOR * BYTES_PER_CONSUMER
+    data["regions"][0]["population"] = int(0.6 * memory_limit_bytes() / per_consumer)
+    big = tmp_path / "big.yaml"
+    big.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert planned_worker_bytes([big]) > memory_limit_bytes() // 2
+    assert planned_worker_bytes([big], scale=0.01) < planned_worker_bytes([big]) // 10
+    assert planned_worker_bytes([tmp_path / "missing.yaml"]) == WORKER_MEMORY_BYTES
+    flags = argparse.Namespace(executor="local", workers=8, scheduler=None)
+    with open_executor(flags, [TINY_PATH, big]) as pool:
+        assert pool.workers == 1
+    with open_executor(flags, [TINY_PATH]) as pool:
+        assert pool.workers == min(8, worker_limit())

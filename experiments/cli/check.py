@@ -6,6 +6,7 @@ import argparse
 import math
 from typing import Any
 
+from experiments.cli.common import open_executor
 from experiments.cli.table import render
 
 EXIT_CHECK_FAILED = 1
@@ -135,9 +136,10 @@ def format_check(result) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     """Handler of ``marketsim check``."""
     from experiments.check import check
-    from experiments.executors import make_executor
+    from experiments.check.suite import SCENARIOS_DIR, SHIPPED
 
-    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+    paths = args.scenarios or [SCENARIOS_DIR / name for name in SHIPPED]
+    with open_executor(args, paths, args.population_scale or 1.0) as executor:
         result = check(
             args.scenarios or None,
             level="full" if args.full else "quick",

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from experiments.executors import Executor
 
 
 def add_executor_args(p: argparse.ArgumentParser) -> None:
@@ -26,6 +31,35 @@ def add_executor_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="running Dask scheduler tcp://HOST:PORT (with --executor dask; docs/scaling.md)",
     )
+
+
+def planned_worker_bytes(paths: Iterable[str | Path], scale: float = 1.0) -> int:
+    """Planned memory of a worker that runs the largest of these scenario files (times the
+    market ``scale``); a file that cannot be read is left to the command's own error."""
+    import yaml
+
+    from experiments.executors import worker_memory_bytes
+    from sim.validation import estimate_memory_bytes
+
+    largest = 0
+    for path in paths:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        largest = max(largest, estimate_memory_bytes(data if data is not None else {}))
+    return worker_memory_bytes(int(largest * scale))
+
+
+def open_executor(
+    args: argparse.Namespace, scenarios: Iterable[str | Path] = (), scale: float = 1.0
+) -> Executor:
+    """The executor the flags ask for, its local workers capped by the memory the scenarios
+    need (:func:`planned_worker_bytes`)."""
+    from experiments.executors import make_executor
+
+    memory = planned_worker_bytes(scenarios, scale)
+    return make_executor(args.executor, args.workers, args.scheduler, memory)
 
 
 def add_output_args(p: argparse.ArgumentParser, default_out: str) -> None:

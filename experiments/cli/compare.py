@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.cli.common import add_executor_args, add_output_args, fmt_number, print_report
+from experiments.cli.common import (
+    add_executor_args,
+    add_output_args,
+    fmt_number,
+    open_executor,
+    print_report,
+)
 
 
 def format_comparison(result) -> str:
@@ -36,10 +42,9 @@ def format_comparison(result) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Handler of ``marketsim compare``."""
     from experiments.compare import compare
-    from experiments.executors import make_executor
 
     out = Path(args.out)
-    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+    with open_executor(args, [args.scenario]) as executor:
         result = compare(
             args.scenario,
             args.variants,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.cli.common import add_executor_args, add_output_args, fmt_number
+from experiments.cli.common import add_executor_args, add_output_args, fmt_number, open_executor
 
 SUMMARY_COLUMNS = (
     ("revenue_base", "revenue", "{:,.0f}"),
@@ -91,7 +91,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_reps(args: argparse.Namespace) -> int:
-    from experiments.executors import make_executor
     from experiments.replicate import replicate
 
     if args.transactions:
@@ -99,7 +98,7 @@ def _run_reps(args: argparse.Namespace) -> int:
 
         raise UsageError("--transactions: only for a single run (without --reps)")
     out = Path(args.out)
-    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+    with open_executor(args, [args.scenario]) as executor:
         result = replicate(
             args.scenario,
             args.reps,
