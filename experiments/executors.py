@@ -133,6 +133,15 @@ def worker_memory_bytes(run_estimate_bytes: int) -> int:
     return WORKER_MEMORY_BYTES + int(RUN_MEMORY_FACTOR * max(0, run_estimate_bytes))
 
 
+def scenario_worker_bytes(scenarios: Iterable[Any]) -> int:
+    """:func:`worker_memory_bytes` of the largest of these validated scenarios."""
+    from sim.validation import estimate_memory_bytes
+
+    return worker_memory_bytes(
+        max((estimate_memory_bytes(s.model_dump()) for s in scenarios), default=0)
+    )
+
+
 def usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
     try:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.compare import Comparison, compare
-from experiments.executors import Executor, make_executor
+from experiments.executors import Executor, make_executor, scenario_worker_bytes
 from experiments.replicate import replicate
 from experiments.replications import with_strategies
 from experiments.report.decision import Verdict, verdict, waterfall
@@ -116,7 +116,9 @@ def run_whatif(
     """
     cancel = cancel or threading.Event()
     total = 2 * job.reps
-    with ProgressExecutor(make_executor("local", workers), on_progress, cancel, total) as ex:
+    memory = scenario_worker_bytes([job.base, job.variant_world])
+    pool = make_executor("local", workers, memory_per_worker=memory)
+    with ProgressExecutor(pool, on_progress, cancel, total) as ex:
         if job.variant_world == job.base:
             variants = {BASELINE: dict(job.baseline), VARIANT: dict(job.variant)}
             cmp = compare(

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments.executors import Executor, make_executor, worker_memory_bytes
+from experiments.executors import Executor, make_executor, scenario_worker_bytes
 from experiments.outfolder import owned_folder
 from experiments.tuning.inputs import load_inputs
 from experiments.tuning.liveness import (
@@ -328,7 +328,12 @@ def _run_study(
     complete = len(baseline) == len(plan.space.params)
     study = open_study(info, name, plan, plan.inputs[0].seed, baseline if complete else None)
     pool = (
-        make_executor(executor, workers, scheduler=scheduler, memory_per_worker=_worker_bytes(plan))
+        make_executor(
+            executor,
+            workers,
+            scheduler=scheduler,
+            memory_per_worker=scenario_worker_bytes(i.scenario for i in plan.inputs),
+        )
         if isinstance(executor, str)
         else contextlib.nullcontext(executor)
     )
@@ -343,11 +348,3 @@ def _run_study(
             )
             run_budget(study, runner, trials, info, progress)
     return study, finished, store
-
-
-def _worker_bytes(plan: TunePlan) -> int:
-    """Planned memory of a worker that runs the study's largest scenario."""
-    from sim.validation import estimate_memory_bytes
-
-    largest = max(estimate_memory_bytes(i.scenario.model_dump()) for i in plan.inputs)
-    return worker_memory_bytes(largest)
