@@ -46,6 +46,25 @@ class LocalizationChoice:
 
 
 @dataclass(frozen=True)
+class RecentBooks:
+    """Our booked flows in one region over the recent window (base currency, sim.kpis names).
+
+    What a seller reads off its own ledger: revenue (net of VAT, duty included), import duty
+    (net of duty refunded on returns), refunds, cost of goods sold and freight (per unit, per
+    shipment, return to origin; ``shipment_fees_base`` is its per-shipment part on the order
+    lanes, a cost per departure rather than per unit), so a strategy can price over the costs
+    it actually books.
+    """
+
+    revenue_base: float = 0.0
+    duty_base: float = 0.0
+    refunds_base: float = 0.0
+    cogs_base: float = 0.0
+    freight_base: float = 0.0
+    shipment_fees_base: float = 0.0
+
+
+@dataclass(frozen=True)
 class RegionView:
     """What our firm can observe in one region (arrays are per product unless noted)."""
 
@@ -80,6 +99,8 @@ class RegionView:
     views_history: np.ndarray = field(repr=False, default_factory=lambda: frozen_array([]))
     #: dissimilarity of the seller nests (``choice.seller_nest_lambda``; 1 = flat logit)
     seller_nest_lambda: float = 1.0
+    #: our booked revenue and variable costs over the recent window (see :class:`RecentBooks`)
+    books_recent: RecentBooks = field(default_factory=RecentBooks)
 
     @property
     def conversion_recent(self) -> np.ndarray:

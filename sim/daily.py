@@ -24,6 +24,7 @@ from sim.kpis import (
     ratios,
     require_finite,
 )
+from sim.observe import BOOKED_FLOWS
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -85,6 +86,7 @@ class DailyKpis:
                 m.fulfilment.revenue_today[r],
                 firm.price_local[r],
                 (flows["deliveries"], flows["delivery_days_total"], flows["on_time_deliveries"]),
+                tuple(flows[name] for name in BOOKED_FLOWS),
             )
         totals = dict(zip(FLOW_KPIS, map(add, totals, _flow_values(firm.firm_today)), strict=True))
         self._close_books(totals)

@@ -32,6 +32,10 @@ class Logistics:
             keys = self.parcel_keys.keys(col["region"], col["consumer"], col["seq"])
             freight = lane.ship_orders(d, ids, units, keys)
             r = int(col["region"][0])
+            # the per-shipment part, a cost per departure (not per unit): our view's books
+            m.observer.history.shipment_fees_today[r] += (
+                freight - float(units.sum()) * lane.lane.cost_per_unit_base
+            )
             # a multi-unit order is one parcel (sim.baskets)
             freight -= m.fulfilment.baskets.parcel_freight_saving(
                 r, units, lane.lane.cost_per_unit_base

@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.consumers import CategoryOffers
-from sim.contract import CustomerView, MarketView, RegionView, frozen_array
+from sim.contract import CustomerView, MarketView, RecentBooks, RegionView, frozen_array
 from sim.kpis import ratio
 from sim.prices import to_reference
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
     from sim.scenario import ChoiceParams, Segment
+
+#: the ledger flows of :class:`~sim.contract.RecentBooks`, in its field order
+BOOKED_FLOWS = ("revenue_base", "duty_base", "refunds_base", "cogs_base", "freight_base")
 
 #: competitor offer attributes consumers see (name, dtype)
 _COMPETITOR_COLUMNS = (
@@ -36,6 +39,10 @@ class RecentHistory:
         self.revenue = np.zeros((n_regions, w, n_products))
         self.price = np.zeros((n_regions, w, n_products))
         self.delivery = np.zeros((n_regions, w, 3))  # deliveries, days total, on time
+        self.books = np.zeros((n_regions, w, len(BOOKED_FLOWS) + 1))  # sim.contract.RecentBooks
+        #: today's per-shipment freight of order lanes per region (sim.logistics), part of
+        #: the freight booked; stored by :meth:`remember`
+        self.shipment_fees_today = np.zeros(n_regions)
         self.marketing_total = np.zeros(n_regions)
 
     def remember(
@@ -47,6 +54,7 @@ class RecentHistory:
         revenue: np.ndarray,
         price: np.ndarray,
         delivery: tuple[float, float, float],
+        books: tuple[float, ...],
     ) -> None:
         """Store day ``day``'s observations of region ``r`` (overwriting the oldest day)."""
         w = day % self.window_days
@@ -55,6 +63,8 @@ class RecentHistory:
         self.revenue[r, w] = revenue
         self.price[r, w] = price
         self.delivery[r, w] = delivery
+        self.books[r, w] = (*books, self.shipment_fees_today[r])
+        self.shipment_fees_today[r] = 0.0
 
 
 class Observer:
@@ -282,6 +292,7 @@ class Observer:
             "marketing_spent_base": float(h.marketing_total[r]),
             "mean_delivery_days_recent": ratio(deliv[1], deliv[0]),
             "on_time_rate_recent": ratio(deliv[2], deliv[0]),
+            "books_recent": RecentBooks(*(float(x) for x in h.books[r].sum(axis=0))),
             "price_history_local": frozen_array(h.price[r][order]),
             "units_history": frozen_array(h.units[r][order]),
             "views_history": frozen_array(h.views[r][order]),

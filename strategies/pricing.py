@@ -86,15 +86,51 @@ class CostPlus(PricingStrategy):
         return PricingDecision(prices)
 
 
+#: the smallest share of list-price revenue a floor assumes is kept after refunds: a guard
+#: for windows whose sales stopped while refunds of earlier sales still arrive (refunds are
+#: booked on delivery, days after the sale); no domain figure: shares refunded stay ~5-15%
+_MIN_KEPT_SHARE = 0.5
+
+
+def cost_floor_base(region: RegionView, min_margin: float) -> np.ndarray:
+    """Lowest list price per product (base currency at the pricing rate) that earns
+    ``min_margin`` over the variable cost the firm books per unit sold in ``region``.
+
+    From the firm's own ledger over the recent window (``region.books_recent``) with ``U``
+    units sold: the variable cost booked beyond the landed costs of those units, ``extra =
+    (COGS + freight - shipment fees - sum(landed x units)) / U`` (e.g. return-to-origin
+    freight of refused parcels; not below 0), and the share of list-price revenue kept after
+    refunds, ``kept = 1 - refunds / (revenue - duty)`` (a refund returns the duty too, which
+    customs may keep). Floor = (landed cost + extra) x (1 + min_margin) / kept; landed cost
+    x (1 + min_margin) before the first sale. The per-shipment fees of the order lanes are
+    left out: a cost per departure, not per unit, whose share per unit grows as sales fall,
+    so a floor carrying it would rise as its own high price cut sales (a run-away traced in
+    docs/validation.md, "competitive_index: the floor over booked costs").
+    """
+    landed = np.asarray(region.landed_cost_base, dtype=float)
+    units = np.asarray(region.units_sold_recent, dtype=float)
+    books = region.books_recent
+    sold = float(units.sum())
+    list_revenue = books.revenue_base - books.duty_base
+    if sold <= 0 or list_revenue <= 0:
+        return landed * (1.0 + min_margin)
+    variable = books.cogs_base + books.freight_base - books.shipment_fees_base
+    extra = max(0.0, (variable - float(landed @ units)) / sold)
+    kept = max(_MIN_KEPT_SHARE, 1.0 - books.refunds_base / list_revenue)
+    return (landed + extra) * (1.0 + min_margin) / kept
+
+
 @register
 class CompetitiveIndex(PricingStrategy):
     """Competitive index: consumer price = index x median competitor price, with a margin floor.
 
     Rule: price relative to the market. Our landed consumer price (duty and VAT included)
     is set to ``index`` times the median competitor price observed in the product's category
-    and region; the list price never falls below landed cost x (1 + min_margin). Where no
-    competitor sells the category, cost-plus with ``fallback_markup`` applies. ``index`` may
-    differ per region ("10% under the incumbent in Indonesia": ``index: {ID: 0.9}``).
+    and region; the list price never falls below the floor :func:`cost_floor_base` (the
+    variable cost per unit the firm books there, x (1 + min_margin), grossed up for the share
+    of revenue it refunds). Where no competitor sells the category, cost-plus with
+    ``fallback_markup`` applies. ``index`` may differ per region ("10% under the incumbent in
+    Indonesia": ``index: {ID: 0.9}``).
     """
 
     name: ClassVar[str] = "competitive_index"
@@ -120,7 +156,8 @@ class CompetitiveIndex(PricingStrategy):
             median = competitor_stats(view, r)["median"]
             index = region_value(self.values, _INDEX, rid)
             target = list_price_for(r, index * np.nan_to_num(median, nan=1.0))
-            indexed = np.maximum(target, landed * (1.0 + self.min_margin))
+            floor = cost_floor_base(r, self.min_margin) * fx
+            indexed = np.maximum(target, floor)
             prices[rid] = np.where(np.isnan(median), landed * (1.0 + self.fallback_markup), indexed)
         return PricingDecision(prices)
 
