@@ -34,6 +34,15 @@ _MARKUP = Param(
 _INDEX = Param(
     "index", "float", 0.95, low=0.5, high=1.5, help="our price / median competitor", per_region=True
 )
+_TARGET_MARKUP = Param(
+    "target_markup",
+    "float",
+    0.6,
+    low=0.0,
+    high=5.0,
+    help="markup after the ramp",
+    per_region=True,
+)
 
 
 def _markup_order(
@@ -168,13 +177,14 @@ class Penetration(PricingStrategy):
 
     Rule: buy market share at launch, then restore margin. A product listed ``a`` days ago
     sells at landed cost x (1 + target_markup) x (1 - launch_discount x max(0, 1 - a /
-    ramp_days)); products not listed are priced as if launched today.
+    ramp_days)); products not listed are priced as if launched today. ``target_markup`` may
+    differ per region (a mapping region -> markup, as cost-plus's ``markup``).
     """
 
     name: ClassVar[str] = "penetration"
     params: ClassVar[tuple[Param, ...]] = (
         Param("launch_discount", "float", 0.3, low=0.0, high=0.9, help="discount at launch"),
-        Param("target_markup", "float", 0.6, low=0.0, high=5.0, help="markup after the ramp"),
+        _TARGET_MARKUP,
         Param("ramp_days", "int", 60, low=1, high=365, help="days from launch to full price"),
         FX_PASS_THROUGH,
     )
@@ -185,7 +195,7 @@ class Penetration(PricingStrategy):
             since = np.asarray(r.listed_since_day)
             age = np.where(since >= 0, view.day - since, 0).astype(float)
             discount = self.launch_discount * np.clip(1.0 - age / self.ramp_days, 0.0, 1.0)
-            full = r.landed_cost_base * (1.0 + self.target_markup)
+            full = r.landed_cost_base * (1.0 + region_value(self.values, _TARGET_MARKUP, rid))
             prices[rid] = base_to_local(r, full * (1.0 - discount), self.fx_pass_through)
         return PricingDecision(prices)
 

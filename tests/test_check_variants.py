@@ -46,3 +46,48 @@ def test_trial_pack_variant_is_financed() -> None:
     assert pack.firm.finance.credit_limit_base is None
     rest = {"credit_limit_base"}
     assert pack.firm.finance.model_dump(exclude=rest) == base.firm.finance.model_dump(exclude=rest)
+
+
+def test_penetration_lever_ramps_back_to_the_baselines_markup() -> None:
+    """Old code: the lever ran penetration at its defaults (ramp to markup 0.6), so on
+    gulf_entry (cost-plus 0.5) it compared a launch discount followed by dearer prices for
+    670 days, and on eu_eco_entry (1.0) one followed by cheaper prices; now only the
+    discount differs, per region where the baseline's markup is per region."""
+    from experiments.check.levers import built_in_levers
+
+    lever = next(lv for lv in built_in_levers() if lv.id == "pricing=penetration")
+    for name, markup in (("gulf_entry", 0.5), ("eu_eco_entry", 1.0)):
+        base = load_scenario(SCENARIOS / f"{name}.yaml")
+        built = lever.build(base)
+        assert built is not None and built.strategies.pricing.name == "penetration"
+        params = dict(built.strategies.pricing.params)
+        assert params["target_markup"] == markup == base.strategies.pricing.params["markup"]
+        assert params["fx_pass_through"] == base.strategies.pricing.params["fx_pass_through"]
+
+    def per_region(d: dict) -> None:
+        d["strategies"]["pricing"] = {"name": "cost_plus", "params": {"markup": {"XA": 0.9}}}
+
+    from tests.helpers import make_scenario
+
+    base = make_scenario(per_region)
+    built = variants.penetration(base)
+    assert built is not None
+    assert dict(built.strategies.pricing.params)["target_markup"] == {"XA": 0.9}
+
+
+def test_penetration_reads_a_per_region_target_markup() -> None:
+    """target_markup may be a mapping region -> markup (old code: refused, one number)."""
+    import numpy as np
+
+    from strategies.registry import create
+    from strategies.testing import default_scenarios, views_of
+
+    (view,) = views_of(default_scenarios()[0], days=(0,), horizon_days=1)
+    rng = np.random.default_rng(0)
+
+    def prices(markup: object) -> np.ndarray:
+        strategy = create("pricing", "penetration", {"target_markup": markup})
+        return np.asarray(strategy.decide(view, rng).prices_local["XA"])
+
+    np.testing.assert_allclose(prices({"XA": 0.9}), prices(0.9))
+    np.testing.assert_allclose(prices({"XA": 0.9}) / prices(0.6), 1.9 / 1.6)

@@ -82,7 +82,10 @@ EXPECTED: dict[tuple[str, str], Expectation] = {
         "market_share", 1, "DOMAIN: pricing under the incumbents wins share"
     ),
     ("pricing", "penetration"): Expectation(
-        "new_customers", 1, "DOMAIN: a launch discount (penetration, then ramp) buys customers"
+        "new_customers",
+        1,
+        "DOMAIN: a launch discount (penetration, then ramp) buys customers; ramping back to "
+        "the baseline's own cost-plus markup, so only the discount differs",
     ),
     ("pricing", "logit_optimal"): Expectation(
         "net_profit_base", 1, "theory: the logit best response maximizes margin x volume"
@@ -127,6 +130,12 @@ EXPECTED: dict[tuple[str, str], Expectation] = {
 }
 
 
+#: strategies whose lever variant is not the strategy at its default parameters
+VARIANT_BUILDERS: dict[tuple[str, str], VariantBuilder] = {
+    ("pricing", "penetration"): variants.penetration,
+}
+
+
 #: replications the no-marketing lever is judged on (see its row)
 NO_MARKETING_REPS = 20
 
@@ -158,7 +167,11 @@ def built_in_levers() -> list[Lever]:
     from strategies.registry import all_strategies
 
     levers = [
-        Lever(f"{kind}={name}", variants.strategy(kind, name), EXPECTED.get((kind, name)))
+        Lever(
+            f"{kind}={name}",
+            VARIANT_BUILDERS.get((kind, name)) or variants.strategy(kind, name),
+            EXPECTED.get((kind, name)),
+        )
         for kind, by_name in all_strategies().items()
         for name, cls in by_name.items()
         if cls.__module__.startswith("strategies.")

@@ -186,6 +186,24 @@ def strategy(kind: str, name: str) -> VariantBuilder:
     return build
 
 
+def penetration(scenario: Scenario) -> Scenario | None:
+    """Penetration pricing that ramps back to the baseline's own margin: over a cost-plus
+    baseline its ``target_markup`` and ``fx_pass_through`` are the baseline's (per region
+    where they are), so the row measures the launch discount alone; over another baseline,
+    its defaults."""
+    pricing = scenario.strategies.pricing
+    if pricing.name == "penetration":
+        return None
+    params: dict[str, Any] = {}
+    if pricing.name == "cost_plus":
+        given = dict(pricing.params)
+        if "markup" in given:
+            params["target_markup"] = given["markup"]
+        if "fx_pass_through" in given:
+            params["fx_pass_through"] = given["fx_pass_through"]
+    return with_strategies(scenario, {"pricing": {"name": "penetration", "params": params}})
+
+
 # ----------------------------------------------------------------------------- selling, payments
 def cod_instalments(scenario: Scenario) -> Scenario | None:
     """Cash on delivery and instalments accepted everywhere (nothing else localized)."""
