@@ -2,15 +2,20 @@
 
 A customer's purchase rate (BG/NBD occasions a day) is multiplied by
 
-    (expected_days / reference_days) ** (-experience.delivery_rate_elasticity)
+    min((expected_days / reference_days) ** (-experience.delivery_rate_elasticity),
+        experience.delivery_rate_max_factor)
 
 where ``expected_days`` is the promise on the listing of the lane that carries the region's
 orders today (the local or regional warehouse's once it ships, else the cross-border one) and
 ``reference_days`` is the promise of the region's cross-border lane. A region served
 cross-border therefore runs exactly as with no such rule; a warehouse (a shorter promise)
-raises its customers' rate and a slower lane lowers it. Only customers (consumers who have
-ordered from us) are affected: how fast we deliver changes how often our buyers come back to
-the category with us in mind, not the occasions of consumers who have never bought from us.
+raises its customers' rate and a slower lane lowers it. The optional cap
+(``delivery_rate_max_factor``, None = none) saturates the speed-up: a customer cannot buy
+more often than their need for the category, however fast the parcel comes, so a warehouse
+that cuts 38 days to 3 raises the rate no more than one that cuts 18 to 3. Only customers
+(consumers who have ordered from us) are affected: how fast we deliver changes how often our
+buyers come back to the category with us in mind, not the occasions of consumers who have
+never bought from us.
 
 The multiplier is one number per region (no per-consumer array): ``RegionalConsumers._schedule``
 applies it to customers at each draw (O(occasions)). When it changes (a warehouse opens or
@@ -34,11 +39,20 @@ if TYPE_CHECKING:
     from sim.model import MarketModel
 
 
-def rate_multiplier(elasticity: float, expected_days: float, reference_days: float) -> float:
-    """(expected / reference) ** -elasticity; 1.0 when either promise is not positive."""
+def rate_multiplier(
+    elasticity: float,
+    expected_days: float,
+    reference_days: float,
+    max_factor: float | None = None,
+) -> float:
+    """min((expected / reference) ** -elasticity, max_factor); 1.0 when either promise is not
+    positive. ``max_factor`` (None: no cap) bounds only the speed-up, not a slower lane's cut."""
     if elasticity == 0.0 or expected_days <= 0.0 or reference_days <= 0.0:
         return 1.0
-    return float((expected_days / reference_days) ** (-elasticity))
+    factor = float((expected_days / reference_days) ** (-elasticity))
+    if max_factor is not None and factor > max_factor:
+        return float(max_factor)
+    return factor
 
 
 def rescale_pending(pop: RegionalConsumers, day: int, old: float, new: float) -> int:
@@ -66,6 +80,7 @@ class DeliveryRate:
     def __init__(self, model: MarketModel):
         self.model = model
         self.elasticity = [r.experience.delivery_rate_elasticity for r in model.scenario.regions]
+        self.max_factor = [r.experience.delivery_rate_max_factor for r in model.scenario.regions]
         self.active = any(e > 0.0 for e in self.elasticity)
 
     def update(self, day: int) -> None:
@@ -78,7 +93,12 @@ class DeliveryRate:
             if self.elasticity[r] == 0.0 or reference is None:
                 continue
             lane = firm.serving_lane(r)
-            new = rate_multiplier(self.elasticity[r], lane.promised_days, reference.promised_days)
+            new = rate_multiplier(
+                self.elasticity[r],
+                lane.promised_days,
+                reference.promised_days,
+                self.max_factor[r],
+            )
             old = pop.customer_rate
             if new != old:
                 pop.customer_rate = new

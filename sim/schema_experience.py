@@ -9,6 +9,7 @@ from pydantic import Field
 from sim.schema_types import MAX_DURATION, Hours, NonNegative, PositiveHours, Probability, Strict
 
 Days = Annotated[float, Field(ge=0.0, le=MAX_DURATION, allow_inf_nan=False)]
+RateCap = Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)]  # unit-less factor
 
 
 class Experience(Strict):
@@ -49,6 +50,10 @@ class Experience(Strict):
     """Customers' purchase rate x (promised days of the lane serving the region / promised
     days of its cross-border lane) ** -elasticity (``sim.delivery_rate``): 0 leaves the rate
     alone; a local warehouse's shorter promise then shortens the repurchase cycle."""
+    delivery_rate_max_factor: RateCap | None = None
+    """Cap on ``delivery_rate_elasticity``'s speed-up factor (unit-less, >= 1): a customer
+    cannot buy more often than their need for the category, however fast we deliver. Only
+    the speed-up is capped (a slower lane's cut is not). None: no cap (the pure power law)."""
     rate_keeps_dropout_per_day: bool = False
     """The delivery-driven rate factors (``late_rate_multiplier``'s repeat intent and
     ``delivery_rate_elasticity``'s speed factor ``m``) leave a customer's dropout per day

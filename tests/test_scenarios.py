@@ -38,6 +38,11 @@ CASES = [
     ("wrong_type.yaml", "horizon_days", "valid integer"),
     ("negative_population.yaml", "regions[0].population", "greater than or equal to 1"),
     (
+        "delivery_rate_cap_below_one.yaml",
+        "regions[0].experience.delivery_rate_max_factor",
+        "greater than or equal to 1",
+    ),
+    (
         "fx_volatility_out_of_range.yaml",
         "regions[0].fx.daily_volatility",
         "less than or equal to 0.2",
@@ -268,6 +273,9 @@ def test_shipped_scenarios_exercise_every_mechanism() -> None:
     assert any(e.late_days_full > 0 and e.late_rate_multiplier < 1 for e in exp), "days late"
     assert any(e.complaint_probability > 0 and e.recovery_max for e in exp), "complaints, recovery"
     assert any(e.restart_clock_at_delivery for e in exp), "rate clock restarts at delivery"
+    assert any(
+        e.delivery_rate_elasticity > 0 and e.delivery_rate_max_factor is not None for e in exp
+    ), "a cap on the delivery-speed rate factor"
 
 
 # ---------------------------------------------------------------------------- broken files
