@@ -1,0 +1,71 @@
+"""Fill rate and mean stock of (s, Q) policies replayed on recorded daily demand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def replay(
+    demand: np.ndarray, s: int, q: int, lead_days: int, opening: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lost-sales (s, Q) with daily review on ``demand`` (products x days): units filled
+    and units on hand at each day's end, per product and day (as sim.logistics: at most one
+    order a day, arriving ``lead_days`` later)."""
+    n_p, days = demand.shape
+    on_hand = np.full(n_p, opening, dtype=np.int64)
+    arriving = np.zeros((n_p, days + lead_days + 1), dtype=np.int64)
+    on_order = np.zeros(n_p, dtype=np.int64)
+    filled = np.zeros_like(demand)
+    held = np.zeros_like(demand)
+    for d in range(days):
+        on_hand += arriving[:, d]
+        on_order -= arriving[:, d]
+        sold = np.minimum(on_hand, demand[:, d])
+        on_hand -= sold
+        filled[:, d] = sold
+        due = on_hand + on_order <= s
+        arriving[due, d + lead_days] += q
+        on_order[due] += q
+        held[:, d] = on_hand
+    return filled, held
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("files", nargs="+", type=Path, help="stock_demand --save outputs")
+    ap.add_argument("--warehouse", type=int, default=0)
+    ap.add_argument("--lead-days", type=int, default=14)
+    ap.add_argument("--opening", type=int, default=800)
+    ap.add_argument("--s", type=int, nargs="+", default=[600])
+    ap.add_argument("--q", type=int, nargs="+", default=[1500])
+    ap.add_argument("--from-day", type=int, default=365)
+    args = ap.parse_args(argv)
+    demand = np.concatenate(
+        [np.load(f)["demand"][args.warehouse] for f in args.files], axis=0
+    )  # every product of every run: one demand series per row
+    a = args.from_day
+    print(
+        f"{demand.shape[0]} product-runs; year-2 demand per product-day: mean "
+        f"{demand[:, a:].mean():.1f}, p90 of product means "
+        f"{np.percentile(demand[:, a:].mean(axis=1), 90):.1f}"
+    )
+    print("     s      Q   fill_y1  fill_y2  worst_y2  on_hand_y1  on_hand_y2 (units per product)")
+    for s in args.s:
+        for q in args.q:
+            filled, held = replay(demand, s, q, args.lead_days, args.opening)
+            f1 = filled[:, :a].sum() / demand[:, :a].sum()
+            f2 = filled[:, a:].sum() / demand[:, a:].sum()
+            worst = (filled[:, a:].sum(axis=1) / np.maximum(demand[:, a:].sum(axis=1), 1)).min()
+            print(
+                f"{s:6d} {q:6d} {f1:8.1%} {f2:8.1%} {worst:8.1%} "
+                f"{held[:, :a].mean():11.0f} {held[:, a:].mean():11.0f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
