@@ -91,3 +91,27 @@ def test_penetration_reads_a_per_region_target_markup() -> None:
 
     np.testing.assert_allclose(prices({"XA": 0.9}), prices(0.9))
     np.testing.assert_allclose(prices({"XA": 0.9}) / prices(0.6), 1.9 / 1.6)
+
+
+def test_penetration_row_counts_the_launch_windows_new_customers() -> None:
+    """The penetration row's KPI sums new customers of the firm (ALL rows) before day 120 only;
+    the two-year row reads the same variant over the whole run."""
+    import pandas as pd
+
+    from experiments.check.levers import LAUNCH_WINDOW_DAYS, METRICS, built_in_levers
+    from experiments.check.runs import RunStats
+
+    days = list(range(200))
+    kpis = pd.DataFrame(
+        {
+            "day": days * 2,
+            "region": ["ALL"] * 200 + ["XA"] * 200,
+            "new_customers": [1.0] * 200 + [5.0] * 200,
+        }
+    )
+    stats = RunStats("v", 0, 60, kpis, {})
+    assert METRICS["new_customers_first_120d"](stats) == LAUNCH_WINDOW_DAYS == 120
+    assert METRICS["new_customers"](stats) == 200
+    by_id = {lv.id: lv for lv in built_in_levers()}
+    assert by_id["penetration_two_years"].variant == by_id["pricing=penetration"].variant
+    assert by_id["penetration_two_years"].expected.sign == 0
