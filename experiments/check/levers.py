@@ -29,8 +29,8 @@ METRICS: dict[str, Metric] = {
     "churn_per_customer_year": runs.churn_per_customer_year,
     "new_customers": lambda s: runs.total(s, "new_customers"),
     # the launch window of a penetration discount (60 days) with two months to spare
-    "new_customers_first_120d": lambda s: float(
-        runs.rows(s)[lambda k: k["day"] < LAUNCH_WINDOW_DAYS]["new_customers"].sum()
+    "new_customers_first_120d": lambda s: runs.total(
+        s, "new_customers", before_day=LAUNCH_WINDOW_DAYS
     ),
     "conversion_rate": lambda s: runs.ratio(s, "orders", "views"),
     # (revenue - refunds - duty - COGS - freight) / revenue: what a price war squeezes

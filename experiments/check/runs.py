@@ -272,9 +272,14 @@ def ratio(stats: RunStats, num: str, den: str, regions: Iterable[str] = ("ALL",)
     return float(k[num].sum()) / d if d else np.nan
 
 
-def total(stats: RunStats, kpi: str, regions: Iterable[str] = ("ALL",)) -> float:
-    """Horizon total of a flow KPI in ``regions``."""
-    return float(rows(stats, regions)[kpi].sum())
+def total(
+    stats: RunStats, kpi: str, regions: Iterable[str] = ("ALL",), before_day: int | None = None
+) -> float:
+    """Total of a flow KPI in ``regions`` over the run (or its days before ``before_day``)."""
+    k = rows(stats, regions)
+    if before_day is not None:
+        k = k[k["day"] < before_day]
+    return float(k[kpi].sum())
 
 
 def repeat_rate(stats: RunStats, regions: Iterable[str] = ("ALL",)) -> float:
