@@ -17,6 +17,7 @@ from strategies._common import (
     FX_PASS_THROUGH,
     RunState,
     base_to_local,
+    category_of,
     competitor_stats,
     effective_fx,
     is_cross_border,
@@ -32,7 +33,13 @@ _MARKUP = Param(
     "markup", "float", 0.5, low=0.0, high=5.0, help="margin over landed cost", per_region=True
 )
 _INDEX = Param(
-    "index", "float", 0.95, low=0.5, high=1.5, help="our price / median competitor", per_region=True
+    "index",
+    "float",
+    0.95,
+    low=0.5,
+    high=1.5,
+    help="our price / comparable rival price",
+    per_region=True,
 )
 _TARGET_MARKUP = Param(
     "target_markup",
@@ -129,13 +136,31 @@ def cost_floor_base(region: RegionView, min_margin: float) -> np.ndarray:
     return (landed + extra) * (1.0 + min_margin) / kept
 
 
+def relative_cost(view: MarketView, region: RegionView) -> np.ndarray:
+    """Per product: landed cost / the mean landed cost of the products in its category.
+
+    One value per product, 1.0 for a category of one; a category's values average 1. Rivals
+    quote one price per category, so this places each of our products against the rival
+    offer comparable to it (a blender and a robot vacuum are not priced alike).
+    """
+    landed = np.asarray(region.landed_cost_base, dtype=float)
+    cats = category_of(view)
+    mean = np.bincount(cats, weights=landed) / np.bincount(cats)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean[cats] > 0, landed / mean[cats], 1.0)
+
+
 @register
 class CompetitiveIndex(PricingStrategy):
-    """Competitive index: consumer price = index x median competitor price, with a margin floor.
+    """Competitive index: consumer price = index x the comparable rival price, with a floor.
 
-    Rule: price relative to the market. Our landed consumer price (duty and VAT included)
-    is set to ``index`` times the median competitor price observed in the product's category
-    and region; the list price never falls below the floor :func:`cost_floor_base` (the
+    Rule: price relative to the market. Rivals quote one price per category and region, so
+    the comparable rival price of a product is the category's median competitor price scaled
+    by the product's landed cost relative to the category's mean landed cost (a rival's
+    dearer item costs more to make, as ours does): a category's prices average ``index`` x
+    its median while each product keeps its place in our range. Our landed consumer price
+    (duty and VAT included) is set to ``index`` times that reference; the list price never
+    falls below the floor :func:`cost_floor_base` (the
     variable cost per unit the firm books there, x (1 + min_margin), grossed up for the share
     of revenue it refunds). Where no competitor sells the category, cost-plus with
     ``fallback_markup`` applies. ``index`` may differ per region ("10% under the incumbent in
@@ -162,12 +187,14 @@ class CompetitiveIndex(PricingStrategy):
         for rid, r in view.regions.items():
             fx = effective_fx(r, self.fx_pass_through)
             landed = np.asarray(r.landed_cost_base, dtype=float) * fx
-            median = competitor_stats(view, r)["median"]
+            reference = competitor_stats(view, r)["median"] * relative_cost(view, r)
             index = region_value(self.values, _INDEX, rid)
-            target = list_price_for(r, index * np.nan_to_num(median, nan=1.0))
+            target = list_price_for(r, index * np.nan_to_num(reference, nan=1.0))
             floor = cost_floor_base(r, self.min_margin) * fx
             indexed = np.maximum(target, floor)
-            prices[rid] = np.where(np.isnan(median), landed * (1.0 + self.fallback_markup), indexed)
+            prices[rid] = np.where(
+                np.isnan(reference), landed * (1.0 + self.fallback_markup), indexed
+            )
         return PricingDecision(prices)
 
 

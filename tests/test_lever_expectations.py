@@ -144,3 +144,51 @@ def test_kenya_states_competitive_index_from_its_price_war() -> None:
     stated = kenya.lever_expectations[LEVER]
     assert stated.kpi in levers.METRICS and stated.direction == "down"
     assert "price wars squeeze margins" in stated.source
+
+
+def _priced_runs(name: str, prices: list[float], shares: list[float]) -> list[RunStats]:
+    """Runs whose price per unit (revenue / units) and market share are as given."""
+    return [
+        RunStats(
+            name,
+            k,
+            365,
+            pd.DataFrame(
+                {
+                    "region": ["ALL"],
+                    "day": [0],
+                    "revenue_base": [p * 100.0],
+                    "units": [100.0],
+                    "orders": [s * 1000.0],
+                    "market_units": [1000.0],
+                }
+            ),
+            {},
+        )
+        for k, (p, s) in enumerate(zip(prices, shares, strict=True))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("prices", "shares", "verdict"),
+    [
+        ([9.0, 9.1, 8.9], [0.06, 0.061, 0.059], "pass"),
+        ([9.0, 9.1, 8.9], [0.04, 0.041, 0.039], "fail: wrong direction"),
+        # dearer than the baseline: DOMAIN's "under the incumbents" is not what happened
+        ([25.0, 26.0, 24.0], [0.04, 0.041, 0.039], "not applicable: the index prices under"),
+        ([10.0, 10.5, 9.5], [0.04, 0.041, 0.039], "not applicable: the index prices under"),
+    ],
+)
+def test_competitive_index_is_judged_where_it_prices_under_the_baseline(
+    prices, shares, verdict
+) -> None:
+    """The built-in row holds only where the index cuts our price; on the old code a
+    price rise that lost share was a 'wrong direction' failure of the model."""
+    lever = {lv.id: lv for lv in levers.built_in_levers()}[LEVER]
+    base = _priced_runs("baseline", [10.0, 10.1, 9.9], [0.05, 0.05, 0.05])
+    row = levers.lever_row(
+        lever, {"baseline": base, lever.variant: _priced_runs("v", prices, shares)}
+    )
+    assert row["verdict"].startswith(verdict), row["verdict"]
+    if verdict.startswith("not applicable"):
+        assert "price_per_unit_base" in row["verdict"]

@@ -36,6 +36,8 @@ METRICS: dict[str, Metric] = {
     # (revenue - refunds - duty - COGS - freight) / revenue: what a price war squeezes
     "gross_margin": lambda s: runs.ratio(s, "gross_profit_base", "revenue_base"),
     "market_share": lambda s: runs.ratio(s, "orders", "market_units"),
+    # what a buyer pays us a unit (net of VAT, duty included): where a pricing lever moves
+    "price_per_unit_base": lambda s: runs.ratio(s, "revenue_base", "units"),
     "order_value_base": lambda s: runs.ratio(s, "gmv_base", "orders"),
     "orders_per_customer_year": lambda s: runs.ratio(s, "orders", "customer_years"),
     # the groups a lever touches (experiments.check.touched): first-year repeat buyers and
@@ -67,6 +69,17 @@ SHARE_KPIS = frozenset(
 
 
 @dataclass(frozen=True)
+class Premise:
+    """What must hold, paired against the baseline, for an expectation to apply: ``kpi``
+    moves with ``sign`` (its CI on that side of zero), e.g. "the lever prices under what the
+    baseline charges". Where it does not hold the row is shown without a verdict."""
+
+    kpi: str
+    sign: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Expectation:
     """The KPI a lever should move, the sign (+1 up, -1 down; 0: the evidence states no
     direction, the effect is shown without a verdict) and where that comes from."""
@@ -76,6 +89,8 @@ class Expectation:
     source: str
     #: stated by the scenario (``lever_expectations``), replacing the built-in statement
     by_scenario: bool = False
+    #: the condition the evidence assumes (None: it always applies)
+    premise: Premise | None = None
 
 
 #: a scenario's ``direction`` -> the sign of an :class:`Expectation`
@@ -85,7 +100,12 @@ SIGNS = {"up": 1, "down": -1, "none": 0}
 #: (kind, strategy name) -> what it should do; built-ins missing here state no direction
 EXPECTED: dict[tuple[str, str], Expectation] = {
     ("pricing", "competitive_index"): Expectation(
-        "market_share", 1, "DOMAIN: pricing under the incumbents wins share"
+        "market_share",
+        1,
+        "DOMAIN: pricing under the incumbents wins share (judged where the index prices "
+        "under the baseline: where our own prices are already far under the rivals', "
+        "0.95 x theirs is a price rise)",
+        premise=Premise("price_per_unit_base", -1, "the index prices under the baseline"),
     ),
     ("pricing", "penetration"): Expectation(
         "new_customers_first_120d",
@@ -348,10 +368,10 @@ def lever_row(lever: Lever, runs_by: dict[str, list[RunStats]]) -> dict[str, Any
     name = lever.variant
     if name not in runs_by:
         return {**row, "verdict": "not applicable: the scenario's own choice"}
-    metric = METRICS[kpi]
-    base = np.array([metric(s) for s in runs_by["baseline"]])
-    diff = np.array([metric(v) for v in runs_by[name]]) - base
-    ci = mean_ci(diff)
+    base, ci = _paired(METRICS[kpi], runs_by["baseline"], runs_by[name])
+    verdict = lever_verdict(exp, ci["low"], ci["high"])
+    if exp is not None and exp.premise is not None and not verdict.startswith("not"):
+        verdict = premise_verdict(exp.premise, runs_by["baseline"], runs_by[name]) or verdict
     return {
         **row,
         "baseline": float(np.nanmean(base)),
@@ -359,5 +379,27 @@ def lever_row(lever: Lever, runs_by: dict[str, list[RunStats]]) -> dict[str, Any
         "low": ci["low"],
         "high": ci["high"],
         "n": ci["n"],
-        "verdict": lever_verdict(exp, ci["low"], ci["high"]),
+        "verdict": verdict,
     }
+
+
+def _paired(
+    metric: Metric, baseline: list[RunStats], variant: list[RunStats]
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The baseline's values and the paired effect's mean and 95% CI."""
+    base = np.array([metric(s) for s in baseline])
+    return base, mean_ci(np.array([metric(v) for v in variant]) - base)
+
+
+def premise_verdict(premise: Premise, baseline: list[RunStats], variant: list[RunStats]) -> str:
+    """'' when ``premise`` holds (its paired CI on its side of zero), else why the row gets
+    no verdict, with the premise KPI's relative change and CI."""
+    base, ci = _paired(METRICS[premise.kpi], baseline, variant)
+    if min(premise.sign * ci["low"], premise.sign * ci["high"]) > 0:
+        return ""
+    mean = float(np.nanmean(base))
+    rel = [100.0 * ci[k] / mean for k in ("mean", "low", "high")]
+    return (
+        f"not applicable: {premise.text} does not hold here ({premise.kpi} "
+        f"{rel[0]:+.1f}% [{rel[1]:+.1f}, {rel[2]:+.1f}])"
+    )
