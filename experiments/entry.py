@@ -279,6 +279,16 @@ def _option_label(option: EntryOption) -> str:
     )
 
 
+def planned_worker_bytes(options: str | Path) -> int:
+    """Planned memory of a worker that runs these options: their base scenario's (an option
+    enters a subset of its regions). Raises what :func:`rank_entry_options` raises for a
+    bad file."""
+    from experiments.executors import scenario_worker_bytes
+
+    _, base, _ = load_options(options)
+    return scenario_worker_bytes([base])
+
+
 def rank_entry_options(
     options: str | Path,
     *,

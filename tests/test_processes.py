@@ -267,3 +267,49 @@ def test_workers_are_capped_by_the_memory_their_scenario_needs(tmp_path) -> None
         assert pool.workers == 1
     with open_executor(flags, [TINY_PATH]) as pool:
         assert pool.workers == min(8, worker_limit())
+
+
+def test_entry_and_explore_plan_workers_for_their_scenarios(tmp_path) -> None:
+    """entry and explore planned 256 MiB a worker whatever their scenario (before: the
+    executor's default); now the base scenario's estimate, and for explore the largest
+    future an uncertainty's range allows."""
+    import yaml
+
+    from experiments.entry import planned_worker_bytes as entry_bytes
+    from experiments.executors import scenario_worker_bytes
+    from experiments.explore.workflow import planned_worker_bytes as explore_bytes
+    from experiments.files import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    default = load_scenario(root / "scenarios" / "default.yaml")
+    planned = scenario_worker_bytes([default])
+    assert planned > WORKER_MEMORY_BYTES
+    assert entry_bytes(root / "examples" / "entry_options.yaml") == planned
+    uncertain = {
+        "scenario": str(root / "scenarios" / "default.yaml"),
+        "uncertainties": [
+            {
+                "name": "duty",
+                "path": "regions[ID].tax.duty_rate",
+                "dist": "uniform",
+                "low": 0.0,
+                "high": 0.4,
+            }
+        ],
+    }
+    path = tmp_path / "u.yaml"
+    path.write_text(yaml.safe_dump(uncertain), encoding="utf-8")
+    assert explore_bytes(path) == planned  # a duty rate does not grow the market
+    uncertain["uncertainties"].append(
+        {
+            "name": "size",
+            "path": "regions[*].population",
+            "apply": "multiply",
+            "dist": "uniform",
+            "low": 0.5,
+            "high": 3.0,
+        }
+    )
+    path.write_text(yaml.safe_dump(uncertain), encoding="utf-8")
+    grown = explore_bytes(path) - WORKER_MEMORY_BYTES
+    assert 2.5 * (planned - WORKER_MEMORY_BYTES) < grown <= 3.0 * (planned - WORKER_MEMORY_BYTES)

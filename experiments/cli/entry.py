@@ -32,11 +32,12 @@ def format_entry(result) -> str:
 
 def cmd_entry(args: argparse.Namespace) -> int:
     """Handler of ``marketsim entry``."""
-    from experiments.entry import rank_entry_options
+    from experiments.entry import planned_worker_bytes, rank_entry_options
     from experiments.executors import make_executor
 
     out = Path(args.out)
-    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+    memory = planned_worker_bytes(args.options)
+    with make_executor(args.executor, args.workers, args.scheduler, memory) as executor:
         result = rank_entry_options(
             args.options,
             reps=args.reps,

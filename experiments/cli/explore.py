@@ -39,9 +39,11 @@ def cmd_explore(args: argparse.Namespace) -> int:
     """Handler of ``marketsim explore``."""
     from experiments.executors import make_executor
     from experiments.explore import explore
+    from experiments.explore.workflow import planned_worker_bytes
 
     out = Path(args.out)
-    with make_executor(args.executor, args.workers, args.scheduler) as executor:
+    memory = planned_worker_bytes(args.uncertainties, args.options, args.scenario)
+    with make_executor(args.executor, args.workers, args.scheduler, memory) as executor:
         result = explore(
             args.uncertainties,
             options=args.options,

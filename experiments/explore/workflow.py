@@ -53,6 +53,31 @@ def _source(uncertainties: str | Path, options: str | Path | None, scenario: Any
     )
 
 
+def planned_worker_bytes(
+    uncertainties: str | Path, options: str | Path | None = None, scenario: Any = None
+) -> int:
+    """Planned memory of a worker that runs this exploration's largest future.
+
+    The base scenario's run estimate (:func:`sim.validation.estimate_memory_bytes`) times,
+    per uncertainty, the largest ratio the ends of its range give (at least 1): an upper
+    bound when uncertainties that grow the market compound (population x entrants).
+    Raises what :func:`explore` raises for a bad file.
+    """
+    from experiments.executors import worker_memory_bytes
+    from experiments.explore.uncertainties import future_data
+    from sim.validation import estimate_memory_bytes
+
+    source = _source(uncertainties, options, scenario)
+    parsed, _ = load_uncertainties(uncertainties, source.scenario)
+    base = source.scenario.model_dump(mode="json")
+    base_bytes = max(1, estimate_memory_bytes(base))
+    factor = 1.0
+    for spec in parsed.uncertainties:
+        ends = [estimate_memory_bytes(future_data(base, [spec], [v])) for v in spec.ends()]
+        factor *= max(1.0, max(ends, default=0) / base_bytes)
+    return worker_memory_bytes(int(base_bytes * factor))
+
+
 def _check(
     futures: int, reps: int, screen_scale: float | None, finalists: int, screen_futures: int | None
 ) -> None:
