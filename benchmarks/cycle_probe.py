@@ -5,7 +5,7 @@ Runs replication ``--rep`` of a scenario's baseline and ``regional_warehouse`` v
 variant / baseline:
 
 - observed: mean gap between a customer's consecutive orders inside the run
-  (``runs.mean_gap_days``, the estimator of stop 26);
+  (the check's estimator before wc27);
 - alive: alive customer-days / repeat orders (KPIs ``customer_years`` x 365 /
   ``repeat_orders``): the days an alive customer takes per order with us;
 - at_risk: days from each customer's first order to the horizon / repeat orders (order log);

@@ -5,7 +5,7 @@ at a Gamma(r, alpha_days) rate thereafter and drop out after each purchase with 
 probability; the fast arm multiplies every rate by ``k`` and divides the dropout by ``k`` (the
 model's ``rate_keeps_dropout_per_day``), with the same draws (common random numbers). Per arm:
 
-- observed: mean gap between consecutive orders inside the window (``runs.mean_gap_days``);
+- observed: mean gap between consecutive orders inside the window (the check's before wc27);
 - alive: alive customer-days / repeat orders (the true pooled cycle, needs the latent state);
 - at_risk: customer-days from first order to the horizon / repeat orders (order log only).
 
