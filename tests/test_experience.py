@@ -181,15 +181,21 @@ def test_warehouse_cycle_is_measured_where_cross_border_is_slow():
 
     sc = load_scenario(ROOT / "scenarios" / "eu_eco_entry.yaml")
 
-    def stats(variant, days, gaps):
+    def stats(variant, days, cycle):
         kpis = pd.DataFrame(
             [
-                {"day": 0, "region": r, "delivery_days_total": days[r] * 100, "deliveries": 100}
+                {
+                    "day": 0,
+                    "region": r,
+                    "delivery_days_total": days[r] * 100,
+                    "deliveries": 100,
+                    "customer_years": cycle[r] * 10 / 365,
+                    "repeat_orders": 10,
+                }
                 for r in days
             ]
         )
-        repeat = {r: {"gaps": 10.0, "gap_days_sum": 10.0 * g} for r, g in gaps.items()}
-        return RunStats(variant, 0, 365, kpis, repeat)
+        return RunStats(variant, 0, 365, kpis, {})
 
     def ctx(pl_days):
         base = [stats("baseline", {"DE": 5, "PL": pl_days}, {"DE": 80, "PL": 100}) for _ in "ab"]
@@ -201,3 +207,46 @@ def test_warehouse_cycle_is_measured_where_cross_border_is_slow():
     assert list(m.values) == [0.5, 0.5] and m.note.startswith("PL: delivery 14.0 -> 2.0")
     with pytest.raises(facts.NotMeasurable, match=r"cycle x0\.70"):
         facts.repurchase_cycle(ctx(6.0))
+
+
+def _bgnbd_run(variant: str, k: float, days: int = 730, n: int = 20_000) -> object:
+    """A synthetic run of one slow region: customers acquired uniformly over ``days``, each
+    buying at a Gamma(0.6, 1/274 per day) rate x ``k`` (0.8 a year at k 1) and dropping out
+    after a purchase with a Beta(1, 12.5) chance / ``k`` (dropout per day kept); the KPIs the
+    cycle needs and the order log's gap sums (the estimator before wc27)."""
+    import pandas as pd
+
+    from experiments.check.runs import RunStats
+
+    rng = np.random.default_rng(7)
+    t = rng.uniform(0, days, n)
+    rate, p = rng.gamma(0.6, 1 / 274, n) * k, rng.beta(1.0, 12.5, n) / k
+    alive, alive_days, gap_sum, gaps = np.ones(n, bool), 0.0, 0.0, 0
+    while alive.any():
+        i = np.flatnonzero(alive)
+        wait = rng.exponential(1.0, len(i)) / rate[i]
+        inside = t[i] + wait < days
+        alive_days += float(np.minimum(wait, days - t[i]).sum())
+        gap_sum, gaps = gap_sum + float(wait[inside].sum()), gaps + int(inside.sum())
+        t[i] += wait
+        alive[i[~inside | (rng.uniform(size=len(i)) < p[i])]] = False
+    row = {"day": 0, "region": "PL", "delivery_days_total": 14.0, "deliveries": 1}
+    row |= {"customer_years": alive_days / 365, "repeat_orders": gaps}
+    repeat = {"PL": {"gaps": float(gaps), "gap_days_sum": gap_sum}}
+    return RunStats(variant, 0, 365, pd.DataFrame([row]), repeat)
+
+
+def test_warehouse_cycle_is_not_cut_off_by_the_run_end():
+    """x4 on every customer's rate (dropout per day kept) is a cycle of exactly 1/4: the fact
+    reads it within 0.02; the mean observed gap between orders (the estimator before wc27)
+    read ~0.47 on this case, because long gaps never complete inside 730 days."""
+    from experiments.check import facts
+    from experiments.files import load_scenario
+    from tests.helpers import ROOT
+
+    sc = load_scenario(ROOT / "scenarios" / "eu_eco_entry.yaml")
+    sc = sc.model_copy(update={"regions": [r for r in sc.regions if r.id == "PL"]})
+    runs = {"baseline": [_bgnbd_run("baseline", 1.0)]}
+    runs["regional_warehouse"] = [_bgnbd_run("regional_warehouse", 4.0)]
+    m = facts.repurchase_cycle(facts.FactContext(sc, runs, 730, 365))
+    assert abs(float(m.values[0]) - 0.25) < 0.02, m.values

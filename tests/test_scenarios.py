@@ -273,9 +273,10 @@ def test_shipped_scenarios_exercise_every_mechanism() -> None:
     assert any(e.late_days_full > 0 and e.late_rate_multiplier < 1 for e in exp), "days late"
     assert any(e.complaint_probability > 0 and e.recovery_max for e in exp), "complaints, recovery"
     assert any(e.restart_clock_at_delivery for e in exp), "rate clock restarts at delivery"
-    assert any(
-        e.delivery_rate_elasticity > 0 and e.delivery_rate_max_factor is not None for e in exp
-    ), "a cap on the delivery-speed rate factor"
+    assert any(e.delivery_rate_elasticity > 0 for e in exp), "delivery-speed rate factor"
+    # no shipped scenario caps that factor since wc27 (the cap 6.0 was fitted to the
+    # window-biased cycle and no factor reaches it at elasticity 0.32); the cap's own tests
+    # are in tests/test_delivery_rate.py
 
 
 # ---------------------------------------------------------------------------- broken files
