@@ -1,0 +1,81 @@
+"""The check's regional_warehouse variant with and without finance, one paired run.
+
+Replication 0 as ``marketsim check --full`` seeds it (whole market, 730 days): baseline, the
+variant as the check runs it, and the variant with an unlimited credit line (interest still
+charged, as the check's trial_pack and marketplace variants); per variant the units lost to
+empty stock, net profit, credit drawn at the end and, per warehouse region, alive
+customer-days per repeat order (the warehouse_cycle fact's estimator) and its ratio to the
+baseline.
+
+    .venv/bin/python -m benchmarks.warehouse_cash scenarios/gulf_entry.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from experiments.check.facts import warehouse_regions
+from experiments.check.variants import FACT_VARIANTS, edit_scenario
+from experiments.files import load_scenario
+from experiments.replications import build_model
+from sim.calendar import DAYS_PER_YEAR
+from sim.scenario import Scenario
+
+
+def _financed(data: dict[str, Any]) -> None:
+    data["firm"].setdefault("finance", {})["credit_limit_base"] = None
+
+
+def probe(scenario: Scenario, rep: int = 0, days: int = 730) -> dict[str, dict[str, float]]:
+    """Per variant: stockouts, net profit, credit at the end and alive days per repeat order
+    in each warehouse region (keys ``cycle_<region>``)."""
+    warehouse = FACT_VARIANTS["regional_warehouse"](scenario)
+    if warehouse is None:
+        raise SystemExit("the scenario has no region with a local or regional warehouse")
+    variants = {
+        "baseline": scenario,
+        "warehouse": warehouse,
+        "warehouse_financed": edit_scenario(warehouse, _financed, "financed"),
+    }
+    out: dict[str, dict[str, float]] = {}
+    for name, sc in variants.items():
+        model = build_model(sc, np.random.SeedSequence([scenario.seed, 0, rep]), days)
+        model.run(days=days)
+        k = model.kpi_frame()
+        total = k[k["region"] == "ALL"]
+        row = {
+            "stockouts": float(k.loc[k["region"] != "ALL", "stockouts"].sum()),
+            "net_profit_base": float(total["net_profit_base"].sum()),
+            "credit_end_base": float(total["credit_drawn_base"].to_numpy()[-1]),
+        }
+        for r in warehouse_regions(scenario):
+            x = k[k["region"] == r]
+            row[f"cycle_{r}"] = x["customer_years"].sum() * DAYS_PER_YEAR / x["repeat_orders"].sum()
+        out[name] = row
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("scenario")
+    p.add_argument("--rep", type=int, default=0)
+    p.add_argument("--days", type=int, default=730)
+    a = p.parse_args()
+    res = probe(load_scenario(a.scenario), a.rep, a.days)
+    base = res["baseline"]
+    for name, row in res.items():
+        cycles = {
+            k[6:]: f"{v:.0f} days (x{v / base[k]:.3f})" for k, v in row.items() if k[:6] == "cycle_"
+        }
+        print(
+            f"{name:<20} stockouts {row['stockouts']:>8.0f}  net profit "
+            f"{row['net_profit_base']:>11,.0f}  credit at end {row['credit_end_base']:>10,.0f}  "
+            f"alive days per repeat order {cycles}"
+        )
+
+
+if __name__ == "__main__":
+    main()
