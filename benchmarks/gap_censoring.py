@@ -71,16 +71,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     alpha_days = args.shape / (args.per_year / 365.0)
-    base = simulate(
-        np.random.default_rng(args.seed),
-        args.n,
-        args.days,
-        args.shape,
-        alpha_days,
-        args.a,
-        args.b,
-        1.0,
-    )
+
+    def arm(k: float) -> dict[str, float]:
+        """One arm at rate x ``k``, the same seed for every arm (common random numbers)."""
+        rng = np.random.default_rng(args.seed)
+        return simulate(rng, args.n, args.days, args.shape, alpha_days, args.a, args.b, k)
+
+    base = arm(1.0)
     print(
         f"{args.per_year}/yr, r {args.shape}, alpha {alpha_days:.0f} d, Beta({args.a}, "
         f"{args.b}), {args.days:g} days; baseline cycles (days): "
@@ -88,16 +85,7 @@ def main() -> None:
     )
     print("k     1/k    observed  alive  at_risk")
     for k in args.k:
-        fast = simulate(
-            np.random.default_rng(args.seed),
-            args.n,
-            args.days,
-            args.shape,
-            alpha_days,
-            args.a,
-            args.b,
-            k,
-        )
+        fast = arm(k)
         ratios = "  ".join(f"{fast[key] / base[key]:.3f}" for key in base)
         print(f"{k:<5g} {1 / k:.3f}  {ratios}")
 
