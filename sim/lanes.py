@@ -226,10 +226,14 @@ class LaneAgent(mesa.Agent):
         order_ids: np.ndarray,
         units: np.ndarray,
         keys: np.ndarray | None = None,
-    ) -> float:
-        """Dispatch a day's orders (see :meth:`dispatch`); return their freight cost (base)."""
+    ) -> tuple[float, float]:
+        """Dispatch a day's orders (see :meth:`dispatch`); return their freight cost (base) in
+        its two parts: per unit, and per shipment (a cost per departure, not per unit)."""
         shipments = self.dispatch(day, order_ids, units, keys=keys)
-        return self.freight_cost_base(int(units.sum()), shipments)
+        return (
+            int(units.sum()) * self.lane.cost_per_unit_base,
+            shipments * self.lane.cost_per_shipment_base,
+        )
 
     # ------------------------------------------------------------------ shipments
     def submit_shipment(

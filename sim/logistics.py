@@ -30,12 +30,11 @@ class Logistics:
             col = m.firm.orders.take_columns(("units", "region", "consumer", "seq"), ids)
             units = col["units"].astype(np.int64)
             keys = self.parcel_keys.keys(col["region"], col["consumer"], col["seq"])
-            freight = lane.ship_orders(d, ids, units, keys)
+            per_unit, per_shipment = lane.ship_orders(d, ids, units, keys)
+            freight = per_unit + per_shipment
             r = int(col["region"][0])
             # the per-shipment part, a cost per departure (not per unit): our view's books
-            m.observer.history.shipment_fees_today[r] += (
-                freight - float(units.sum()) * lane.lane.cost_per_unit_base
-            )
+            m.observer.history.shipment_fees_today[r] += per_shipment
             # a multi-unit order is one parcel (sim.baskets)
             freight -= m.fulfilment.baskets.parcel_freight_saving(
                 r, units, lane.lane.cost_per_unit_base
