@@ -1,8 +1,9 @@
 """The check's regional_warehouse variant with and without finance, one paired run.
 
 Replication 0 as ``marketsim check --full`` seeds it (whole market, 730 days): baseline, the
-variant as the check runs it, and the variant with an unlimited credit line (interest still
-charged, as the check's trial_pack and marketplace variants); per variant the units lost to
+warehouse on the scenario's own credit line (what a planner's ``compare`` runs), and the
+check's variant, the same with an unlimited credit line (interest still charged, as the
+check's trial_pack and marketplace variants); per variant the units lost to
 empty stock, net profit, credit drawn at the end and, per warehouse region, alive
 customer-days per repeat order (the warehouse_cycle fact's estimator) and its ratio to the
 baseline.
@@ -13,33 +14,25 @@ baseline.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import numpy as np
 
 from experiments.check.facts import warehouse_regions
-from experiments.check.variants import FACT_VARIANTS, edit_scenario
+from experiments.check.variants import FACT_VARIANTS, localized
 from experiments.files import load_scenario
 from experiments.replications import build_model
 from sim.calendar import DAYS_PER_YEAR
 from sim.scenario import Scenario
 
 
-def _financed(data: dict[str, Any]) -> None:
-    data["firm"].setdefault("finance", {})["credit_limit_base"] = None
-
-
 def probe(scenario: Scenario, rep: int = 0, days: int = 730) -> dict[str, dict[str, float]]:
     """Per variant: stockouts, net profit, credit at the end and alive days per repeat order
     in each warehouse region (keys ``cycle_<region>``)."""
-    warehouse = FACT_VARIANTS["regional_warehouse"](scenario)
-    if warehouse is None:
-        raise SystemExit("the scenario has no region with a local or regional warehouse")
-    variants = {
-        "baseline": scenario,
-        "warehouse": warehouse,
-        "warehouse_financed": edit_scenario(warehouse, _financed, "financed"),
-    }
+    financed = FACT_VARIANTS["regional_warehouse"](scenario)
+    own_credit = localized(scenario, local_warehouse=True)
+    if financed is None or own_credit is None:
+        raise SystemExit("no region with a local or regional warehouse, or a chosen localization")
+    variants = {"baseline": scenario, "warehouse": own_credit, "warehouse_financed": financed}
     out: dict[str, dict[str, float]] = {}
     for name, sc in variants.items():
         model = build_model(sc, np.random.SeedSequence([scenario.seed, 0, rep]), days)

@@ -115,3 +115,23 @@ def test_penetration_row_counts_the_launch_windows_new_customers() -> None:
     by_id = {lv.id: lv for lv in built_in_levers()}
     assert by_id["penetration_two_years"].variant == by_id["pricing=penetration"].variant
     assert by_id["penetration_two_years"].expected.sign == 0
+
+
+def test_warehouse_and_rfm_variants_are_financed() -> None:
+    """Old code: the warehouse variant ran on each scenario's own credit line, which setup,
+    rent and stock used up within a quarter (every warehouse then stocked out), and sea's
+    rfm_tiers variant ran out of cash around day 500. Now both run on an unlimited line, and
+    nothing else differs from the unfinanced variant."""
+    for name in ("eu_eco_entry", "sea_entry"):
+        base = load_scenario(SCENARIOS / f"{name}.yaml")
+        own = {
+            "regional_warehouse": variants.localized(base, local_warehouse=True),
+            "rfm_tiers": variants.strategy("retention", "rfm_tiers")(base),
+        }
+        for key, unfinanced in own.items():
+            built = variants.FACT_VARIANTS[key](base)
+            assert built is not None and unfinanced is not None
+            assert unfinanced.firm.finance.credit_limit_base is not None
+            assert built.firm.finance.credit_limit_base is None, (name, key)
+            rest = {"name": True, "firm": {"finance": {"credit_limit_base"}}}
+            assert built.model_dump(exclude=rest) == unfinanced.model_dump(exclude=rest)

@@ -112,9 +112,33 @@ def late_deliveries(scenario: Scenario) -> Scenario | None:
     return edit_scenario(scenario, edit, "6 days past the promise")
 
 
+def _unlimited_credit(d: dict[str, Any]) -> None:
+    """Finance a variant: an unlimited credit line (interest still charged)."""
+    d["firm"].setdefault("finance", {})["credit_limit_base"] = None
+
+
+def financed(scenario: Scenario, label: str = "financed") -> Scenario:
+    """The scenario with an unlimited credit line, interest still charged: for variants that
+    study a mechanism (delivery speed, an offer's response) whose cost could otherwise use up
+    a thin-margin firm's cash and credit, so that the measure would read the firm's cash. A
+    run that never draws past the scenario's own line is bit-identical to the unfinanced one."""
+    return edit_scenario(scenario, _unlimited_credit, label)
+
+
 def regional_warehouse(scenario: Scenario) -> Scenario | None:
-    """Orders ship from the local warehouse wherever the scenario has one."""
-    return localized(scenario, local_warehouse=True) if warehouse_regions(scenario) else None
+    """Orders ship from the local warehouse wherever the scenario has one, financed as
+    :func:`trial_pack` (unlimited credit line, interest still charged).
+
+    The fact and the lever rows are about delivery speed. Setup, rent and the warehouse's
+    opening and safety stock used up every shipped scenario's cash within a quarter and its
+    credit line later; reorders then stopped and the warehouse stocked out (22k-109k units
+    lost in one two-year run against 0-2.8k in the baselines), so the rows read the firm's
+    cash (benchmarks/warehouse_cash.py; docs/validation.md "Every warehouse variant runs out
+    of cash and stock"). A planner's own ``compare`` with a warehouse stays unfinanced."""
+    if not warehouse_regions(scenario):
+        return None
+    built = localized(scenario, local_warehouse=True)
+    return None if built is None else financed(built, "warehouse, financed")
 
 
 def local_service(scenario: Scenario) -> Scenario | None:
@@ -170,7 +194,7 @@ def trial_pack(scenario: Scenario) -> Scenario | None:
 
     def edit(d: dict[str, Any]) -> None:
         d["firm"]["trial_pack"] = {**TRIAL_PACK, "followup": dict(TRIAL_FOLLOWUP)}
-        d["firm"].setdefault("finance", {})["credit_limit_base"] = None
+        _unlimited_credit(d)
 
     return edit_scenario(scenario, edit, "trial pack")
 
@@ -202,6 +226,16 @@ def penetration(scenario: Scenario) -> Scenario | None:
         if "fx_pass_through" in given:
             params["fx_pass_through"] = given["fx_pass_through"]
     return with_strategies(scenario, {"pricing": {"name": "penetration", "params": params}})
+
+
+def rfm_tiers(scenario: Scenario) -> Scenario | None:
+    """The ``rfm_tiers`` retention strategy at its default parameters, financed as
+    :func:`trial_pack`: the fact is the share of targeted customers the offers win back; two
+    years of offers (~322k USD on sea_entry) ran sea's firm out of cash on days 491-538, after
+    which it stopped restocking and the offers met empty shelves (docs/validation.md, sto27).
+    The lever row ``retention=rfm_tiers`` keeps the scenario's own credit line."""
+    built = strategy("retention", "rfm_tiers")(scenario)
+    return None if built is None else financed(built, "rfm_tiers, financed")
 
 
 # ----------------------------------------------------------------------------- selling, payments
@@ -260,7 +294,7 @@ def marketplace(scenario: Scenario) -> Scenario | None:
             if sales.get("channel", "own_site") == "own_site":
                 sales["channel"] = "marketplace"
                 sales["marketplace"] = dict(MARKETPLACE_TERMS)
-        d["firm"].setdefault("finance", {})["credit_limit_base"] = None
+        _unlimited_credit(d)
 
     return edit_scenario(scenario, edit, "on a marketplace")
 
@@ -275,6 +309,6 @@ FACT_VARIANTS: Mapping[str, VariantBuilder] = {
     "no_mobile_money": no_mobile_money,
     "no_bundles": no_bundles,
     "list_everything": strategy("selection", "all_products"),
-    "rfm_tiers": strategy("retention", "rfm_tiers"),
+    "rfm_tiers": rfm_tiers,
     "trial_pack": trial_pack,
 }
