@@ -33,69 +33,101 @@ SCENARIOS = (
 VOLATILE = ("datetime", "duration", "started", "finished", "timestamp")
 
 # (case name, CLI arguments, tables to hash); {out} is replaced by the case's folder
-CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
-    (
-        f"run/{name}",
-        ["run", f"scenarios/{name}.yaml", "--days", "120", "--seed", "7", "--out", "{out}"],
-        ("kpis.csv",),
-    )
-    for name in SCENARIOS
-] + [
-    (
-        "compare/variants",
-        [
-            "compare",
-            "scenarios/default.yaml",
-            "--variants",
-            "examples/variants.yaml",
-            "--reps",
-            "3",
-            "--days",
-            "90",
-            "--workers",
-            "2",
-            "--out",
-            "{out}",
-        ],
-        ("replications.csv", "summary_ci.csv", "differences.csv", "ranking.csv", "timeseries.csv"),
-    ),
-    (
-        "tune/example",
-        [
-            "tune",
-            "scenarios/tiny.yaml",
-            "--trials",
-            "6",
-            "--reps",
-            "2",
-            "--days",
-            "60",
-            "--tune",
-            "examples/tune.yaml",
-            "--workers",
-            "1",
-            "--out",
-            "{out}",
-        ],
-        ("trials.csv", "best_strategies.yaml"),
-    ),
-    (
-        "entry/example",
-        [
-            "entry",
-            "examples/entry_options.yaml",
-            "--reps",
-            "2",
-            "--days",
-            "365",
-            "--workers",
-            "2",
-            "--out",
-            "{out}",
-        ],
-        ("options.csv", "replications.csv"),
-    ),
-]
+CASES: list[tuple[str, list[str], tuple[str, ...]]] = (
+    [
+        (
+            f"run/{name}",
+            ["run", f"scenarios/{name}.yaml", "--days", "120", "--seed", "7", "--out", "{out}"],
+            ("kpis.csv",),
+        )
+        for name in SCENARIOS
+    ]
+    + [
+        (
+            "compare/variants",
+            [
+                "compare",
+                "scenarios/default.yaml",
+                "--variants",
+                "examples/variants.yaml",
+                "--reps",
+                "3",
+                "--days",
+                "90",
+                "--workers",
+                "2",
+                "--out",
+                "{out}",
+            ],
+            (
+                "replications.csv",
+                "summary_ci.csv",
+                "differences.csv",
+                "ranking.csv",
+                "timeseries.csv",
+            ),
+        ),
+        (
+            "tune/example",
+            [
+                "tune",
+                "scenarios/tiny.yaml",
+                "--trials",
+                "6",
+                "--reps",
+                "2",
+                "--days",
+                "60",
+                "--tune",
+                "examples/tune.yaml",
+                "--workers",
+                "1",
+                "--out",
+                "{out}",
+            ],
+            ("trials.csv", "best_strategies.yaml"),
+        ),
+    ]
+    + [
+        (
+            f"compare/warehouse/{name}",
+            [
+                "compare",
+                f"scenarios/{name}.yaml",
+                "--variants",
+                "examples/warehouse.yaml",
+                "--reps",
+                "1",
+                "--days",
+                "120",
+                "--workers",
+                "1",
+                "--out",
+                "{out}",
+            ],
+            ("replications.csv",),
+        )
+        for name in ("eu_eco_entry", "latam_entry", "gulf_entry")
+    ]
+    + [
+        (
+            "entry/example",
+            [
+                "entry",
+                "examples/entry_options.yaml",
+                "--reps",
+                "2",
+                "--days",
+                "365",
+                "--workers",
+                "2",
+                "--out",
+                "{out}",
+            ],
+            ("options.csv", "replications.csv"),
+        ),
+    ]
+)
 
 
 def table_hash(path: Path) -> str:
@@ -142,8 +174,9 @@ def main() -> int:
     parser.add_argument("cases", nargs="*", help="case names (default: all)")
     args = parser.parse_args()
     hashes = compute(args.cases)
-    if args.record:
-        HASHES.write_text(json.dumps(hashes, indent=2, sort_keys=True) + "\n")
+    if args.record:  # named cases replace their own entries; the others stay
+        stored = json.loads(HASHES.read_text()) if args.cases and HASHES.exists() else {}
+        HASHES.write_text(json.dumps({**stored, **hashes}, indent=2, sort_keys=True) + "\n")
         print(f"recorded {len(hashes)} cases in {HASHES}")
         return 0
     expected = json.loads(HASHES.read_text())
