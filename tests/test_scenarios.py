@@ -273,10 +273,11 @@ def test_shipped_scenarios_exercise_every_mechanism() -> None:
     assert any(e.late_days_full > 0 and e.late_rate_multiplier < 1 for e in exp), "days late"
     assert any(e.complaint_probability > 0 and e.recovery_max for e in exp), "complaints, recovery"
     assert any(e.restart_clock_at_delivery for e in exp), "rate clock restarts at delivery"
-    assert any(e.delivery_rate_elasticity > 0 for e in exp), "delivery-speed rate factor"
-    # no shipped scenario caps that factor since wc27 (the cap 6.0 was fitted to the
-    # window-biased cycle and no factor reaches it at elasticity 0.32); the cap's own tests
-    # are in tests/test_delivery_rate.py
+    # no shipped scenario uses the delivery-speed rate factor since stop 28: with the check's
+    # warehouse variant financed and stocked, Poland's cycle already more than halves through
+    # the delivery weight in choice alone, so wc27's rule gives elasticity 0
+    # (docs/validation.md "The warehouse chain at stop 28"); the factor's and its cap's own
+    # tests are in tests/test_delivery_rate.py
 
 
 # ---------------------------------------------------------------------------- broken files
