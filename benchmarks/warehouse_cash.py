@@ -6,7 +6,8 @@ check's variant, the same with an unlimited credit line (interest still charged,
 check's trial_pack and marketplace variants); per variant the units lost to
 empty stock, net profit, credit drawn at the end and, per warehouse region, alive
 customer-days per repeat order (the warehouse_cycle fact's estimator) and its ratio to the
-baseline.
+baseline, the share of parcels delivered late and customers lost per customer-year (net of
+win-backs: the local_warehouse_churn lever's KPI).
 
     .venv/bin/python -m benchmarks.warehouse_cash scenarios/gulf_entry.yaml
 """
@@ -46,7 +47,12 @@ def probe(scenario: Scenario, rep: int = 0, days: int = 730) -> dict[str, dict[s
         }
         for r in warehouse_regions(scenario):
             x = k[k["region"] == r]
-            row[f"cycle_{r}"] = x["customer_years"].sum() * DAYS_PER_YEAR / x["repeat_orders"].sum()
+            years = x["customer_years"].sum()
+            row[f"cycle_{r}"] = years * DAYS_PER_YEAR / x["repeat_orders"].sum()
+            delivered = x["deliveries"].sum()
+            row[f"late_{r}"] = 1.0 - x["on_time_deliveries"].sum() / delivered
+            lost = x["churned_customers"].sum() - x["reactivated_customers"].sum()
+            row[f"churn_{r}"] = lost / years  # the local_warehouse_churn lever's KPI
         out[name] = row
     return out
 
@@ -63,10 +69,15 @@ def main() -> None:
         cycles = {
             k[6:]: f"{v:.0f} days (x{v / base[k]:.3f})" for k, v in row.items() if k[:6] == "cycle_"
         }
+        per_region = {
+            k[5:]: f"late {v:.1%}, churn {row['churn_' + k[5:]]:.3f}/customer-year"
+            for k, v in row.items()
+            if k[:5] == "late_"
+        }
         print(
             f"{name:<20} stockouts {row['stockouts']:>8.0f}  net profit "
             f"{row['net_profit_base']:>11,.0f}  credit at end {row['credit_end_base']:>10,.0f}  "
-            f"alive days per repeat order {cycles}"
+            f"alive days per repeat order {cycles}  {per_region}"
         )
 
 
