@@ -413,6 +413,9 @@ class RegionalConsumers(mesa.Agent):
         chosen = round_choices(
             self, offers, idx, keys, cat, payment_supported, outside_utility, res
         )
+        # customers before this occasion: its rate (and so the dropout clock's speed factor)
+        # was theirs, even when the occasion makes a consumer a customer
+        was_customer = self.customer.take(idx) if self.customer_rate != 1.0 else None
         if chosen is not None:
             buyers, products = chosen
             res.demanded_units += len(buyers)
@@ -431,7 +434,8 @@ class RegionalConsumers(mesa.Agent):
             p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction.take(idx))), p)
         if self._keep_dropout_per_day:  # delivery-driven rate changes (sim.dropout_clock)
             intent = None if self.intent is None else self.intent.take(idx)
-            m = dropout_clock.delivery_rate_factor(intent, self.customer_rate, cust)
+            sped = cust if was_customer is None else was_customer
+            m = dropout_clock.delivery_rate_factor(intent, self.customer_rate, sped)
             if m is not None:
                 p = dropout_clock.per_occasion(p, m)
         dies = u[:, 1] < p

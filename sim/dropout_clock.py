@@ -20,7 +20,10 @@ than that. ``p`` is the occasion's whole dropout (the Beta draw, a retention act
 multiplier and the dissatisfaction uplift). This is the rule retention actions already have
 (``RetentionAction.hazard_neutral``), applied to the rate changes delivery causes. Customers
 with ``m == 1`` (most of them, and everyone in a region without these mechanisms) keep ``p``
-exactly, so a scenario that does not ask for the rule runs bit-identically.
+exactly, so a scenario that does not ask for the rule runs bit-identically. The speed factor
+is the one the occasion came at: a consumer whose occasion makes them a customer drew it at the
+non-customer rate, so their dropout at it is not divided (``sim.consumers`` reads customer
+status before the purchase).
 """
 
 from __future__ import annotations
