@@ -91,15 +91,19 @@ class FirmAgent(mesa.Agent):
         products only; see :meth:`buy_listed_opening_stock`)."""
         if self.scenario.firm.launch.opening_stock_listed_only and not listed_only:
             return
+        product_ids = [p.id for p in self.scenario.products]
         for w, wh in enumerate(self.warehouses):
-            if wh.initial_units == 0:
+            opening = np.full(self.n_products, wh.initial_units, dtype=np.int64)
+            for product_id, product_units in wh.initial_units_by_product.items():
+                opening[product_ids.index(product_id)] = product_units
+            if not opening.any():
                 continue
             products = np.arange(self.n_products)
             if listed_only:
                 products = np.flatnonzero(self.listed.any(axis=0))
                 if not len(products):
                     continue
-            units = np.full(len(products), wh.initial_units, dtype=np.int64)
+            units = opening[products]
             units = affordable_units(self, w, products, units)  # within cash and credit
             if units.any():
                 self.buy_landed(0, w, products[units > 0], units[units > 0])

@@ -149,6 +149,11 @@ class Warehouse(Strict):
     warehouse's region), costed into inventory and paid on day 0 (subject to supplier terms).
     A warehouse abroad with no opening stock opens when its first replenishment arrives; until
     then its region is served cross-border."""
+    initial_units_by_product: dict[Identifier, Annotated[int, Field(ge=0, le=10_000_000)]] = Field(
+        default_factory=dict
+    )
+    """Opening stock of the products named (product id -> units), overriding
+    ``initial_units`` for them; the others keep ``initial_units``."""
     holding_cost_per_unit_day_base: NonNegative = 0.0
     """Storage and capital cost per unit on hand per day (base currency)."""
     dead_stock_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] | None = None

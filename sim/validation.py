@@ -262,6 +262,12 @@ class _References:
         if not home:
             bad("firm.warehouses", "at least one home warehouse (no `region`) is required")
         for wi, wh in enumerate(sc.firm.warehouses):
+            for product_id in wh.initial_units_by_product:
+                if product_id not in self.product_ids:
+                    bad(
+                        f"firm.warehouses[{wi}].initial_units_by_product.{product_id}",
+                        f"unknown product; known: {self.product_ids}",
+                    )
             if wh.region is not None and wh.region not in region_ids:
                 bad(
                     f"firm.warehouses[{wi}].region",

@@ -71,6 +71,11 @@ CASES = [
         "firm.inventory_policy[0].warehouse",
         "unknown warehouse 'DE'",
     ),
+    (
+        "opening_stock_unknown_product.yaml",
+        "firm.warehouses[0].initial_units_by_product.vase",
+        "unknown product; known: ['mug', 'lamp']",
+    ),
     ("entry_day_unknown_region.yaml", "firm.entry_day_by_region.XB", "unknown region"),
     ("trial_pack_unknown_region.yaml", "firm.trial_pack.regions[1]", "unknown region"),
     ("absurd_population.yaml", "regions[*].population", "GiB"),

@@ -91,6 +91,9 @@ def _scale_firm(firm: dict[str, Any], factor: float) -> None:
     for wh in firm.get("warehouses") or []:
         _scale_amounts(wh, factor)
         wh["initial_units"] = round(wh.get("initial_units", 0) * factor)
+        by_product = wh.get("initial_units_by_product") or {}
+        for product_id, units in by_product.items():
+            by_product[product_id] = round(units * factor)
     for policy in firm.get("inventory_policy") or []:
         policy["reorder_point"] = round(policy["reorder_point"] * factor)
         policy["order_quantity"] = max(1, round(policy["order_quantity"] * factor))
