@@ -16,11 +16,11 @@ variant / baseline:
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
+from benchmarks.probe_args import replication_parser
 from experiments.check import variants
 from experiments.files import load_scenario
 from experiments.replications import build_model
@@ -58,10 +58,7 @@ def cycles(scenario, seed: int, rep: int, days: int) -> dict[str, dict[str, floa
 
 def main() -> None:
     """Print each estimator's variant / baseline ratio per region."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("scenario")
-    ap.add_argument("--rep", type=int, default=0)
-    ap.add_argument("--days", type=int, default=730)
+    ap = replication_parser(__doc__ or "")
     args = ap.parse_args()
     base = load_scenario(args.scenario)
     variant = variants.regional_warehouse(base)

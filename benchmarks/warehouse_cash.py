@@ -14,10 +14,9 @@ win-backs: the local_warehouse_churn lever's KPI).
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
+from benchmarks.probe_args import replication_parser
 from experiments.check.facts import warehouse_regions
 from experiments.check.variants import FACT_VARIANTS, localized
 from experiments.files import load_scenario
@@ -58,10 +57,7 @@ def probe(scenario: Scenario, rep: int = 0, days: int = 730) -> dict[str, dict[s
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("scenario")
-    p.add_argument("--rep", type=int, default=0)
-    p.add_argument("--days", type=int, default=730)
+    p = replication_parser(__doc__ or "")
     a = p.parse_args()
     res = probe(load_scenario(a.scenario), a.rep, a.days)
     base = res["baseline"]
