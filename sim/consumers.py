@@ -194,6 +194,7 @@ class RegionalConsumers(mesa.Agent):
         self.retention_until = np.full(n, -1, dtype=np.int16)
         self.intent: np.ndarray | None = None  # rate multiplier after a bad delivery (float16)
         self.customer_rate = 1.0  # customers' rate factor from delivery speed (sim.delivery_rate)
+        self.customer_dropout = 1.0  # customers' dropout factor from delivery speed (same)
         self._keep_dropout_per_day = region.experience.rate_keeps_dropout_per_day
         self.trial_price_ref: float | None = None  # first orders' price (sim.trial_pack)
         self._expiries: dict[int, list[np.ndarray]] = {}
@@ -415,7 +416,8 @@ class RegionalConsumers(mesa.Agent):
         )
         # customers before this occasion: its rate (and so the dropout clock's speed factor)
         # was theirs, even when the occasion makes a consumer a customer
-        was_customer = self.customer.take(idx) if self.customer_rate != 1.0 else None
+        speed_moves = self.customer_rate != 1.0 or self.customer_dropout != 1.0
+        was_customer = self.customer.take(idx) if speed_moves else None
         if chosen is not None:
             buyers, products = chosen
             res.demanded_units += len(buyers)
@@ -432,6 +434,8 @@ class RegionalConsumers(mesa.Agent):
         if np.count_nonzero(cust):
             uplift = self.spec.service.dissatisfaction_dropout_uplift
             p = np.where(cust, p * (1.0 + uplift * (1.0 - self.satisfaction.take(idx))), p)
+        if self.customer_dropout != 1.0:  # delivery speed (sim.delivery_rate): our earlier buyers
+            p = np.where(was_customer, p * self.customer_dropout, p)
         if self._keep_dropout_per_day:  # delivery-driven rate changes (sim.dropout_clock)
             intent = None if self.intent is None else self.intent.take(idx)
             sped = cust if was_customer is None else was_customer

@@ -1,4 +1,4 @@
-"""Delivery-speed purchase rate: customers buy more often when we deliver faster.
+"""Delivery speed moves customers' purchase rate and their dropout (promise vs cross-border).
 
 A customer's purchase rate (BG/NBD occasions a day) is multiplied by
 
@@ -24,6 +24,15 @@ operational time, ``now + (tau - now) x old / new``, which is exact for the expo
 waiting times and needs no new random draws (common random numbers kept). Customers waiting
 for a parcel are left alone: their next occasion is drawn at delivery with the new rate.
 No cost is booked here: the warehouse's setup, running and stock costs already are.
+
+**Dropout.** With ``experience.delivery_dropout_elasticity`` a customer's dropout probability at
+an occasion is multiplied by ``(expected_days / reference_days) ** elasticity`` as well: long
+delivery is a churn cause on its own, not only when a parcel is late against its promise
+(DOMAIN's churn causes: slow delivery; cross-border adds long delivery). A region served
+cross-border keeps BG/NBD's dropout exactly; a warehouse's shorter promise lowers it and a
+slower lane raises it. It applies to customers who had bought from us before the occasion (a
+consumer's first purchase comes before they have waited for one of our parcels). Only a
+probability is scaled, with the occasion's own uniform: common random numbers are kept.
 """
 
 from __future__ import annotations
@@ -74,25 +83,41 @@ def rescale_pending(pop: RegionalConsumers, day: int, old: float, new: float) ->
     return len(idx)
 
 
+def dropout_multiplier(elasticity: float, expected_days: float, reference_days: float) -> float:
+    """(expected / reference) ** elasticity; 1.0 when either promise is not positive."""
+    if elasticity == 0.0 or expected_days <= 0.0 or reference_days <= 0.0:
+        return 1.0
+    return float((expected_days / reference_days) ** elasticity)
+
+
 class DeliveryRate:
-    """Keeps each region's customer rate factor in step with the lane serving it."""
+    """Keeps each region's customer rate and dropout factors in step with the lane serving it."""
 
     def __init__(self, model: MarketModel):
         self.model = model
-        self.elasticity = [r.experience.delivery_rate_elasticity for r in model.scenario.regions]
-        self.max_factor = [r.experience.delivery_rate_max_factor for r in model.scenario.regions]
-        self.active = any(e > 0.0 for e in self.elasticity)
+        experiences = [r.experience for r in model.scenario.regions]
+        self.elasticity = [e.delivery_rate_elasticity for e in experiences]
+        self.max_factor = [e.delivery_rate_max_factor for e in experiences]
+        self.dropout_elasticity = [e.delivery_dropout_elasticity for e in experiences]
+        self.active = any(e > 0.0 for e in self.elasticity + self.dropout_elasticity)
 
     def update(self, day: int) -> None:
-        """Set today's factor per region (call before the day's occasions)."""
+        """Set today's factors per region (call before the day's occasions)."""
         if not self.active:
             return
         firm = self.model.firm
         for r, pop in enumerate(self.model.consumers):
             reference = firm.outbound[r]
-            if self.elasticity[r] == 0.0 or reference is None:
+            if reference is None:
+                continue
+            if self.elasticity[r] == 0.0 and self.dropout_elasticity[r] == 0.0:
                 continue
             lane = firm.serving_lane(r)
+            pop.customer_dropout = dropout_multiplier(
+                self.dropout_elasticity[r], lane.promised_days, reference.promised_days
+            )
+            if self.elasticity[r] == 0.0:
+                continue
             new = rate_multiplier(
                 self.elasticity[r],
                 lane.promised_days,

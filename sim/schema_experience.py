@@ -54,6 +54,11 @@ class Experience(Strict):
     """Cap on ``delivery_rate_elasticity``'s speed-up factor (unit-less, >= 1): a customer
     cannot buy more often than their need for the category, however fast we deliver. Only
     the speed-up is capped (a slower lane's cut is not). None: no cap (the pure power law)."""
+    delivery_dropout_elasticity: Annotated[float, Field(ge=0.0, le=3.0, allow_inf_nan=False)] = 0.0
+    """Customers' dropout probability at an occasion x (promised days of the lane serving the
+    region / promised days of its cross-border lane) ** elasticity (``sim.delivery_rate``): long
+    delivery is a churn cause even when parcels are on time. 0 leaves dropout alone; a local
+    warehouse's shorter promise then lowers its customers' churn."""
     rate_keeps_dropout_per_day: bool = False
     """The delivery-driven rate factors (``late_rate_multiplier``'s repeat intent and
     ``delivery_rate_elasticity``'s speed factor ``m``) leave a customer's dropout per day
