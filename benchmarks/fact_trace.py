@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         for variant in args.variants:
             t0 = time.time()
             stats = run(args.scenario, variant, rep, args.days)
+            gc.collect()  # as the check's executors after each task (experiments.executors)
             f = flows(stats, 365)
             total = f.groupby("year")[list(FLOWS)].sum()
             by_region = f.groupby("region")[["orders", "views"]].sum()
