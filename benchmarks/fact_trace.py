@@ -15,19 +15,20 @@ from experiments.check.retention_facts import RFM_WIN_BACK, win_back_rates
 from experiments.check.runs import CheckTask, RunStats, run_check_task
 from experiments.check.variants import FACT_VARIANTS
 from experiments.files import load_scenario
+from sim.scenario import Scenario
 
 #: KPI flows summed per region (views and orders make the conversion the facts compare)
 FLOWS = ("views", "orders", "demanded_units", "units", "stockouts", "failed_payments")
 
 
-def run(scenario_path: Path, variant: str, rep: int, days: int) -> RunStats:
+def run(base: Scenario, variant: str, rep: int, days: int) -> RunStats:
     """Replication ``rep`` of ``variant`` exactly as ``marketsim check`` runs it (full level:
     the whole market, the scenario's seed, window 365 days)."""
-    scenario = load_scenario(scenario_path)
+    scenario = base
     if variant != "baseline":
-        built = FACT_VARIANTS[variant](scenario)
+        built = FACT_VARIANTS[variant](base)
         if built is None:
-            raise SystemExit(f"{scenario_path}: variant {variant} does not apply")
+            raise SystemExit(f"variant {variant} does not apply to this scenario")
         scenario = built
     task = CheckTask(variant, scenario, rep, scenario.seed, days, min(365, days // 2))
     return run_check_task(task)
@@ -64,12 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
+    # read once: every run of the loop traces the file as it was at the start (stop 29's
+    # "in-process leak" was this file edited while a loop re-read it before each run)
+    base = load_scenario(args.scenario)
     conv: dict[tuple[str, int], pd.Series] = {}
     for rep in args.reps:
         for variant in args.variants:
             t0 = time.time()
-            stats = run(args.scenario, variant, rep, args.days)
-            gc.collect()  # as the check's executors after each task (experiments.executors)
+            stats = run(base, variant, rep, args.days)
+            gc.collect()  # frees the finished model's arrays now, as the check's executors do
             f = flows(stats, 365)
             total = f.groupby("year")[list(FLOWS)].sum()
             by_region = f.groupby("region")[["orders", "views"]].sum()

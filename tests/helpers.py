@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -101,3 +102,25 @@ class ListThenDelist:
         return SelectionDecision(
             {r: keep if self.regions is None or r in self.regions else every for r in view.regions}
         )
+
+
+#: a 2% slice of sea_entry for 240 days: retention offers, a regional warehouse with its stock
+#: chain and stockouts, human translation; each run a few seconds
+SLICE = 0.02
+SLICE_DAYS = 240
+
+
+def sliced_check_run(variant: str) -> str:
+    """SHA-256 of one sea_entry check replication of ``variant`` on the slice (KPIs, offers
+    and listings)."""
+    from experiments.check.runs import CheckTask, run_check_task, scale_market
+    from experiments.check.variants import FACT_VARIANTS
+    from experiments.files import load_scenario
+
+    raw = yaml.safe_load((ROOT / "scenarios" / "sea_entry.yaml").read_text())
+    scale_market(raw, SLICE)
+    base = load_scenario(raw)
+    scenario = FACT_VARIANTS[variant](base) if variant != "baseline" else base
+    stats = run_check_task(CheckTask(variant, scenario, 1, scenario.seed, SLICE_DAYS, 120))
+    text = "".join(f.to_csv(index=False) for f in (stats.kpis, stats.offers, stats.listings))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import subprocess
@@ -9,7 +10,7 @@ import sys
 
 import numpy as np
 import pandas as pd
-from helpers import ROOT, TINY_PATH, make_scenario
+from helpers import ROOT, TINY_PATH, make_scenario, sliced_check_run
 
 from tests.helpers import new_model
 
@@ -120,3 +121,36 @@ def test_cli_run_writes_the_in_process_kpis(tmp_path) -> None:
     # written exactly as the CLI writes it (experiments.results.write_csv: to_csv, no index)
     run(seed=5).to_csv(expected_dir / "kpis.csv", index=False)
     assert (out_dir / "kpis.csv").read_bytes() == (expected_dir / "kpis.csv").read_bytes()
+
+
+def test_a_run_does_not_depend_on_what_ran_before_it_in_the_process() -> None:
+    """Dead models left uncollected (garbage collection off, as between automatic collections)
+    and caches kept by the process must not reach a later run: the warehouse variant, run after
+    three other runs, equals its first run and a fresh process's (stop 29 suspected such a leak;
+    stop 30 traced it to a scenario file edited while a loop re-read it)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        first = sliced_check_run("regional_warehouse")
+        for other in ("rfm_tiers", "human_translation", "baseline"):
+            sliced_check_run(other)
+        again = sliced_check_run("regional_warehouse")
+    finally:
+        if enabled:
+            gc.enable()
+    assert again == first
+    code = (
+        "import sys\n"
+        "from tests.helpers import sliced_check_run\n"
+        "sys.stdout.write(sliced_check_run('regional_warehouse'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=subprocess_env(),
+        timeout=300,
+    )
+    assert out.stdout.strip() == first
