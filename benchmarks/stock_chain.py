@@ -18,18 +18,20 @@ def replay_chain(
     local_s: list[int],
     local_q: list[int],
     local_lead_days: list[int],
+    listed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lost sales, daily review, at most one order a day per warehouse (as sim.logistics).
 
     ``demand`` is (warehouses x products x days), warehouse 0 the home one (supplier lead
     ``home_lead_days``, per-product ``home_s`` / ``home_q``), the others replenished from it
     with what it has on hand (partial transfers), arriving ``local_lead_days`` later. Each day:
-    arrivals, sales, then the reorders in warehouse order (home first). A product nobody
-    demands in the run counts as unlisted and is never reordered (restock_listed_only).
-    Returns units filled and units on hand at each day's end, both (warehouses x products x
-    days)."""
+    arrivals, sales, then the reorders in warehouse order (home first). Only ``listed``
+    products (default: those someone demands in the run) open with stock and are reordered
+    (restock_listed_only). Returns units filled and units on hand at each day's end, both
+    (warehouses x products x days)."""
     n_w, n_p, days = demand.shape
-    listed = demand.sum(axis=(0, 2)) > 0
+    if listed is None:
+        listed = demand.sum(axis=(0, 2)) > 0
     lead = [home_lead_days, *local_lead_days]
     s = np.zeros((n_w, n_p), dtype=np.int64)
     q = np.zeros((n_w, n_p), dtype=np.int64)

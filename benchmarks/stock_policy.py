@@ -8,30 +8,29 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.stock_chain import replay_chain
+
 
 def replay(
     demand: np.ndarray, s: int, q: int, lead_days: int, opening: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lost-sales (s, Q) with daily review on ``demand`` (products x days): units filled
     and units on hand at each day's end, per product and day (as sim.logistics: at most one
-    order a day, arriving ``lead_days`` later)."""
-    n_p, days = demand.shape
-    on_hand = np.full(n_p, opening, dtype=np.int64)
-    arriving = np.zeros((n_p, days + lead_days + 1), dtype=np.int64)
-    on_order = np.zeros(n_p, dtype=np.int64)
-    filled = np.zeros_like(demand)
-    held = np.zeros_like(demand)
-    for d in range(days):
-        on_hand += arriving[:, d]
-        on_order -= arriving[:, d]
-        sold = np.minimum(on_hand, demand[:, d])
-        on_hand -= sold
-        filled[:, d] = sold
-        due = on_hand + on_order <= s
-        arriving[due, d + lead_days] += q
-        on_order[due] += q
-        held[:, d] = on_hand
-    return filled, held
+    order a day, arriving ``lead_days`` later). One warehouse of
+    :func:`benchmarks.stock_chain.replay_chain`, every product listed."""
+    n_p = demand.shape[0]
+    filled, held = replay_chain(
+        demand[None],
+        np.full(n_p, s),
+        np.full(n_p, q),
+        lead_days,
+        np.full(n_p, opening),
+        [],
+        [],
+        [],
+        listed=np.ones(n_p, dtype=bool),
+    )
+    return filled[0], held[0]
 
 
 def main(argv: list[str] | None = None) -> int:
