@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.bgnbd import BgNbdParams, conditional_expected_purchases, distinct_rows
-from sim.blas_threads import single_blas_thread
 from sim.calendar import DAYS_PER_YEAR
+from sim.exact_dot import dot
 
 if TYPE_CHECKING:
     from sim.consumers import RegionalConsumers
@@ -94,15 +94,16 @@ def expected_purchases(
     (x, t_x, big_t), weight = _distinct_histories(x, t_x, big_t)
     horizons = (DAYS_PER_YEAR * np.arange(1, years + 1, dtype=float))[:, None]
     summed = np.zeros(years)
-    with single_blas_thread():  # the same products, without thread hand-offs (sim.blas_threads)
-        for lo in range(0, len(x), _CHUNK):  # bounded temporaries (peak memory at 10^6)
-            part = slice(lo, lo + _CHUNK)
-            cumulative = conditional_expected_purchases(
-                thinned, horizons, x[part], t_x[part], big_t[part], method=method
-            )
-            summed += cumulative @ weight[part]
+    for lo in range(0, len(x), _CHUNK):  # bounded temporaries (peak memory at 10^6)
+        part = slice(lo, lo + _CHUNK)
+        cumulative = conditional_expected_purchases(
+            thinned, horizons, x[part], t_x[part], big_t[part], method=method
+        )
+        summed += dot(cumulative, weight[part])  # no BLAS: the same bits on every CPU
     by_year = np.diff(summed, prepend=0.0)
-    return float(by_year.sum()), float(by_year @ discounted_purchase_weights(years, annual_rate))
+    return float(by_year.sum()), float(
+        dot(by_year, discounted_purchase_weights(years, annual_rate))
+    )
 
 
 def _distinct_histories(

@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim import keyed
 from sim.errors import StrategyError
+from sim.exact_dot import dot
 from sim.id_sets import positions_by_key, sorted_distinct
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class OfferBook:
         values = np.array(
             [v for _, v in self._kinds] + [0.0] * (MAX_OFFER_KINDS - len(self._kinds))
         )
-        cost = float(counts @ values)
+        cost = float(dot(counts.astype(float), values))
         self._cost[r, :, 1] += counts * values
         firm = self.model.firm
         firm.book("retention_base", r, cost)

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.exact_dot import dot
+
 #: the largest nest share used (a nest holding the whole market has no finite markup)
 MAX_SHARE = 0.99
 
@@ -61,7 +63,7 @@ def nest_share(
     total = min(float(s.sum()), MAX_SHARE)
     within = s / float(s.sum())
     shift = np.clip(-alpha * (cost + m - p_obs) / lam, -50.0, 50.0)
-    odds = total / (1.0 - total) * float(within @ np.exp(shift)) ** lam
+    odds = total / (1.0 - total) * float(dot(within, np.exp(shift))) ** lam
     return min(odds / (1.0 + odds), MAX_SHARE)
 
 

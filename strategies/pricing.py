@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sim.contract import MarketView, PricingDecision, RegionView
+from sim.exact_dot import dot
 from strategies._common import (
     FX_PASS_THROUGH,
     RunState,
@@ -131,7 +132,7 @@ def cost_floor_base(region: RegionView, min_margin: float) -> np.ndarray:
     if sold <= 0 or list_revenue <= 0:
         return landed * (1.0 + min_margin)
     variable = books.cogs_base + books.freight_base - books.shipment_fees_base
-    extra = max(0.0, (variable - float(landed @ units)) / sold)
+    extra = max(0.0, (variable - float(dot(landed, units))) / sold)
     kept = max(_MIN_KEPT_SHARE, 1.0 - books.refunds_base / list_revenue)
     return (landed + extra) * (1.0 + min_margin) / kept
 

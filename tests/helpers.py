@@ -124,3 +124,13 @@ def sliced_check_run(variant: str) -> str:
     stats = run_check_task(CheckTask(variant, scenario, 1, scenario.seed, SLICE_DAYS, 120))
     text = "".join(f.to_csv(index=False) for f in (stats.kpis, stats.offers, stats.listings))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def kernel_sensitive_tables() -> str:
+    """Hashes of the tiny scenario's KPIs (120 days, seed 7, the golden case) and of the sliced
+    sea_entry warehouse run (customer valuation, pricing, retention offers, stock chain)."""
+    from experiments.files import load_scenario
+
+    tiny = new_model(load_scenario(TINY_PATH), seed=7, days=120).run()
+    digest = hashlib.sha256(tiny.to_csv(index=False).encode("utf-8")).hexdigest()
+    return f"{digest} {sliced_check_run('regional_warehouse')}"

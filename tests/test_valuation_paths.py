@@ -1,12 +1,11 @@
-"""The horizon valuation's fast paths (one BLAS thread, whole-number row order) give the
-values of the general ones."""
+"""The horizon valuation's fast paths (whole-number row order, equal rows) give the values of
+the general ones."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.bgnbd import BgNbdParams, _unique_inverse, conditional_expected_purchases, distinct_rows
-from sim.blas_threads import _controller, single_blas_thread
+from sim.bgnbd import _unique_inverse, distinct_rows
 from sim.equity import _distinct_histories, _whole_rows_order
 
 
@@ -17,30 +16,6 @@ def _histories(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t_x = np.floor(rng.random(n) * big_t)
     x = np.where(t_x > 0, rng.integers(1, 9, n), 0).astype(float)
     return x, t_x, big_t
-
-
-def _blas_threads() -> list[int]:
-    return [lib["num_threads"] for lib in _controller().info() if lib["user_api"] == "blas"]
-
-
-def test_one_thread_inside_and_the_count_restored_after() -> None:
-    before = _blas_threads()
-    with single_blas_thread():
-        assert set(_blas_threads()) <= {1}
-    assert _blas_threads() == before
-
-
-def test_quadrature_values_equal_on_one_and_on_four_threads() -> None:
-    """The quadrature's matrix-vector products (a <= 1: 3 x 8,192 rows x 48 nodes, far above
-    OpenBLAS's threading threshold), bit for bit: ``sim.equity`` runs them on one thread."""
-    params = BgNbdParams(0.9, 120.0, 1.0, 8.0)
-    x, t_x, big_t = _histories(8192)
-    horizons = np.array([[365.0], [730.0], [1095.0]])
-    with _controller().limit(limits=4, user_api="blas"):
-        many = conditional_expected_purchases(params, horizons, x, t_x, big_t, "quadrature")
-    with single_blas_thread():
-        one = conditional_expected_purchases(params, horizons, x, t_x, big_t, "quadrature")
-    assert np.array_equal(many, one)
 
 
 def test_whole_number_histories_sort_as_lexsort_does() -> None:
