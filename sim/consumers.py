@@ -86,6 +86,7 @@ class OccasionResult:
     comp_units: list[np.ndarray] = field(default_factory=list)  # per category, per comp offer
     views: np.ndarray | None = None  # per product
     demanded_units: int = 0
+    chosen_orders: int = 0  # buyers who chose one of our products, before stock and payment
     stockouts: int = 0
     churned_customers: int = 0
     deaths: int = 0
@@ -421,6 +422,7 @@ class RegionalConsumers(mesa.Agent):
         if chosen is not None:
             buyers, products = chosen
             res.demanded_units += len(buyers)
+            res.chosen_orders += len(buyers)
             filled = fulfil(buyers, products)
             lost = len(filled) - int(np.count_nonzero(filled))
             res.stockouts += lost

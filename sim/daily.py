@@ -117,6 +117,7 @@ class DailyKpis:
         flows["occasions"] = occ.occasions
         flows["market_units"] = occ.market_units
         flows["demanded_units"] = occ.demanded_units
+        flows["chosen_orders"] = occ.chosen_orders
         flows["stockouts"] = occ.stockouts - flows["failed_payments"]  # both went unfilled
         flows["churned_customers"] = occ.churned_customers
         flows["customer_occasions"] = occ.customer_occasions

@@ -208,6 +208,13 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("delivery_days_total", "days", "sum", "none", "sum of delivery times"),
     Kpi("on_time_deliveries", "orders", "sum", "maximize", "delivered within promised days"),
     Kpi("demanded_units", "units", "sum", "none", "units chosen, before stock limits"),
+    Kpi(
+        "chosen_orders",
+        "orders",
+        "sum",
+        "none",
+        "orders buyers chose from us, before stock limits and payment",
+    ),
     Kpi("stockouts", "units", "sum", "minimize", "units lost to empty stock"),
     Kpi("checkouts", "orders", "sum", "none", "buyers who reached payment with stock available"),
     Kpi("failed_payments", "orders", "sum", "minimize", "sales lost to failed payments"),

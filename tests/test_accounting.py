@@ -411,8 +411,15 @@ def test_units_sold_within_demand(w: World) -> None:
     assert (f["orders"] <= f["market_units"]).all()
     assert (f["market_units"] <= f["occasions"]).all()
     assert (f["orders"] <= f["units"]).all()
+    # orders chosen (before stock and payment): filled or failed at payment, the rest lost to
+    # empty stock; each chosen order demands at least its first unit
+    chosen = f["chosen_orders"]
+    assert (f["orders"] + f["failed_payments"] <= chosen).all()
+    assert (chosen <= f["demanded_units"]).all()
+    assert (chosen - f["orders"] - f["failed_payments"] <= f["stockouts"]).all()
     if w.extra_units == 0 and not w.bundle_take:
         assert (f["orders"] == f["units"]).all()  # one unit per order
+        assert (chosen == f["demanded_units"]).all()
         assert (unpaid == f["failed_payments"]).all()
     early = f[f["day"] < 10]  # before the first replenishment (supplier lead time 10 days)
     if w.initial_units == 0:
