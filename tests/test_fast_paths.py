@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.bgnbd import _beta_nodes, _mean_count_quadrature, distinct_rows
+from sim.exact_dot import dot
 
 
 def test_distinct_rows_match_numpy_unique_over_rows() -> None:
@@ -35,7 +36,7 @@ def test_quadrature_over_distinct_rows_is_bit_identical_to_every_row() -> None:
         p, weights = _beta_nodes(1.0, float(b_value))
         sel = b == b_value
         rr, aa, tt = r[sel][:, None], alpha[sel][:, None], t[sel][:, None]
-        slow[sel] = (-np.expm1(-rr * np.log1p(p[None, :] * tt / aa)) / p[None, :]) @ weights
+        slow[sel] = dot(-np.expm1(-rr * np.log1p(p[None, :] * tt / aa)) / p[None, :], weights)
     assert np.array_equal(fast, slow)
 
 
