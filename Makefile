@@ -30,10 +30,12 @@ app: $(VENV)/.installed-app
 
 # the browser tests drive /usr/bin/chromium (apt-get install chromium chromium-driver; .ci/run
 # installs it); MARKETSIM_NO_BROWSER=1 skips them on purpose
+# the suite on one process per core, at most 4 (pytest-xdist; each test stays self-contained:
+# services on free loopback ports, files in its own tmp_path)
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 	$(BIN)/marketsim check
 
 test-slow: $(VENV)/.installed-test
