@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -134,3 +137,26 @@ def kernel_sensitive_tables() -> str:
     tiny = new_model(load_scenario(TINY_PATH), seed=7, days=120).run()
     digest = hashlib.sha256(tiny.to_csv(index=False).encode("utf-8")).hexdigest()
     return f"{digest} {sliced_check_run('regional_warehouse')}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """This process's environment for a fresh Python: the repository on ``PYTHONPATH``, another
+    hash seed (it must not matter either), and ``extra`` variables."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONHASHSEED"] = "12345"
+    return {**env, **extra}
+
+
+def fresh_python(code: str, timeout_s: float = 300, **extra_env: str) -> str:
+    """What ``code`` writes to stdout in a fresh Python process started in the repository."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=subprocess_env(**extra_env),
+        timeout=timeout_s,
+    )
+    return done.stdout.strip()

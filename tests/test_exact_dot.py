@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
-from helpers import ROOT, kernel_sensitive_tables
+from helpers import fresh_python, kernel_sensitive_tables
 from threadpoolctl import threadpool_limits
 
 from sim.bgnbd import BgNbdParams, conditional_expected_purchases
@@ -46,20 +42,10 @@ def test_a_run_is_the_same_under_another_blas_kernel(coretype: str) -> None:
     in another order) gives the same tables as this one. Before stop 30 the tiny scenario's
     expected purchases and customer equity differed in their last digits under ``Prescott``
     (the golden tables recorded on one machine failed on another)."""
-    env = dict(os.environ, OPENBLAS_CORETYPE=coretype)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     code = (
         "import sys\n"
         "from tests.helpers import kernel_sensitive_tables\n"
         "sys.stdout.write(kernel_sensitive_tables())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
-    assert out.stdout.strip() == kernel_sensitive_tables()
+    out = fresh_python(code, OPENBLAS_CORETYPE=coretype)
+    assert out == kernel_sensitive_tables()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from helpers import fresh_python
 
 from tests.golden.check import BASELINE_NUMPY, CASES, HASHES, run_case
 
@@ -25,11 +23,4 @@ def test_golden_cases_run_numpy_without_simd_dispatch():
         "from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__;"
         "print([f for f in __cpu_dispatch__ if __cpu_features__[f]])"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **BASELINE_NUMPY},
-    )
-    assert done.stdout.strip() == "[]"
+    assert fresh_python(probe, **BASELINE_NUMPY) == "[]"

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
-from helpers import ROOT, TINY_PATH, make_scenario, sliced_check_run
+from helpers import (
+    TINY_PATH,
+    fresh_python,
+    make_scenario,
+    sliced_check_run,
+    subprocess_env,
+)
 
 from tests.helpers import new_model
 
@@ -23,13 +28,6 @@ def run(seed: int | np.random.SeedSequence | None = None, days: int = DAYS) -> p
 
 def csv_sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["PYTHONHASHSEED"] = "12345"  # a different hash seed must not matter either
-    return env
 
 
 def test_same_seed_gives_identical_kpis() -> None:
@@ -81,16 +79,7 @@ def test_subprocess_run_matches_in_process() -> None:
         f"frame = new_model(load_scenario({str(TINY_PATH)!r}), seed=42, days={DAYS}).run()\n"
         "sys.stdout.write(hashlib.sha256(frame.to_csv(index=False).encode('utf-8')).hexdigest())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env=subprocess_env(),
-        timeout=120,
-    )
-    assert out.stdout.strip() == csv_sha256(run(seed=42))
+    assert fresh_python(code, timeout_s=120) == csv_sha256(run(seed=42))
 
 
 def test_cli_run_writes_the_in_process_kpis(tmp_path) -> None:
@@ -144,13 +133,4 @@ def test_a_run_does_not_depend_on_what_ran_before_it_in_the_process() -> None:
         "from tests.helpers import sliced_check_run\n"
         "sys.stdout.write(sliced_check_run('regional_warehouse'))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env=subprocess_env(),
-        timeout=300,
-    )
-    assert out.stdout.strip() == first
+    assert fresh_python(code) == first
