@@ -62,12 +62,25 @@ def measure_models(sizes: list[int], days: int, quick: bool) -> dict[str, Any]:
         plain[n] = run_subprocess(
             {"task": "model", "n": n, "days": days, "repeats": repeats[n] if not quick else 1}
         )
+    # the naive consumers have no retention offers (no ``_occasion_round`` for their responses),
+    # so the naive model and the vectorized run it is compared with both run without them
     naives: dict[str, dict[str, Any]] = {}
     for scheduler in ("loop", "shuffle_do"):
         print(f"... naive model ({scheduler})", file=sys.stderr, flush=True)
         naives[scheduler] = run_subprocess(
-            {"task": "model", "kind": "naive", "scheduler": scheduler, "n": 10_000, "days": days}
+            {
+                "task": "model",
+                "kind": "naive",
+                "scheduler": scheduler,
+                "n": 10_000,
+                "days": days,
+                "retention": "none",
+            }
         )
+    print("... N=10,000 without retention offers: timing and phases", file=sys.stderr, flush=True)
+    peer = {"task": "model", "n": 10_000, "days": days, "retention": "none"}
+    naive_peer = run_subprocess({**peer, "repeats": 1 if quick else repeats[10_000]})
+    naive_peer_phases = run_subprocess({**peer, "phases": True})
     phases: dict[int, dict[str, Any]] = {}
     for n in sizes:
         print(f"... N={n:,}: phases", file=sys.stderr, flush=True)
@@ -77,7 +90,14 @@ def measure_models(sizes: list[int], days: int, quick: bool) -> dict[str, Any]:
         print(f"... N={n:,}: tracemalloc", file=sys.stderr, flush=True)
         traced[n] = run_subprocess({"task": "model", "n": n, "days": days, "tracemalloc": True})
 
-    return {"plain": plain, "naives": naives, "phases": phases, "traced": traced}
+    return {
+        "plain": plain,
+        "naives": naives,
+        "naive_peer": naive_peer,
+        "naive_peer_phases": naive_peer_phases,
+        "phases": phases,
+        "traced": traced,
+    }
 
 
 def measure_lanes(quick: bool) -> list[tuple[int, int, dict[str, Any]]]:

@@ -71,8 +71,8 @@ def task_scenario(task: Mapping[str, Any], n: int, days: int) -> Scenario:
     launch stock, baskets and bundles, experience, two regions) scaled to ``n`` consumers in
     total (its stock levels kept), ``days`` days, with the benchmark's retention strategy."""
     choice = task.get("scenario", "bench")
-    if choice == "bench":
-        return bench_scenario(n, days)
+    if choice == "bench":  # ``"retention"``: the strategy's name (default: retention_choice)
+        return bench_scenario(n, days, retention=task.get("retention"))
     if choice != "all_on":
         raise ValueError(f"unknown benchmark scenario {choice!r}; known: bench, all_on")
     base = load_scenario(ROOT / "scenarios" / "default.yaml")
