@@ -152,15 +152,20 @@ def test_bad_channel_fields_name_the_path() -> None:
 
 @pytest.mark.slow
 def test_default_marketing_budget_has_an_interior_optimum() -> None:
-    """Paired CRN (5 replications, two years, a 10% slice of the default market): profit at
-    the scenario's budget beats no marketing and three times the budget (95% CIs > 0)."""
+    """Paired CRN (20 replications, two years, a 10% slice of the default market): profit at
+    the scenario's budget beats no marketing and three times the budget (95% CIs > 0).
+
+    20 replications, the floor `marketsim check` sets for its `no_marketing` row
+    (`Lever.min_reps`: the spread comes from the hidden product-market fit). At 5 this test
+    failed since before stop 30 (no marketing -6,699 [-13,459, +61] vs the budget); at 20,
+    -4,048 [-6,813, -1,283] and x3 -31,794 [-34,429, -29,159] (stop 30)."""
     from experiments.acquisition import budget_curve
     from experiments.check.runs import edit_scenario, scale_market
     from experiments.files import load_scenario
 
     sc = load_scenario("scenarios/default.yaml")
     sc = edit_scenario(sc, lambda d: scale_market(d, 0.1), "x0.1 slice")
-    curve = budget_curve(sc, [0.0, 3.0], reps=5, days=730, seed=sc.seed).set_index("factor")
+    curve = budget_curve(sc, [0.0, 3.0], reps=20, days=730, seed=sc.seed).set_index("factor")
     assert curve.loc[0.0, "vs_x1_high"] < 0  # zero marketing loses money
     assert curve.loc[3.0, "vs_x1_high"] < 0  # so does three times the budget
 
