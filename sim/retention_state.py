@@ -140,7 +140,7 @@ class OfferBook:
         values = np.array(
             [v for _, v in self._kinds] + [0.0] * (MAX_OFFER_KINDS - len(self._kinds))
         )
-        cost = float(dot(counts.astype(float), values))
+        cost = float(dot(counts, values))
         self._cost[r, :, 1] += counts * values
         firm = self.model.firm
         firm.book("retention_base", r, cost)

@@ -129,6 +129,15 @@ def sliced_check_run(variant: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def whole_day_histories(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole-day customer histories (x, t_x, T) as a run's customers have them."""
+    rng = np.random.default_rng(seed)
+    big_t = rng.integers(1, 365, n).astype(float)
+    t_x = np.floor(rng.random(n) * big_t)
+    x = np.where(t_x > 0, rng.integers(1, 9, n), 0).astype(float)
+    return x, t_x, big_t
+
+
 def kernel_sensitive_tables() -> str:
     """Hashes of the tiny scenario's KPIs (120 days, seed 7, the golden case) and of the sliced
     sea_entry warehouse run (customer valuation, pricing, retention offers, stock chain)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import fresh_python, kernel_sensitive_tables
+from helpers import fresh_python, kernel_sensitive_tables, whole_day_histories
 from threadpoolctl import threadpool_limits
 
 from sim.bgnbd import BgNbdParams, conditional_expected_purchases
@@ -23,10 +23,7 @@ def test_dot_is_the_product_summed_in_numpy_order() -> None:
 def test_quadrature_values_equal_on_one_and_on_four_blas_threads() -> None:
     """The quadrature's weighted sums (a <= 1: 3 x 8,192 rows x 48 nodes) do not call BLAS,
     so its thread count cannot change them."""
-    rng = np.random.default_rng(7)
-    big_t = rng.integers(1, 365, 8192).astype(float)
-    t_x = np.floor(rng.random(8192) * big_t)
-    x = np.where(t_x > 0, rng.integers(1, 9, 8192), 0).astype(float)
+    x, t_x, big_t = whole_day_histories(8192)
     params = BgNbdParams(0.9, 120.0, 1.0, 8.0)
     horizons = np.array([[365.0], [730.0], [1095.0]])
     with threadpool_limits(limits=4, user_api="blas"):

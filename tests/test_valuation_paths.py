@@ -4,22 +4,14 @@ the general ones."""
 from __future__ import annotations
 
 import numpy as np
+from helpers import whole_day_histories
 
 from sim.bgnbd import _unique_inverse, distinct_rows
 from sim.equity import _distinct_histories, _whole_rows_order
 
 
-def _histories(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Whole-day customer histories (x, t_x, T) as a run's customers have them."""
-    rng = np.random.default_rng(7)
-    big_t = rng.integers(1, 365, n).astype(float)
-    t_x = np.floor(rng.random(n) * big_t)
-    x = np.where(t_x > 0, rng.integers(1, 9, n), 0).astype(float)
-    return x, t_x, big_t
-
-
 def test_whole_number_histories_sort_as_lexsort_does() -> None:
-    x, t_x, big_t = _histories(130_000)  # many repeated histories
+    x, t_x, big_t = whole_day_histories(130_000)  # many repeated histories
     stacked = np.column_stack([x, t_x, big_t])
     assert np.array_equal(_whole_rows_order(stacked), np.lexsort((big_t, t_x, x)))
     (ux, ut, ub), weight = _distinct_histories(x, t_x, big_t)
@@ -33,7 +25,7 @@ def test_whole_number_histories_sort_as_lexsort_does() -> None:
 def test_equal_rows_unique_as_numpy_has_it() -> None:
     """The quadrature's dropout parameters, one row per horizon (equal rows): unique values
     and inverse as ``np.unique`` gives them; other shapes go to ``np.unique`` itself."""
-    x, _, _ = _histories(8192)
+    x, _, _ = whole_day_histories(8192)
     for b in (np.broadcast_to(8.0 + x, (3, len(x))) + 0.0, 8.0 + x, np.vstack([x, x + 1.0])):
         unique_b, inverse = np.unique(b, return_inverse=True)
         got_b, got_inverse = _unique_inverse(b)
