@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from experiments.check import check
 from experiments.cli.main import EXIT_BAD_INPUT, main
 from experiments.files import load_scenario
 from experiments.stats import totals
@@ -183,26 +184,35 @@ def test_default_years_are_sensible() -> None:
 ENTRY_SCENARIOS = ("sea_entry", "eu_eco_entry", "latam_entry", "kenya_entry")
 
 
-@pytest.mark.slow  # one 730-day run at full scale each (~2-6 min): the margin needs the full
-# population, since fixed costs and marketing do not shrink with a smaller market slice
+@pytest.mark.slow  # one 730-day run and the check's 20 at full scale each (~5-10 min): the
+# margin needs the full population, since fixed costs and marketing do not shrink with a slice
 @pytest.mark.parametrize("name", ENTRY_SCENARIOS)
 def test_entry_scenario_years_are_sensible(name: str) -> None:
-    """The other shipped scenarios over two years at their own seed: cash and credit carry the
-    entry (spending never stops), the established year's net margin is within DOMAIN's range
-    ("typical cross-border net margin is under 5%"; the check's -5% to +5%) and the first
-    year's newcomer share (orders / inside purchases, as `marketsim check newcomer_share`)
-    is within the range the scenario states in `expectations:`."""
-    sc = load_scenario(SCENARIO_DIR / f"{name}.yaml")
+    """The other shipped scenarios over two years. At their own seed: cash and credit carry
+    the entry (spending never stops) and the first year's newcomer share (orders / inside
+    purchases, as `marketsim check newcomer_share`) is within the range the scenario states
+    in `expectations:`. The established year's net margin is DOMAIN's "typical cross-border
+    net margin is under 5%" as the check judges it: the 95% CI of its 20 paired replications
+    inside -5% to +5%. One seed cannot judge it: one replication's sd is 3-6 points (the
+    product-market fit is drawn per run; sea_entry's seed 3105 reads 9.3% against a mean of
+    2.5%, stop 31), so until stop 31 this test held one seed to the range and failed on
+    sea_entry while the fact passed."""
+    path = SCENARIO_DIR / f"{name}.yaml"
+    sc = load_scenario(path)
     frame = new_model(sc.model_copy(update={"horizon_days": 730})).run()
     every = frame[frame["region"] == ALL_REGIONS]
-    year1, year2 = every[every["day"] < 365], every[every["day"] >= 365]
+    year1 = every[every["day"] < 365]
     assert every["spending_stopped"].sum() == 0  # cash and credit never run out
-    margin = year2["net_profit_base"].sum() / year2["revenue_base"].sum()
-    assert -0.05 <= margin <= 0.05, f"year-2 net margin {margin:.1%}"
     share = year1["orders"].sum() / year1["market_units"].sum()
     stated = sc.expectations.get("newcomer_share")
     if stated is not None:
         assert stated.low <= share <= stated.high, f"year-1 newcomer share {share:.1%}"
+    facts = check([path], level="full", only=["net_margin"], workers=1).facts
+    row = facts.set_index("fact").loc["net_margin"]
+    assert row["n"] == 20  # the fact's own replication floor
+    assert row["verdict"] == "pass", (
+        f"year-2 net margin {row['value']:.1%} [{row['low']:.1%}, {row['high']:.1%}]"
+    )
 
 
 def test_shipped_scenarios_exercise_every_mechanism() -> None:
