@@ -392,3 +392,20 @@ def test_every_shipped_scenario_runs_its_full_check_variants() -> None:
         applicable = [f for f in facts.FACTS if f.applies_to(sc.name)]
         for variant in _variants(tiny, applicable, levers.built_in_levers()).values():
             build_model(variant, np.random.SeedSequence(0), 3).run()  # raises on a bad variant
+
+
+def test_noisy_levers_run_on_twenty_replications() -> None:
+    """The levers whose paired effect the hidden product-market fit draws (the marketing
+    budget's return, the selection strategies' write-offs and launches) and the warehouse's
+    small churn effect are judged on 20 replications, as net_margin and the listing facts;
+    every other lever on --reps (local_warehouse shares the warehouse variant, judged on
+    its first 5)."""
+    floors = {lv.id: lv.min_reps for lv in levers.built_in_levers()}
+    twenty = {
+        "no_marketing",
+        "selection=three_factor",
+        "selection=stop_loss",
+        "local_warehouse_churn",
+    }
+    assert {k for k, n in floors.items() if n} == twenty
+    assert {floors[k] for k in twenty} == {20}

@@ -167,6 +167,26 @@ VARIANT_BUILDERS: dict[tuple[str, str], VariantBuilder] = {
 #: replications the no-marketing lever is judged on (see its row)
 NO_MARKETING_REPS = 20
 
+#: replications a selection lever is judged on: its paired effect is the write-offs and
+#: launches the hidden product-market fit decides, so one replication's draw (latam_entry,
+#: stop 28: one replication's write-off of 400 robot vacuums) can carry a 5-replication CI
+#: across 0 while every replication is positive; the floor net_margin and the listing facts
+#: use, which read the same fit draws
+SELECTION_REPS = 20
+
+#: replications local_warehouse_churn is judged on: the effect it looks for is small (the
+#: long-delivery churn factor, x0.96-0.97 on the served regions' dropout: ~0.4-0.6 pp of
+#: churn per customer-year) and one replication's paired sd is ~0.4 pp (sea_entry) to ~0.8 pp
+#: (gulf_entry), so a 5-replication CI (+-0.5 to +-1 pp) cannot tell it from 0; at 20,
+#: +-0.2 to +-0.4 pp (stop 31, fixed before measuring the rows on it)
+LOCAL_WAREHOUSE_CHURN_REPS = 20
+
+#: built-in strategies whose lever row needs more than the check's default replications
+STRATEGY_MIN_REPS: dict[tuple[str, str], int] = {
+    ("selection", "three_factor"): SELECTION_REPS,
+    ("selection", "stop_loss"): SELECTION_REPS,
+}
+
 
 @dataclass(frozen=True)
 class Lever:
@@ -199,6 +219,7 @@ def built_in_levers() -> list[Lever]:
             f"{kind}={name}",
             VARIANT_BUILDERS.get((kind, name)) or variants.strategy(kind, name),
             EXPECTED.get((kind, name)),
+            min_reps=STRATEGY_MIN_REPS.get((kind, name), 0),
         )
         for kind, by_name in all_strategies().items()
         for name, cls in by_name.items()
@@ -283,6 +304,7 @@ def built_in_levers() -> list[Lever]:
                 "customer-year alive in the regions a warehouse can serve",
             ),
             shares="local_warehouse",
+            min_reps=LOCAL_WAREHOUSE_CHURN_REPS,
         ),
         Lever(
             "marketing_x3",
