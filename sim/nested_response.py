@@ -77,13 +77,21 @@ def nested_price(
     ``sum_g w_g s_g (1 - a_g (p - c) ((1 - s_{k|n}) / lam + s_{k|n} (1 - P_n))) = 0``; with
     ``lam = 1`` and ``D = 0`` it is the logit's ``1 - a (p - c)(1 - s)``."""
 
+    has_within = within_exp_sum > 0
+    log_within = np.log(np.maximum(within_exp_sum, 1e-300))
+
     def foc(p: float) -> float:
         x = (own_other_utility - price_coef * p) / lam
-        top = np.maximum(x, np.log(np.maximum(within_exp_sum, 1e-300)))
-        inner = np.exp(x - top) + within_exp_sum * np.exp(-top)  # (E + D) e^-top
+        # scale by the larger of E and D; a group without the seller's other offers (D = 0)
+        # scales by E alone, however small E is (a very price-sensitive group at a high price)
+        top = np.where(has_within, np.maximum(x, log_within), x)
+        with np.errstate(over="ignore", invalid="ignore"):  # the branch np.where drops
+            rest = np.where(has_within, within_exp_sum * np.exp(-top), 0.0)
+        inner = np.exp(x - top) + rest  # (E + D) e^-top, >= 1 where D = 0
         s_in = np.exp(x - top) / inner
         log_iv = lam * (top + np.log(inner))
-        p_n = 1.0 / (1.0 + rival_exp_sum * np.exp(-log_iv))
+        with np.errstate(over="ignore"):  # a nest worth nothing against its rivals: P_n = 0
+            p_n = 1.0 / (1.0 + rival_exp_sum * np.exp(-log_iv))
         s = p_n * s_in
         slope = (1.0 - s_in) / lam + s_in * (1.0 - p_n)
         return float(np.sum(weights * s * (1.0 - price_coef * (p - cost) * slope)))

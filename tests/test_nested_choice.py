@@ -152,3 +152,30 @@ def test_nested_best_response_reduces_to_the_logit_and_maximizes_profit() -> Non
 
     best = minimize_scalar(lambda p: -profit(p), bounds=(5.0, 20.0), method="bounded").x
     assert abs(p_star - best) < 1e-3, (p_star, best)
+
+
+def test_nested_price_with_a_group_that_never_buys_at_any_price() -> None:
+    """A group so price-sensitive that the offer's utility is ~-1,600 at cost (a valid
+    scenario: price sensitivity 50 a USD; the fuzz corpus found it) and no sibling offers:
+    the best response is the other groups' and finite; the FOC used to divide 0 by 0 there
+    (brentq: 'function value is NaN')."""
+    from scipy.optimize import minimize_scalar
+
+    from sim.nested_response import nested_price
+
+    w = np.array([0.6, 0.4])
+    a = np.array([0.018, 10.0])  # per local unit: an ordinary group and one that never buys
+    v = np.array([1.08, 1.48])
+    lam, rival = 0.6, np.array([2.5, 1.0])  # one rival nest's exp(inclusive value)
+    p_star = nested_price(95.0, w, a, v, np.zeros(2), rival + 1.0, lam, 210.0)  # + outside
+
+    def profit(p: float) -> float:
+        shares = [
+            nested_logit_shares(np.array([vg - ag * p, np.log(rg)]), np.array([0, 1]), lam)[0]
+            for vg, ag, rg in zip(v, a, rival, strict=True)
+        ]
+        return (p - 95.0) * float(np.dot(w, shares))
+
+    best = minimize_scalar(lambda p: -profit(p), bounds=(95.0, 210.0), method="bounded").x
+    assert 95.0 < p_star < 210.0
+    assert abs(p_star - best) < 1e-2, (p_star, best)
