@@ -77,17 +77,15 @@ def nested_price(
     ``sum_g w_g s_g (1 - a_g (p - c) ((1 - s_{k|n}) / lam + s_{k|n} (1 - P_n))) = 0``; with
     ``lam = 1`` and ``D = 0`` it is the logit's ``1 - a (p - c)(1 - s)``."""
 
-    has_within = within_exp_sum > 0
     log_within = np.log(np.maximum(within_exp_sum, 1e-300))
 
     def foc(p: float) -> float:
         x = (own_other_utility - price_coef * p) / lam
         # scale by the larger of E and D; a group without the seller's other offers (D = 0)
         # scales by E alone, however small E is (a very price-sensitive group at a high price)
-        top = np.where(has_within, np.maximum(x, log_within), x)
-        with np.errstate(over="ignore", invalid="ignore"):  # the branch np.where drops
-            rest = np.where(has_within, within_exp_sum * np.exp(-top), 0.0)
-        inner = np.exp(x - top) + rest  # (E + D) e^-top, >= 1 where D = 0
+        top = np.where(within_exp_sum > 0, np.maximum(x, log_within), x)
+        # (E + D) e^-top; where D = 0 the floored exponent keeps 0 x e^-top finite
+        inner = np.exp(x - top) + within_exp_sum * np.exp(-np.maximum(top, log_within))
         s_in = np.exp(x - top) / inner
         log_iv = lam * (top + np.log(inner))
         with np.errstate(over="ignore"):  # a nest worth nothing against its rivals: P_n = 0
