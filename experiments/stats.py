@@ -50,6 +50,21 @@ def mean_ci(values: np.ndarray | pd.Series, confidence: float = CONFIDENCE) -> d
     }
 
 
+def two_stage_reps(
+    values: np.ndarray | pd.Series, half_width: float, confidence: float = CONFIDENCE
+) -> int:
+    """Replications whose Student-t CI has at most ``half_width`` given a first stage's values:
+    Stein's two-stage rule, n = ceil((t(n0 - 1) x sd / half_width)^2), at least the n0 already
+    run (Law, Simulation Modeling and Analysis, 5th ed., sec. 9.4.1)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n0 = len(x)
+    if n0 < 2 or half_width <= 0:
+        return n0
+    t = float(stats.t.ppf(0.5 + confidence / 2, n0 - 1))
+    return max(n0, int(np.ceil((t * float(x.std(ddof=1)) / half_width) ** 2)))
+
+
 def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson score interval of a proportion ``successes / n`` (inside [0, 1]; NaN if n = 0)."""
     if n <= 0:

@@ -298,6 +298,47 @@ def test_a_lever_is_judged_on_its_own_replication_floor(monkeypatch) -> None:
     assert at_three.loc["marketing_x3", "n"] == 3  # an explicit --reps: every row
 
 
+def test_two_stage_reps_reaches_the_half_width_it_is_asked_for() -> None:
+    """Stein's rule: the count whose t-interval at the first stage's sd has at most the asked
+    half-width, and the count just below it does not; never fewer than were run."""
+    from scipy import stats as sps
+
+    from experiments.stats import two_stage_reps
+
+    x = 0.1 * np.array([-1.0, 1.0] * 10)  # sd 0.1 x sqrt(20 / 19) = 0.1026
+    n = two_stage_reps(x, 0.025)
+    t0 = sps.t.ppf(0.975, 19)
+    assert t0 * x.std(ddof=1) / np.sqrt(n) <= 0.025 < t0 * x.std(ddof=1) / np.sqrt(n - 1)
+    assert n == 74  # (2.0930 x 0.10260 / 0.025)^2 = 73.78, by hand
+    assert two_stage_reps(x, 1.0) == 20  # already narrow enough
+    assert two_stage_reps(x[:1], 0.025) == 1  # no spread to judge from
+
+
+def test_a_wide_fact_gets_a_second_stage_of_the_same_seeds(monkeypatch) -> None:
+    """Without --reps, a fact with a precision target whose first-stage CI is wider runs more
+    replications (at most its max_reps), continuing the same seeds: its value equals an
+    explicit --reps run of that count. With --reps given there is no second stage."""
+    import dataclasses
+
+    from experiments.check import suite
+
+    _fast_theory(monkeypatch)
+    precise = tuple(
+        dataclasses.replace(f, precision=1e-6, max_reps=4) if f.id == "annual_churn" else f
+        for f in facts.FACTS
+    )
+    monkeypatch.setattr(facts, "FACTS", precise)
+    monkeypatch.setitem(suite.FULL_DEFAULTS, "reps", 2)
+    kw = {"level": "full", "days": 60, "workers": 1, "only": ["annual_churn", "repurchase_rate"]}
+    rows = check([TINY_PATH], **kw).facts.set_index("fact")
+    assert rows.loc["annual_churn", "n"] == 4 and rows.loc["repurchase_rate", "n"] == 2
+    at_four = check([TINY_PATH], reps=4, **kw).facts.set_index("fact")
+    assert at_four.loc["annual_churn", "value"] == rows.loc["annual_churn", "value"]
+    assert at_four.loc["annual_churn", "high"] == rows.loc["annual_churn", "high"]
+    at_two = check([TINY_PATH], reps=2, **kw).facts.set_index("fact")
+    assert at_two.loc["annual_churn", "n"] == 2  # an explicit --reps: no second stage
+
+
 # ----------------------------------------------------------------------------- expectations
 def _stated_fact() -> facts.Fact:
     """A fact without a DOMAIN range whose measure gives three replications near 5.5%."""

@@ -70,6 +70,11 @@ class Fact:
     #: replications this fact needs for a CI narrow enough to judge (one replication's spread
     #: is wide); the full check runs at least this many of its variants unless --reps is given
     min_reps: int = 0
+    #: the CI half-width this fact is judged at, as a share of its range's width (0: none).
+    #: Without --reps, a CI wider than that after ``min_reps`` replications gets more, as many
+    #: as the first stage's spread says it needs (Stein's two-stage rule), at most ``max_reps``
+    precision: float = 0.0
+    max_reps: int = 0
 
     def applies_to(self, scenario_name: str) -> bool:
         """Whether this fact is checked on a scenario of that name."""

@@ -201,9 +201,12 @@ def plan_tasks(
     seed: int,
     days: int,
     window_days: int,
+    start: Mapping[str, int] | None = None,
 ) -> tuple[list[CheckTask], dict[str, str]]:
     """The tasks :func:`run_variants` submits, in its order (replication-major), and for each
-    variant the earlier variant with an equal scenario whose runs it reuses (itself if none)."""
+    variant the earlier variant with an equal scenario whose runs it reuses (itself if none).
+    ``start``: per variant, the first replication to run (default 0; more replications of
+    runs already made)."""
     first: dict[str, str] = {}
     unique: dict[str, Scenario] = {}
     for name, sc in variants.items():
@@ -211,11 +214,12 @@ def plan_tasks(
         unique.setdefault(first[name], sc)
     count = dict.fromkeys(variants, reps) if isinstance(reps, int) else dict(reps)
     need = {u: max(count[n] for n in variants if first[n] == u) for u in unique}
+    begin = {u: min((start or {}).get(n, 0) for n in variants if first[n] == u) for u in unique}
     tasks = [
         CheckTask(name, sc, k, seed, days, window_days)
         for k in range(max(need.values(), default=0))
         for name, sc in unique.items()
-        if k < need[name]
+        if begin[name] <= k < need[name]
     ]
     return tasks, first
 
@@ -228,6 +232,7 @@ def run_variants(
     days: int,
     window_days: int,
     executor: Executor,
+    start: Mapping[str, int] | None = None,
 ) -> dict[str, list[RunStats]]:
     """Every variant x replication; per variant, the runs in replication order. ``reps``
     is one count for every variant or a count per variant (replication k of each uses the
@@ -236,8 +241,12 @@ def run_variants(
     A variant whose scenario equals an earlier one's (e.g. the ``rfm_tiers`` fact variant and
     the ``retention=rfm_tiers`` lever) reuses its runs: a run depends only on the scenario,
     the seed and the replication, so running it twice would give the same table.
+    ``start``: per variant, the first replication to run (default 0: replications ``start``
+    to ``reps - 1`` extend earlier runs of the same seed and stay paired with them).
     """
-    tasks, first = plan_tasks(variants, reps, seed=seed, days=days, window_days=window_days)
+    tasks, first = plan_tasks(
+        variants, reps, seed=seed, days=days, window_days=window_days, start=start
+    )
     ran: dict[str, list[RunStats]] = {name: [] for name in set(first.values())}
     for _, stats in executor.map_unordered(run_check_task, tasks):
         ran[stats.variant].append(stats)

@@ -22,7 +22,7 @@ from experiments.check import theory
 from experiments.check.runs import edit_scenario, run_variants, scale_market
 from experiments.check.variants import FACT_VARIANTS
 from experiments.executors import Executor
-from experiments.stats import mean_ci
+from experiments.stats import mean_ci, two_stage_reps
 from sim.errors import Problem, ScenarioError, UsageError
 from sim.scenario import Scenario
 
@@ -268,6 +268,23 @@ def _check_scenario(
         executor=executor,
     )
     ctx = fact_registry.FactContext(base, runs_by, settings["days"], settings["window_days"])
+    more = _second_stage(facts, ctx, fact_reps) if settings["row_min_reps"] else {}
+    if more:  # the facts whose CI was wider than their precision: more of the same seeds
+        needs = {f.id: f.needs for f in facts}
+        counts = _variant_reps(variants, [(n, needs[i]) for i, n in more.items()], 0)
+        counts = {name: n for name, n in counts.items() if n > 0}
+        extra = run_variants(
+            {name: variants[name] for name in counts},
+            counts,
+            seed=seed,
+            days=settings["days"],
+            window_days=settings["window_days"],
+            executor=executor,
+            start={name: len(runs_by[name]) for name in counts},
+        )
+        runs_by = {name: runs + extra.get(name, []) for name, runs in runs_by.items()}
+        ctx = fact_registry.FactContext(base, runs_by, settings["days"], settings["window_days"])
+        fact_reps.update(more)
     fact_rows = [
         {"scenario": scenario.name, **fact_row(f, ctx.first(fact_reps[f.id]))} for f in facts
     ]
@@ -308,6 +325,29 @@ def _variant_reps(
             if name in out:
                 out[name] = max(out[name], n)
     return out
+
+
+def _second_stage(
+    facts: list[fact_registry.Fact], ctx: fact_registry.FactContext, fact_reps: dict[str, int]
+) -> dict[str, int]:
+    """Per fact with a precision target whose CI after its first replications is wider than
+    that target: the replications Stein's two-stage rule asks for (at most its ``max_reps``).
+    The count depends on the first stage's spread only, never on the verdict."""
+    more: dict[str, int] = {}
+    for fact in facts:
+        low, high = fact_range(fact, ctx.scenario)
+        if not fact.precision or fact.measure is None or low is None or high is None:
+            continue
+        try:
+            m = fact.measure(ctx.first(fact_reps[fact.id]))
+        except fact_registry.NotMeasurable:
+            continue
+        if m.closed_form:
+            continue
+        n = min(two_stage_reps(m.values, fact.precision * (high - low)), fact.max_reps)
+        if n > fact_reps[fact.id]:
+            more[fact.id] = n
+    return more
 
 
 def _fact_reps(fact: fact_registry.Fact, settings: dict[str, Any]) -> int:
@@ -352,6 +392,14 @@ def validate_expectations(scenario: Scenario, source: str | None = None) -> None
         raise ScenarioError([Problem(where, field, msg) for field, msg in problems])
 
 
+def fact_range(fact: fact_registry.Fact, scenario: Scenario) -> tuple[float | None, float | None]:
+    """A fact's acceptance range: DOMAIN's, or the scenario's own when DOMAIN states none."""
+    stated = scenario.expectations.get(fact.id) if fact.low is None else None
+    if stated is not None:
+        return stated.low, stated.high
+    return fact.low, fact.high
+
+
 def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[str, Any]:
     """One row of the fact table: DOMAIN figure, range, model value with 95% CI, verdict."""
     row: dict[str, Any] = {
@@ -373,10 +421,9 @@ def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[s
     else:
         ci = mean_ci(m.values)
     row.update(value=ci["mean"], low=ci["low"], high=ci["high"], n=ci["n"], note=m.note)
-    low, high = fact.low, fact.high
-    stated = ctx.scenario.expectations.get(fact.id) if low is None else None
+    low, high = fact_range(fact, ctx.scenario)
+    stated = ctx.scenario.expectations.get(fact.id) if fact.low is None else None
     if stated is not None:  # the scenario's own range, with its reasoning in the note
-        low, high = stated.low, stated.high
         row["range"] = fact_registry.format_range(fact, low, high)
         row["note"] = "; ".join(
             x for x in (m.note, f"range stated by the scenario: {stated.source}") if x
