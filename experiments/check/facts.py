@@ -430,7 +430,7 @@ FACTS: tuple[Fact, ...] = (
         measure=rfm_win_back,
         # judged at a CI of +-1.5 pp (a quarter of the range), as net_margin: a run's hidden
         # fit decides which listings sell out under the offers, so one replication's spread
-        # grows with few listings (kenya_entry: sd ~1.0-1.4 pp, +-1.7 at 5; default ~0.7)
+        # grows with few listings (kenya_entry: sd ~1.1-1.4 pp, +-1.4-1.7 at 5; default ~0.7)
         precision=0.25,
         max_reps=20,
     ),

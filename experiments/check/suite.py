@@ -268,23 +268,8 @@ def _check_scenario(
         executor=executor,
     )
     ctx = fact_registry.FactContext(base, runs_by, settings["days"], settings["window_days"])
-    more = _second_stage(facts, ctx, fact_reps) if settings["row_min_reps"] else {}
-    if more:  # the facts whose CI was wider than their precision: more of the same seeds
-        needs = {f.id: f.needs for f in facts}
-        counts = _variant_reps(variants, [(n, needs[i]) for i, n in more.items()], 0)
-        counts = {name: n for name, n in counts.items() if n > 0}
-        extra = run_variants(
-            {name: variants[name] for name in counts},
-            counts,
-            seed=seed,
-            days=settings["days"],
-            window_days=settings["window_days"],
-            executor=executor,
-            start={name: len(runs_by[name]) for name in counts},
-        )
-        runs_by = {name: runs + extra.get(name, []) for name, runs in runs_by.items()}
-        ctx = fact_registry.FactContext(base, runs_by, settings["days"], settings["window_days"])
-        fact_reps.update(more)
+    if settings["row_min_reps"]:  # no --reps: a fact wider than its precision runs more
+        ctx = _second_stage(facts, ctx, fact_reps, variants, seed, settings, executor)
     fact_rows = [
         {"scenario": scenario.name, **fact_row(f, ctx.first(fact_reps[f.id]))} for f in facts
     ]
@@ -328,6 +313,38 @@ def _variant_reps(
 
 
 def _second_stage(
+    facts: list[fact_registry.Fact],
+    ctx: fact_registry.FactContext,
+    fact_reps: dict[str, int],
+    variants: dict[str, Scenario],
+    seed: int,
+    settings: dict[str, Any],
+    executor: Executor,
+) -> fact_registry.FactContext:
+    """The context with each fact's second stage run: the facts whose CI was wider than their
+    precision get the replications :func:`_second_stage_reps` asks for, continuing the same
+    seeds (``fact_reps`` is updated to the new counts)."""
+    more = _second_stage_reps(facts, ctx, fact_reps)
+    if not more:
+        return ctx
+    needs = {f.id: f.needs for f in facts}
+    counts = _variant_reps(variants, [(n, needs[i]) for i, n in more.items()], 0)
+    counts = {name: n for name, n in counts.items() if n > 0}
+    extra = run_variants(
+        {name: variants[name] for name in counts},
+        counts,
+        seed=seed,
+        days=settings["days"],
+        window_days=settings["window_days"],
+        executor=executor,
+        start={name: len(ctx.runs[name]) for name in counts},
+    )
+    fact_reps.update(more)
+    runs_by = {name: runs + extra.get(name, []) for name, runs in ctx.runs.items()}
+    return fact_registry.FactContext(ctx.scenario, runs_by, ctx.days, ctx.window_days)
+
+
+def _second_stage_reps(
     facts: list[fact_registry.Fact], ctx: fact_registry.FactContext, fact_reps: dict[str, int]
 ) -> dict[str, int]:
     """Per fact with a precision target whose CI after its first replications is wider than
