@@ -209,7 +209,7 @@ def test_entry_scenario_years_are_sensible(name: str) -> None:
         assert stated.low <= share <= stated.high, f"year-1 newcomer share {share:.1%}"
     facts = check([path], level="full", only=["net_margin"], workers=1).facts
     row = facts.set_index("fact").loc["net_margin"]
-    assert row["n"] == 20  # the fact's own replication floor
+    assert row["n"] >= 20  # the fact's own floor, more when its CI is wider than +-2.5 points
     assert row["verdict"] == "pass", (
         f"year-2 net margin {row['value']:.1%} [{row['low']:.1%}, {row['high']:.1%}]"
     )
