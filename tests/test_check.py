@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -247,19 +248,25 @@ def test_variants_run_their_own_replication_counts() -> None:
     assert got["same"][0].kpis.equals(got["baseline"][0].kpis)
 
 
-def test_a_fact_is_judged_on_its_own_replication_floor(monkeypatch) -> None:
-    """Without --reps a fact runs at least its min_reps replications (the others and the
-    levers at the default); an explicit --reps applies to every row."""
+def _annual_churn_with(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
+    """The cheap theory checks, 2 replications by default, and annual_churn's declaration
+    changed as given (its floor, its precision)."""
     import dataclasses
 
     from experiments.check import suite
 
     _fast_theory(monkeypatch)
-    floored = tuple(
-        dataclasses.replace(f, min_reps=3) if f.id == "annual_churn" else f for f in facts.FACTS
+    changed = tuple(
+        dataclasses.replace(f, **changes) if f.id == "annual_churn" else f for f in facts.FACTS
     )
-    monkeypatch.setattr(facts, "FACTS", floored)
+    monkeypatch.setattr(facts, "FACTS", changed)
     monkeypatch.setitem(suite.FULL_DEFAULTS, "reps", 2)
+
+
+def test_a_fact_is_judged_on_its_own_replication_floor(monkeypatch) -> None:
+    """Without --reps a fact runs at least its min_reps replications (the others and the
+    levers at the default); an explicit --reps applies to every row."""
+    _annual_churn_with(monkeypatch, min_reps=3)
     only = ["annual_churn", "repurchase_rate", "marketing_x3"]
     kw = {"level": "full", "days": 60, "workers": 1, "only": only}
     by_floor = check([TINY_PATH], **kw)
@@ -318,17 +325,7 @@ def test_a_wide_fact_gets_a_second_stage_of_the_same_seeds(monkeypatch) -> None:
     """Without --reps, a fact with a precision target whose first-stage CI is wider runs more
     replications (at most its max_reps), continuing the same seeds: its value equals an
     explicit --reps run of that count. With --reps given there is no second stage."""
-    import dataclasses
-
-    from experiments.check import suite
-
-    _fast_theory(monkeypatch)
-    precise = tuple(
-        dataclasses.replace(f, precision=1e-6, max_reps=4) if f.id == "annual_churn" else f
-        for f in facts.FACTS
-    )
-    monkeypatch.setattr(facts, "FACTS", precise)
-    monkeypatch.setitem(suite.FULL_DEFAULTS, "reps", 2)
+    _annual_churn_with(monkeypatch, precision=1e-6, max_reps=4)
     kw = {"level": "full", "days": 60, "workers": 1, "only": ["annual_churn", "repurchase_rate"]}
     rows = check([TINY_PATH], **kw).facts.set_index("fact")
     assert rows.loc["annual_churn", "n"] == 4 and rows.loc["repurchase_rate", "n"] == 2
