@@ -55,7 +55,7 @@ def two_stage_reps(
 ) -> int:
     """Replications whose Student-t CI has at most ``half_width`` given a first stage's values:
     Stein's two-stage rule, n = ceil((t(n0 - 1) x sd / half_width)^2), at least the n0 already
-    run (Law, Simulation Modeling and Analysis, 5th ed., sec. 9.4.1)."""
+    run (Stein 1945; Law, Simulation Modeling and Analysis, ch. 9, a specified precision)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     n0 = len(x)

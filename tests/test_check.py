@@ -119,9 +119,11 @@ def test_registry_sanity_catches_bad_declarations() -> None:
         facts.Fact("x", "claim", "1%", 0.3, 0.1, "def", measure=facts.churn),
         facts.Fact("y", "claim", "1%", None, None, "def"),
         facts.Fact("y", "", "1%", 0.1, 0.2, "def", missing="m", needs=("nope",)),
+        facts.Fact("z", "claim", "1%", 0.1, 0.2, "def", measure=facts.churn, precision=0.25),
     )
     problems = "\n".join(facts.registry_problems(bad))
-    for text in ("low <= high", "either a measure", "declared twice", "DOMAIN text", "nope"):
+    texts = ("low <= high", "either a measure", "declared twice", "DOMAIN text", "nope", "max_reps")
+    for text in texts:
         assert text in problems, problems
 
 

@@ -539,7 +539,8 @@ FACT_BY_ID = {f.id: f for f in FACTS}
 
 def registry_problems(facts: tuple[Fact, ...] = FACTS) -> list[str]:
     """Schema sanity of the registry: unique ids, DOMAIN text and figure, a measure or a
-    stated missing mechanism (not both), ordered ranges, known variants."""
+    stated missing mechanism (not both), ordered ranges, known variants, a replication cap
+    above the floor for a fact judged at a precision."""
     from experiments.check.variants import FACT_VARIANTS
 
     problems = []
@@ -564,4 +565,6 @@ def registry_problems(facts: tuple[Fact, ...] = FACTS) -> list[str]:
             problems.append(f"{where}: unknown variants {unknown}; known {sorted(FACT_VARIANTS)}")
         if not f.scenarios:
             problems.append(f"{where}: applies to no scenario")
+        if f.precision and f.max_reps <= max(f.min_reps, 2):
+            problems.append(f"{where}: a precision needs max_reps above its floor")
     return problems
