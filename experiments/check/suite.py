@@ -24,7 +24,7 @@ from experiments.check.variants import FACT_VARIANTS
 from experiments.executors import Executor
 from experiments.stats import mean_ci, two_stage_reps
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.scenario import Scenario
+from sim.scenario import Expectation, Scenario
 
 Level = Literal["quick", "full"]
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -269,7 +269,7 @@ def _check_scenario(
     )
     ctx = fact_registry.FactContext(base, runs_by, settings["days"], settings["window_days"])
     if settings["row_min_reps"]:  # no --reps: a fact wider than its precision runs more
-        ctx = _second_stage(facts, ctx, fact_reps, variants, seed, settings, executor)
+        ctx, fact_reps = _second_stage(facts, ctx, fact_reps, variants, seed, settings, executor)
     fact_rows = [
         {"scenario": scenario.name, **fact_row(f, ctx.first(fact_reps[f.id]))} for f in facts
     ]
@@ -320,13 +320,13 @@ def _second_stage(
     seed: int,
     settings: dict[str, Any],
     executor: Executor,
-) -> fact_registry.FactContext:
-    """The context with each fact's second stage run: the facts whose CI was wider than their
-    precision get the replications :func:`_second_stage_reps` asks for, continuing the same
-    seeds (``fact_reps`` is updated to the new counts)."""
+) -> tuple[fact_registry.FactContext, dict[str, int]]:
+    """The context with each fact's second stage run, and each fact's replications: the facts
+    whose CI was wider than their precision get the replications :func:`_second_stage_reps`
+    asks for, continuing the same seeds."""
     more = _second_stage_reps(facts, ctx, fact_reps)
     if not more:
-        return ctx
+        return ctx, fact_reps
     needs = {f.id: f.needs for f in facts}
     counts = _variant_reps(variants, [(n, needs[i]) for i, n in more.items()], 0)
     counts = {name: n for name, n in counts.items() if n > 0}
@@ -339,9 +339,9 @@ def _second_stage(
         executor=executor,
         start={name: len(ctx.runs[name]) for name in counts},
     )
-    fact_reps.update(more)
     runs_by = {name: runs + extra.get(name, []) for name, runs in ctx.runs.items()}
-    return fact_registry.FactContext(ctx.scenario, runs_by, ctx.days, ctx.window_days)
+    grown = fact_registry.FactContext(ctx.scenario, runs_by, ctx.days, ctx.window_days)
+    return grown, {**fact_reps, **more}
 
 
 def _second_stage_reps(
@@ -409,9 +409,14 @@ def validate_expectations(scenario: Scenario, source: str | None = None) -> None
         raise ScenarioError([Problem(where, field, msg) for field, msg in problems])
 
 
+def _stated(fact: fact_registry.Fact, scenario: Scenario) -> Expectation | None:
+    """The scenario's own range for a fact DOMAIN states none for (``expectations:``), or None."""
+    return scenario.expectations.get(fact.id) if fact.low is None else None
+
+
 def fact_range(fact: fact_registry.Fact, scenario: Scenario) -> tuple[float | None, float | None]:
     """A fact's acceptance range: DOMAIN's, or the scenario's own when DOMAIN states none."""
-    stated = scenario.expectations.get(fact.id) if fact.low is None else None
+    stated = _stated(fact, scenario)
     if stated is not None:
         return stated.low, stated.high
     return fact.low, fact.high
@@ -439,7 +444,7 @@ def fact_row(fact: fact_registry.Fact, ctx: fact_registry.FactContext) -> dict[s
         ci = mean_ci(m.values)
     row.update(value=ci["mean"], low=ci["low"], high=ci["high"], n=ci["n"], note=m.note)
     low, high = fact_range(fact, ctx.scenario)
-    stated = ctx.scenario.expectations.get(fact.id) if fact.low is None else None
+    stated = _stated(fact, ctx.scenario)
     if stated is not None:  # the scenario's own range, with its reasoning in the note
         row["range"] = fact_registry.format_range(fact, low, high)
         row["note"] = "; ".join(
