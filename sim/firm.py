@@ -11,6 +11,7 @@ import numpy as np
 from sim.calendar import DAYS_PER_MONTH, month_of_day
 from sim.contract import PAYMENT_METHODS, LocalizationChoice
 from sim.credit import affordable_units
+from sim.demand_cover import DemandCover
 from sim.inventory import Inventory, Transfer
 from sim.kpis import FLOW_KPIS
 from sim.orders import OrderBook
@@ -54,6 +55,9 @@ class FirmAgent(mesa.Agent):
         # a warehouse abroad serves its region only once stock has arrived there
         self.ready = np.array([w.region is None for w in self.warehouses], dtype=bool)
         self.reorder_point, self.order_quantity = self._inventory_policy()
+        self.demand_cover = DemandCover.from_rules(sc, self.warehouse_index)
+        if self.demand_cover is not None:
+            self.inventory.track_sales()
         self.outbound: list[Lane] = [outbound_lane(sc, r.id) for r in sc.regions]  # type: ignore[misc]
         self.local: list[Lane | None] = [local_lane(sc, r.id) for r in sc.regions]
 

@@ -54,6 +54,13 @@ class Inventory:
         #: dead-stock write-offs not yet attributed: (warehouse, products, units, value per
         #: product); drained daily by ``sim.fit`` (dead stock by cause)
         self.dead_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        #: units sold today per warehouse and product, kept only for reorder points that
+        #: follow sales (:meth:`track_sales`; sim.demand_cover)
+        self.sold_today: np.ndarray | None = None
+
+    def track_sales(self) -> None:
+        """Count each day's units sold per warehouse and product in :attr:`sold_today`."""
+        self.sold_today = np.zeros(self.on_hand.shape, dtype=np.int64)
 
     # ------------------------------------------------------------------ value
     def value_base(self) -> float:
@@ -106,6 +113,8 @@ class Inventory:
         """One unit of each of ``products`` (repeats allowed) leaves ``w`` sold; its COGS."""
         cogs = float(self.unit_value_base[w, products].sum())
         np.subtract.at(self.on_hand[w], products, 1)
+        if self.sold_today is not None:
+            np.add.at(self.sold_today[w], products, 1)
         self.last_sale_day[w, products] = day
         self.totals.sold_units += len(products)
         self.totals.cogs_base += cogs

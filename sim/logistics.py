@@ -46,10 +46,16 @@ class Logistics:
 
         Each warehouse places at most one order a day: one supplier purchase order, or one
         departure on its stock lane carrying every product due (split only by the lane's
-        capacity). Nothing is reordered while cash and credit have run out.
+        capacity). Nothing is reordered while cash and credit have run out. Reorder points
+        that follow sales (``cover_days``) first take in today's sales.
         """
         m = self.model
         firm = m.firm
+        cover = firm.demand_cover
+        sold = firm.inventory.sold_today
+        if cover is not None and sold is not None:
+            cover.observe(sold)
+            sold[:] = 0
         if firm.treasury.stopped:
             return
         wanted = firm.wanted_warehouses()
@@ -57,7 +63,10 @@ class Logistics:
             if wh.region is not None and wh.id not in wanted:
                 continue  # a local or regional warehouse restocks only while in use
             position = firm.on_hand[w] + firm.on_order[w]
-            due = np.flatnonzero((firm.reorder_point[w] >= 0) & (position <= firm.reorder_point[w]))
+            point = firm.reorder_point[w]
+            if cover is not None:
+                point = cover.reorder_points(w, point)
+            due = np.flatnonzero((point >= 0) & (position <= point))
             if m.scenario.firm.launch.restock_listed_only:  # nobody sells the others
                 due = due[firm.listed[:, due].any(axis=0)]
             if len(due) == 0:

@@ -165,9 +165,18 @@ class ReorderRule(Strict):
     """(s, Q) policy: order ``order_quantity`` when the inventory position is <= ``reorder_point``.
 
     ``product`` omitted applies the rule to every product without a specific rule.
+    With ``cover_days`` the reorder point follows what sells: each product's point is the
+    larger of ``reorder_point`` and ``cover_days`` days of its recent daily sales from this
+    warehouse (an exponentially weighted mean over about ``sales_window_days``; units sold,
+    so a stockout hides demand as it does from a seller), rounded up.
     """
 
     warehouse: Identifier
     product: Identifier | None = None
     reorder_point: Annotated[int, Field(ge=0, le=10_000_000)]
     order_quantity: Annotated[int, Field(ge=1, le=10_000_000)]
+    cover_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS)] | None = None
+    """Days of recent sales the reorder point covers at least (None: a fixed point)."""
+    sales_window_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)] = 28
+    """Span of the recent-sales mean (days): each day moves it 1/span of the way to the
+    day's units sold."""
