@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.demand_cover import DemandCover
+
 
 def replay_chain(
     demand: np.ndarray,
@@ -19,6 +21,8 @@ def replay_chain(
     local_q: list[int],
     local_lead_days: list[int],
     listed: np.ndarray | None = None,
+    home_cover_days: float | None = None,
+    home_window_days: int = 28,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lost sales, daily review, at most one order a day per warehouse (as sim.logistics).
 
@@ -27,8 +31,11 @@ def replay_chain(
     with what it has on hand (partial transfers), arriving ``local_lead_days`` later. Each day:
     arrivals, sales, then the reorders in warehouse order (home first). Only ``listed``
     products (default: those someone demands in the run) open with stock and are reordered
-    (restock_listed_only). Returns units filled and units on hand at each day's end, both
-    (warehouses x products x days)."""
+    (restock_listed_only). With ``home_cover_days`` the home reorder point follows sales as
+    sim.demand_cover does: the larger of ``home_s`` and that many days of the recent units
+    sold (filled, not demanded), an exponentially weighted mean over ``home_window_days``.
+    Returns units filled and units on hand at each day's end, both (warehouses x products x
+    days)."""
     n_w, n_p, days = demand.shape
     if listed is None:
         listed = demand.sum(axis=(0, 2)) > 0
@@ -44,14 +51,21 @@ def replay_chain(
     arriving = np.zeros((n_w, n_p, days + max(lead) + 1), dtype=np.int64)
     filled = np.zeros_like(demand)
     held = np.zeros_like(demand)
+    cover = None
+    if home_cover_days is not None:  # the sim's own rule, on the home warehouse alone
+        cover = DemandCover(np.full((1, n_p), home_cover_days), np.full((1, n_p), home_window_days))
     for d in range(days):
         on_hand += arriving[:, :, d]
         on_order -= arriving[:, :, d]
         sold = np.minimum(on_hand, demand[:, :, d])
         on_hand -= sold
         filled[:, :, d] = sold
+        point = s.copy()
+        if cover is not None:
+            cover.observe(sold[:1])
+            point[0] = cover.reorder_points(0, s[0])
         for w in range(n_w):
-            due = listed & (on_hand[w] + on_order[w] <= s[w])
+            due = listed & (on_hand[w] + on_order[w] <= point[w])
             units = np.where(due, q[w], 0)
             if w > 0:
                 units = np.minimum(units, on_hand[0])

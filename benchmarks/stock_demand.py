@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variant", default="baseline")
     ap.add_argument("--days", type=int, default=730)
     ap.add_argument("--rep", type=int, default=0)
+    ap.add_argument("--seed", type=int, help="the run's seed (default: the scenario's)")
     ap.add_argument("--lead-days", type=int, default=14)
     ap.add_argument("--from-day", type=int, default=365, help="first day of the demand window")
     ap.add_argument("--save", type=Path, help="write the demand and filled arrays (.npz)")
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     scenario = load_scenario(args.scenario)
     if args.variant != "baseline":
         scenario = FACT_VARIANTS[args.variant](scenario)
-    out = record_demand(scenario, scenario.seed, args.rep, args.days)
+    seed = scenario.seed if args.seed is None else args.seed
+    out = record_demand(scenario, seed, args.rep, args.days)
     demand, filled = out["demand"], out["filled"]
     if args.save:
         np.savez_compressed(args.save, demand=demand, filled=filled)

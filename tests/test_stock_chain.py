@@ -75,3 +75,20 @@ def test_a_product_nobody_demands_is_not_reordered() -> None:
     )
     assert held[1, 0].max() == 0
     assert held[0, 0, -1] == 0  # unlisted: its opening stock is not bought (listed-only)
+
+
+def test_a_reorder_point_that_follows_sales_fills_the_fast_seller() -> None:
+    """The replay's cover rule (sim.demand_cover's): a cover that never passes s replays
+    the fixed policy; 30 days of recent sales lift the point of the product selling 60 a day
+    above s = 300 (5 days of it), so it fills more and the slow one (20 a day) no worse."""
+    demand = _demand(300)
+    fixed, _ = replay(demand, 300, 400, 10, 400)
+    floor_only, _ = replay(demand, 300, 400, 10, 400, cover_days=1e-6)
+    covered, _ = replay(demand, 300, 400, 10, 400, cover_days=30.0, window_days=14)
+    assert np.array_equal(fixed, floor_only)
+
+    def fill(filled: np.ndarray) -> np.ndarray:
+        return filled[:, 100:].sum(axis=1) / demand[:, 100:].sum(axis=1)
+
+    assert fill(fixed)[1] < 0.9 < 0.99 < fill(covered)[1]
+    assert fill(covered)[0] >= fill(fixed)[0]
