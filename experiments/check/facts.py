@@ -423,7 +423,7 @@ FACTS: tuple[Fact, ...] = (
         0.0,
         0.06,
         "rfm_tiers at its defaults: per tier, the share of contacted customers whose first "
-        "order with us falls inside the offer's window (60 days; windows still open at the "
+        "order with us falls inside the offer's window (30 days; windows still open at the "
         "horizon left out); value = the worst tier's distance from 28 / 41 / 62%, each tier "
         "within 6 pp",
         needs=("rfm_tiers",),
