@@ -90,3 +90,128 @@ def bench_data(
 def bench_scenario(n: int, days: int = 365, **kwargs: Any) -> Scenario:
     """The validated benchmark scenario (see :func:`bench_data`)."""
     return parse_scenario(bench_data(n, days, **kwargs), str(SCENARIO_PATH))
+
+
+def bench_every_data(n: int, days: int = 365) -> dict[str, Any]:
+    """:func:`bench_data` with every newer mechanism switched on (``"scenario": "bench_every"``)."""
+    data = bench_data(n, days)
+    s = n / REFERENCE_N
+    region = data["regions"][0]
+    firm = data["firm"]
+    # seller-nested logit: one nest per seller per category (default.yaml's lambda)
+    region["choice"]["seller_nest_lambda"] = 0.6
+    # acquisition: the bench's 3,000 USD/month (x s) split over default.yaml's three paid
+    # channels (30/50/20; half-saturation in USD a day, x s), word of mouth from our
+    # customers, forgetting, and the revenue-share budget rule reviewing inside the horizon
+    del firm["marketing_budget_monthly_base"]
+    # (customers talk far less than every aware consumer did: awareness starts at half the
+    # market and q is 5x bench's, which keeps units within ~15% of bench at 10^5)
+    region["awareness"].update(
+        initial_share=0.5, q_daily=0.3, p_per_1k_spend_daily=0.0, dissatisfied_wom_weight=1.5
+    )
+    channels = {  # share of the budget, adstock decay, max_p_daily, half saturation (USD/day)
+        "search": (0.3, 0.7, 0.0012, 150.0),
+        "social": (0.5, 0.9, 0.0016, 600.0),
+        "marketplace_ads": (0.2, 0.5, 0.0008, 60.0),
+    }
+    region["acquisition"] = {
+        "word_of_mouth": "customers",
+        "forgetting_daily": 0.005,
+        "budget_rule": {
+            "kind": "share_of_revenue",
+            "share": 0.08,
+            "ramp_days": max(1, days // 2),
+            "review_days": 30,
+        },
+        "channels": {
+            name: {
+                "budget_monthly_base": 3000.0 * share * s,
+                "adstock_decay_daily": decay,
+                "max_p_daily": max_p,
+                "half_saturation_daily_base": half * s,
+            }
+            for name, (share, decay, max_p, half) in channels.items()
+        },
+    }
+    # market growth: entrants (Germany's 23% a year of the population, unaware)
+    region["entrants_yearly_share"] = 0.23
+    # delivery experience: lateness by days, complaints, service recovery, rate clock
+    region["experience"] = {
+        "late_days_full": 2.0,
+        "late_rate_multiplier": 0.4,
+        "complaint_probability": 0.03,
+        "complaint_uplift_per_late_day": 0.5,
+        "complaint_late_days_cap": 6.0,
+        "recovery_max": 0.8,
+        "recovery_half_life_hours": 12.0,
+        "response_hours": 36.0,
+        "local_response_hours": 2.0,
+        "restart_clock_at_delivery": True,
+        "delivery_rate_elasticity": 0.0,
+        "delivery_dropout_elasticity": 0.0358,
+        "rate_keeps_dropout_per_day": True,
+    }
+    # payments: checkout success by method with one retry, COD accepted and refused at the
+    # door (gulf_entry's figures; the value segment prefers COD 20%)
+    firm["supported_payment_methods"] = ["card", "ewallet", "cod"]
+    region["payments"] = {
+        "success_rate": {"card": 0.9, "ewallet": 0.97, "cod": 0.97},
+        "retry_share": 0.5,
+        "cod_refusal_rate": 0.12,
+        "return_to_origin_cost_base": 4.0,
+    }
+    # baskets: 1 + Poisson(extra) units per order by segment
+    for seg, extra in zip(region["segments"], (0.1, 0.15, 0.2), strict=True):
+        seg["basket"] = {"extra_units_mean": extra, "max_units": 4}
+    # product fit: a hidden appeal per product, Normal(0, 0.3)
+    for product in data["products"]:
+        product["fit"] = {"mean": 0.0, "sd": 0.3}
+    # launch terms: a cost and stock held at the destination per new listing, listed-only
+    # restocks and opening stock
+    firm["launch"] = {
+        "cost_base": 2000.0 * s,
+        "stock_units": max(5, round(200 * s)),
+        "review_days": 90,
+        "stock_location": "destination",
+        "destination_holding_cost_per_unit_day_base": 0.01,
+        "restock_listed_only": True,
+        "opening_stock_listed_only": True,
+    }
+    # bundles: default.yaml's 3-pack for growing customers
+    firm["bundles"] = {
+        "units": 3,
+        "discount_share": 0.2,
+        "take_rate": 0.37,
+        "min_orders": 2,
+        "max_orders": 4,
+        "recent_days": 90,
+    }
+    # trial pack: first orders at 9.9 USD, with the check's follow-up coupon
+    firm["trial_pack"] = {
+        "price_base": 9.9,
+        "followup": {
+            "after_days": 21,
+            "duration_days": 30,
+            "response_probability": 0.24,
+            "cost_per_contact_base": 0.2,
+            "cost_per_redemption_base": 2.0,
+        },
+    }
+    # staffing: an operations team stepping with the orders (default.yaml's terms; x s start)
+    firm["staffing"] = {
+        "staff_monthly_base": 1500.0,
+        "orders_per_staff_monthly": 1200.0,
+        "initial_staff": max(1, round(4 * s)),
+        "min_staff": 1,
+        "review_days": 30,
+    }
+    # reorder points that follow sales: 11 days of a 28-day mean (kenya_entry's rule)
+    for rule in firm["inventory_policy"]:
+        rule["cover_days"] = 11.0
+        rule["sales_window_days"] = 28
+    return data
+
+
+def bench_every_scenario(n: int, days: int = 365) -> Scenario:
+    """The validated every-mechanism benchmark scenario (see :func:`bench_every_data`)."""
+    return parse_scenario(bench_every_data(n, days), str(SCENARIO_PATH))
