@@ -92,9 +92,9 @@ def bench_scenario(n: int, days: int = 365, **kwargs: Any) -> Scenario:
     return parse_scenario(bench_data(n, days, **kwargs), str(SCENARIO_PATH))
 
 
-def bench_every_data(n: int, days: int = 365) -> dict[str, Any]:
+def bench_every_data(n: int, days: int = 365, *, retention: str | None = None) -> dict[str, Any]:
     """:func:`bench_data` with every newer mechanism switched on (``"scenario": "bench_every"``)."""
-    data = bench_data(n, days)
+    data = bench_data(n, days, retention=retention)
     s = n / REFERENCE_N
     region = data["regions"][0]
     firm = data["firm"]
@@ -104,10 +104,10 @@ def bench_every_data(n: int, days: int = 365) -> dict[str, Any]:
     # channels (30/50/20; half-saturation in USD a day, x s), word of mouth from our
     # customers, forgetting, and the revenue-share budget rule reviewing inside the horizon
     del firm["marketing_budget_monthly_base"]
-    # (customers talk far less than every aware consumer did: awareness starts at half the
-    # market and q is 5x bench's, which keeps units within ~15% of bench at 10^5)
+    # (customers talk far less than every aware consumer did: awareness starts at 30% of
+    # the market and q is 3.3x bench's, which keeps units within ~10% of bench at 10^5)
     region["awareness"].update(
-        initial_share=0.5, q_daily=0.3, p_per_1k_spend_daily=0.0, dissatisfied_wom_weight=1.5
+        initial_share=0.3, q_daily=0.2, p_per_1k_spend_daily=0.0, dissatisfied_wom_weight=1.5
     )
     channels = {  # share of the budget, adstock decay, max_p_daily, half saturation (USD/day)
         "search": (0.3, 0.7, 0.0012, 150.0),
@@ -212,6 +212,6 @@ def bench_every_data(n: int, days: int = 365) -> dict[str, Any]:
     return data
 
 
-def bench_every_scenario(n: int, days: int = 365) -> Scenario:
+def bench_every_scenario(n: int, days: int = 365, **kwargs: Any) -> Scenario:
     """The validated every-mechanism benchmark scenario (see :func:`bench_every_data`)."""
-    return parse_scenario(bench_every_data(n, days), str(SCENARIO_PATH))
+    return parse_scenario(bench_every_data(n, days, **kwargs), str(SCENARIO_PATH))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.scenario import ROOT, bench_scenario, retention_choice
+from benchmarks.scenario import ROOT, bench_every_scenario, bench_scenario, retention_choice
 from benchmarks.timing import TimedMarketModel
 from experiments.explore.futures import scaled
 from experiments.files import load_scenario
@@ -69,12 +69,18 @@ def task_scenario(task: Mapping[str, Any], n: int, days: int) -> Scenario:
     """The benchmark scenario at ``n`` consumers; with ``"scenario": "all_on"`` the shipped
     default scenario (seller nests, acquisition channels and word of mouth, product fit and
     launch stock, baskets and bundles, experience, two regions) scaled to ``n`` consumers in
-    total (its stock levels kept), ``days`` days, with the benchmark's retention strategy."""
+    total (its stock levels kept), ``days`` days, with the benchmark's retention strategy;
+    with ``"bench_every"`` the benchmark scenario with every newer mechanism switched on
+    (:func:`benchmarks.scenario.bench_every_data`)."""
     choice = task.get("scenario", "bench")
     if choice == "bench":  # ``"retention"``: the strategy's name (default: retention_choice)
         return bench_scenario(n, days, retention=task.get("retention"))
+    if choice == "bench_every":
+        return bench_every_scenario(n, days, retention=task.get("retention"))
     if choice not in ("all_on", "every"):
-        raise ValueError(f"unknown benchmark scenario {choice!r}; known: bench, all_on, every")
+        raise ValueError(
+            f"unknown benchmark scenario {choice!r}; known: bench, bench_every, all_on, every"
+        )
     base = load_scenario(ROOT / "scenarios" / "default.yaml")
     total = sum(r.population for r in base.regions)
     data = scaled(base, n / total).model_dump(mode="json")
