@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import poisson
 
 from sim import keyed
+from sim.quantiles import poisson_ppf_capped
 from sim.scenario import Scenario
 
 BUNDLE_NONE, BUNDLE_OFFERED, BUNDLE_TAKEN = 0, 1, 2
@@ -79,8 +79,8 @@ class Baskets:
             mean = self.extra_mean[r][seg]
             some = mean > 0
             u = keyed.uniforms(keys[some], keyed.SALT_BASKET)
-            extra = poisson.ppf(u, mean[some]).astype(np.int64)
-            units[some] = np.minimum(1 + extra, self.max_units[r][seg[some]])
+            cap = self.max_units[r][seg[some]] - 1  # units = min(1 + Poisson draw, max)
+            units[some] = 1 + poisson_ppf_capped(u, mean[some], cap)
         if self.bundles is None:
             return Basket(units, bundle)
         b = self.bundles

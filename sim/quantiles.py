@@ -1,7 +1,9 @@
-"""Binomial quantiles for one draw a day, without scipy.stats' per-call argument handling."""
+"""Binomial and capped Poisson quantiles without scipy.stats' per-call argument handling."""
 
 from __future__ import annotations
 
+import numpy as np
+from scipy.special import pdtr
 from scipy.stats import binom
 
 try:  # the ufunc behind scipy.stats.binom.ppf (scipy >= 1.10)
@@ -20,3 +22,27 @@ def binom_ppf(u: float, n: int, p: float) -> int:
     if _binom_ppf is not None and 0.0 < u < 1.0 and n >= 0 and 0.0 <= p <= 1.0:
         return int(_binom_ppf(u, n, p))
     return int(binom.ppf(u, n, p))
+
+
+def poisson_ppf_capped(u: np.ndarray, mean: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """``min(scipy.stats.poisson.ppf(u, mean), cap)`` (int64) for uniforms ``0 < u < 1``.
+
+    The quantile is the smallest k with ``pdtr(k, mean) >= u``, so below the cap it is the
+    number of k in ``0 .. cap - 1`` whose CDF (scipy's own ``pdtr``, as ``poisson.ppf``
+    checks its answer with) is below ``u``: one small CDF table per distinct mean instead of
+    ``poisson.ppf``'s iterative inverse and argument handling (baskets: a few means, caps of
+    a few units). Equal to scipy's value element for element (tests/test_quantiles.py).
+    """
+    u = np.asarray(u, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    cap = np.asarray(cap, dtype=np.int64)
+    out = np.zeros(u.shape, dtype=np.int64)
+    top = int(cap.max()) if cap.size else 0
+    if top <= 0:
+        return out
+    ks = np.arange(top)
+    for m in np.unique(mean):
+        at = mean == m
+        cdf = pdtr(ks, m)  # CDF at 0 .. top - 1
+        out[at] = np.searchsorted(cdf, u[at], side="left")  # how many CDF values are < u
+    return np.minimum(out, cap)
