@@ -31,7 +31,9 @@ def poisson_ppf_capped(u: np.ndarray, mean: np.ndarray, cap: np.ndarray) -> np.n
     number of k in ``0 .. cap - 1`` whose CDF (scipy's own ``pdtr``, as ``poisson.ppf``
     checks its answer with) is below ``u``: one small CDF table per distinct mean instead of
     ``poisson.ppf``'s iterative inverse and argument handling (baskets: a few means, caps of
-    a few units). Equal to scipy's value element for element (tests/test_quantiles.py).
+    a few units). Equal to scipy's value except within a few floats above a CDF step, where
+    scipy's inverse (``pdtrik``) is one short and this one is exact (tests/test_quantiles.py:
+    equal on 10^6 uniforms; within 5 floats at the steps).
     """
     u = np.asarray(u, dtype=float)
     mean = np.asarray(mean, dtype=float)
