@@ -77,10 +77,9 @@ def task_scenario(task: Mapping[str, Any], n: int, days: int) -> Scenario:
         return bench_scenario(n, days, retention=task.get("retention"))
     if choice == "bench_every":
         return bench_every_scenario(n, days, retention=task.get("retention"))
-    if choice not in ("all_on", "every"):
-        raise ValueError(
-            f"unknown benchmark scenario {choice!r}; known: bench, bench_every, all_on, every"
-        )
+    if choice != "all_on":
+        known = "bench, bench_every, all_on"
+        raise ValueError(f"unknown benchmark scenario {choice!r}; known: {known}")
     base = load_scenario(ROOT / "scenarios" / "default.yaml")
     total = sum(r.population for r in base.regions)
     data = scaled(base, n / total).model_dump(mode="json")
@@ -89,27 +88,7 @@ def task_scenario(task: Mapping[str, Any], n: int, days: int) -> Scenario:
     for lane in data["lanes"]:  # a shorter run keeps the disruptions it reaches
         kept = [d for d in lane.get("disruptions") or [] if d["start_day"] < days]
         lane["disruptions"] = [{**d, "end_day": min(d["end_day"], days)} for d in kept]
-    if choice == "every":
-        switch_on_payments_and_cover(data)
     return load_scenario(data)
-
-
-def switch_on_payments_and_cover(data: dict[str, Any]) -> None:
-    """``"scenario": "every"``: all_on plus what default.yaml does not ship on: payment
-    success by method with one retry (kenya_entry's figures for cards and mobile money, an
-    assumption of 0.97 for the others), COD taken and refused at the door (10%, 4 USD back
-    to origin: gulf_entry's UAE figures), and reorder points that follow sales
-    (kenya_entry's 11 days)."""
-    data["firm"]["supported_payment_methods"] = ["card", "cod", "ewallet"]
-    for region in data["regions"]:
-        region["payments"] = {
-            "success_rate": {"card": 0.63, "ewallet": 0.97, "cod": 0.97, "mobile_money": 0.95},
-            "retry_share": 0.5,
-            "cod_refusal_rate": 0.10,
-            "return_to_origin_cost_base": 4.0,
-        }
-    for rule in data["firm"]["inventory_policy"]:
-        rule["cover_days"] = 11.0
 
 
 def _measure_model(task: Mapping[str, Any]) -> dict[str, Any]:
