@@ -148,19 +148,64 @@ class Pool:
         self.size = need
 
     def take(self, rng: np.random.Generator, k: int) -> np.ndarray:
-        """Remove and return ``k`` members chosen uniformly at random."""
-        out = np.empty(k, dtype=np.int32)
+        """Remove and return ``k`` members chosen uniformly at random.
+
+        The picks of one swap-with-the-tail loop (pick ``j_i`` from the first
+        ``size - i`` members, move the last live member into its place), resolved at once:
+        see :func:`_swap_removal`."""
         if not k:
-            return out
+            return np.empty(0, dtype=np.int32)
         # pick i from the first size - i members: the k bounded draws in one call are the
         # draws of one call per pick (numpy bounds each element alike; a test holds it)
-        picks = rng.integers(np.arange(self.size, self.size - k, -1)).tolist()
-        items = self.items
-        for i, j in enumerate(picks):  # k is a day's re-aware consumers: small
-            out[i] = items[j]
-            self.size -= 1
-            items[j] = items[self.size]
+        picks = rng.integers(np.arange(self.size, self.size - k, -1))
+        out, kept_at, kept = _swap_removal(self.items, self.size, picks)
+        self.size -= k
+        self.items[kept_at] = kept
         return out
+
+
+def _swap_removal(
+    items: np.ndarray, size: int, picks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``for i, j in enumerate(picks): out[i] = items[j]; items[j] = items[size - 1 - i]``
+    returns, and the live positions it rewrites with their final values, without the loop.
+
+    Step ``t`` writes ``moved[t]`` (the value at the last live position ``L_t = size - 1 - t``)
+    to position ``j_t``. The value at ``p`` before step ``i`` is ``moved[t]`` of the last
+    ``t < i`` with ``j_t = p``, else ``items[p]``: ``out[i]`` is that value at ``j_i`` and
+    ``moved[t]`` that value at ``L_t``. Each refers to an earlier step or to ``items``, so
+    pointer doubling resolves every chain to the item it started from."""
+    k = len(picks)
+    steps = np.arange(k, dtype=np.int64)
+    last = size - 1 - steps  # L_t
+    writes = picks * k + steps  # (position, step), ascending by position then step
+    order = writes.argsort(kind="stable")
+    sorted_writes = writes.take(order)
+
+    def last_write_before(position: np.ndarray) -> np.ndarray:
+        """Step of the last write to ``position[t]`` before step ``t`` (-1: none)."""
+        at = sorted_writes.searchsorted(position * k + steps) - 1
+        found = order.take(np.maximum(at, 0))
+        ok = (at >= 0) & (picks.take(found) == position)
+        return np.where(ok, found, -1)
+
+    ref = last_write_before(last)  # moved[t] = moved[ref[t]], or items[L_t] at a root
+    root = np.where(ref >= 0, ref, steps)
+    while True:
+        nxt = root.take(root)
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    moved = items.take(last.take(root))
+    src = last_write_before(picks)
+    out = np.where(src >= 0, moved.take(np.maximum(src, 0)), items.take(picks)).astype(np.int32)
+    # each live position's final value: the last write to it (positions below size - k)
+    final = np.ones(k, dtype=bool)
+    final[:-1] = picks.take(order[1:]) != picks.take(order[:-1])
+    tail_of_group = order[final]
+    at = picks.take(tail_of_group)
+    live = at < size - k
+    return out, at[live], moved.take(tail_of_group[live])
 
 
 class ConsumerAcquisition:

@@ -202,10 +202,11 @@ def test_weighted_pick_and_unique_are_numpys_bit_for_bit() -> None:
 def test_pool_takes_the_members_one_draw_per_pick_would() -> None:
     from sim.acquisition import Pool
 
-    for seed in range(200):
+    for seed in range(400):
         pool = Pool()
-        pool.add(np.arange(1000, 1000 + 50 + seed, dtype=np.int32))
-        k = 1 + seed % 30
+        pool.add(np.arange(1000, 1000 + 50 + seed % 200, dtype=np.int32))
+        # up to the whole pool: later picks land on moved members again and again
+        k = 1 + seed % 30 if seed < 200 else 1 + (seed * 7919) % pool.size
         rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
         items, size, expected = pool.items.copy(), pool.size, []
         for _ in range(k):  # the loop Pool.take ran before: one bounded draw per pick
@@ -216,3 +217,25 @@ def test_pool_takes_the_members_one_draw_per_pick_would() -> None:
         assert pool.take(rng, k).tolist() == expected and pool.size == size
         assert np.array_equal(pool.items[:size], items[:size])
         assert rng.random() == ref.random()  # the stream goes on from the same place
+
+
+def test_pool_matches_the_loop_over_many_adds_and_takes() -> None:
+    from sim.acquisition import Pool
+
+    rng, ref = np.random.default_rng(7), np.random.default_rng(7)
+    pool, items, size = Pool(), [], 0
+    for day in range(300):
+        new = np.arange(day * 50, day * 50 + int(rng.integers(0, 40)), dtype=np.int32)
+        ref.integers(0, 40)
+        pool.add(new)
+        items, size = items[:size] + new.tolist(), size + len(new)
+        k = int(rng.integers(0, size + 1))
+        ref.integers(0, size + 1)
+        expected = []
+        for _ in range(k):
+            j = int(ref.integers(size))
+            expected.append(items[j])
+            size -= 1
+            items[j] = items[size]
+        assert pool.take(rng, k).tolist() == expected
+        assert pool.size == size and pool.items[:size].tolist() == items[:size]
