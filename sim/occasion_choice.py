@@ -35,7 +35,10 @@ class Layout:
     nest's columns padded with ``J`` to the widest nest ``W``, slot-major ``(W, C, K)`` so
     that the nests' max and sum reduce over the first axis (``W - 1`` elementwise steps over
     every consumer's nests at once, in slot order: the same left-to-right sums);
-    ``columns`` (one category with a wide nest) that category's own nest columns."""
+    ``columns`` (one category with a wide nest) that category's own nest columns. A nest
+    with one column (or none) in every row (a rival seller with one offer) is kept apart in
+    ``single_column``: its inclusive value is ``lam`` times its one value, bit for bit (see
+    :func:`_inclusive`), so only the ``multi`` nests are gathered slot by slot."""
 
     cats: tuple[int, ...]
     row_of: np.ndarray  # layout row of each category (-1: not in this layout)
@@ -49,7 +52,10 @@ class Layout:
     any_ours: bool
     views: np.ndarray  # (C, products) int64: 1 where a row lists our product
     column_nest: np.ndarray | None  # (C, J) nest position of a column, -1 in padding
-    gather: np.ndarray | None  # (W, C, K) column of each nest slot (J: padding)
+    gather: np.ndarray | None  # (W, C, K_multi) column of each nest slot (J: padding)
+    multi: np.ndarray | None  # (K_multi,) the nests some row gives two columns or more
+    single: np.ndarray | None  # (K_single,) the other nests: one column or none in every row
+    single_column: np.ndarray | None  # (C, K_single) a single nest's column (J: none)
     columns: list | None
     n_nests: int  # K
     n_seg: int  # S
@@ -102,7 +108,7 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
         comp[row, o.n_ours : j] = np.arange(comp_offset[row], comp_offset[row + 1])
         steps[row, :j] = t.taste_steps[:j]
         steps[row, j : width + 1] = t.taste_steps[j]  # the outside option's (padding: unused)
-    column_nest = gather = columns = None
+    column_nest = gather = columns = multi = single = single_column = None
     if plans:
         column_nest = np.full((n_rows, width), -1, dtype=np.int64)
         nest_cols = [_nest_columns(p) for p in plans]
@@ -121,6 +127,15 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
             if gather is not None:
                 for slot, cols in enumerate(nest_cols[row]):
                     gather[: len(cols), row, slot] = cols
+        if gather is not None:
+            filled = (gather != width).sum(axis=0)  # (C, K) columns of each nest
+            multi = np.flatnonzero(filled.max(axis=0) > 1)
+            single = np.flatnonzero(filled.max(axis=0) <= 1)
+            single_column = np.ascontiguousarray(gather[0][:, single])
+            # the multi nests' slots, up to the widest of them (the slots after it are
+            # padding in every row: -inf, whose 0 leaves each left-to-right sum as it was)
+            slots = int(filled[:, multi].max()) if len(multi) else 0
+            gather = np.ascontiguousarray(gather[:slots][:, :, multi])
     row_of = np.full(len(offers), -1, dtype=np.int64)
     row_of[cats] = np.arange(n_rows)
     return Layout(
@@ -141,6 +156,9 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
         views,
         column_nest,
         gather,
+        multi,
+        single,
+        single_column,
         columns,
         n_nests,
         n_seg,
@@ -195,29 +213,43 @@ def _prices(lay: Layout, terms: list) -> np.ndarray:
 
 
 def _inclusive(scaled: np.ndarray, lay: Layout, row: np.ndarray, lam: float) -> np.ndarray:
-    """``sim.nested_choice.inclusive_values`` of each consumer's row's nests, ``(n, K)``: the
-    same operations on the nests' columns gathered slot by slot (``(W, n, K)``; padding
-    slots hold column ``J``'s ``-inf``: 0 in the sums, which add the ``W`` slots left to
-    right, as numpy sums a row of at most :data:`MAX_PADDED_NEST` values)."""
+    """``sim.nested_choice.inclusive_values`` of each consumer's row's nests, ``(n, K)``.
+
+    The multi nests: the same operations on the nests' columns gathered slot by slot
+    (``(W, n, K_multi)``; padding slots hold column ``J``'s ``-inf``: 0 in the sums, which
+    add the ``W`` slots left to right, as numpy sums a row of at most
+    :data:`MAX_PADDED_NEST` values). A nest of one value ``x``: those operations give
+    ``m = x``, ``exp(x - x) = 1``, ``log(1) = 0`` and ``(0 + x) * lam``, so ``x * lam``
+    (``-inf`` for no value or an unavailable one, as before)."""
     if lay.gather is None:
         return inclusive_values(scaled, lay.columns, lam)
     n, stride = scaled.shape
-    flat = lay.gather.take(row, axis=1)
-    flat += np.arange(0, n * stride, stride)[:, None]
-    part = scaled.astype(np.float64).take(flat)
-    m = part.max(axis=0)
-    # a nest with nothing available (max -inf): m the lowest float instead of 0, so its slots
-    # stay -inf, exp 0, log(0) -inf and -inf + m -inf as before; every other m is finite
-    # (utilities are finite or -inf) and kept
-    np.maximum(m, _LOWEST, out=m)
-    part -= m
-    np.exp(part, out=part)
-    s = part.sum(axis=0)
-    with np.errstate(divide="ignore"):
-        np.log(s, out=s)
-    s += m
-    s *= lam
-    return s
+    start = np.arange(0, n * stride, stride)[:, None]
+    out = np.empty((n, lay.n_nests))
+    if len(lay.multi):
+        flat = lay.gather.take(row, axis=1)
+        flat += start
+        part = scaled.take(flat).astype(np.float64)  # float32 values, exactly as float64
+        m = part.max(axis=0)
+        # a nest with nothing available (max -inf): m the lowest float instead of 0, so its
+        # slots stay -inf, exp 0, log(0) -inf and -inf + m -inf as before; every other m is
+        # finite (utilities are finite or -inf) and kept
+        np.maximum(m, _LOWEST, out=m)
+        part -= m
+        np.exp(part, out=part)
+        s = part.sum(axis=0)
+        with np.errstate(divide="ignore"):
+            np.log(s, out=s)
+        s += m
+        s *= lam
+        out[:, lay.multi] = s
+    if len(lay.single):
+        flat = lay.single_column.take(row, axis=0)
+        flat += start
+        x = scaled.take(flat).astype(np.float64)
+        x *= lam
+        out[:, lay.single] = x
+    return out
 
 
 def choose_round(
@@ -279,7 +311,7 @@ def choose_round(
         nest = score.argmax(axis=1)
         within = noise[:, :j]
         within += scaled[:, :j]
-        within[lay.column_nest.take(row, axis=0) != nest[:, None]] = -np.inf
+        np.copyto(within, _MINUS_INF, where=lay.column_nest.take(row, axis=0) != nest[:, None])
         choice = within.argmax(axis=1)
         choice[nest == lay.n_nests] = -1
     inside = (choice >= 0).nonzero()[0]
