@@ -174,38 +174,39 @@ def _swap_removal(
     to position ``j_t``. The value at ``p`` before step ``i`` is ``moved[t]`` of the last
     ``t < i`` with ``j_t = p``, else ``items[p]``: ``out[i]`` is that value at ``j_i`` and
     ``moved[t]`` that value at ``L_t``. Each refers to an earlier step or to ``items``, so
-    pointer doubling resolves every chain to the item it started from."""
+    pointer doubling resolves every chain to the item it started from. Sorted by position
+    (steps ascending within one: one key each, sorted), a write's predecessor is the last earlier write to its
+    position; ``L_t`` is written only before or at step ``t`` (a pick at step ``t'`` is
+    below ``size - t'``), so the last write to it before ``t`` is its last write, or the one
+    before when that is step ``t`` itself."""
     k = len(picks)
     steps = np.arange(k, dtype=np.int64)
-    last = size - 1 - steps  # L_t
-    writes = picks * k + steps  # (position, step), ascending by position then step
-    order = writes.argsort(kind="stable")
-    sorted_writes = writes.take(order)
-
-    def last_write_before(position: np.ndarray) -> np.ndarray:
-        """Step of the last write to ``position[t]`` before step ``t`` (-1: none)."""
-        at = sorted_writes.searchsorted(position * k + steps) - 1
-        found = order.take(np.maximum(at, 0))
-        ok = (at >= 0) & (picks.take(found) == position)
-        return np.where(ok, found, -1)
-
-    ref = last_write_before(last)  # moved[t] = moved[ref[t]], or items[L_t] at a root
+    bits = max(k - 1, 1).bit_length()  # (position, step) in one int64 key: a plain sort
+    key = (picks << bits) | steps
+    key.sort()
+    order, at = key & ((1 << bits) - 1), key >> bits
+    cont = at[1:] == at[:-1]  # order[i + 1] writes where order[i] wrote before it
+    before = np.full(k, -1, dtype=np.int64)  # the last earlier write to one's position
+    before[order[1:][cont]] = order[:-1][cont]
+    is_last = np.ones(k, dtype=bool)
+    is_last[:-1] = ~cont
+    last_step, last_at = order[is_last], at[is_last]  # each written position's last write
+    ref = np.full(k, -1, dtype=np.int64)  # moved[t] = moved[ref[t]], or items[L_t]
+    tail = last_at >= size - k  # positions some L_t names
+    t = size - 1 - last_at[tail]
+    w = last_step[tail]
+    ref[t] = np.where(w == t, before.take(w), w)
     root = np.where(ref >= 0, ref, steps)
     while True:
         nxt = root.take(root)
         if np.array_equal(nxt, root):
             break
         root = nxt
-    moved = items.take(last.take(root))
-    src = last_write_before(picks)
+    moved = items.take(size - 1 - root)
+    src = before
     out = np.where(src >= 0, moved.take(np.maximum(src, 0)), items.take(picks)).astype(np.int32)
-    # each live position's final value: the last write to it (positions below size - k)
-    final = np.ones(k, dtype=bool)
-    final[:-1] = picks.take(order[1:]) != picks.take(order[:-1])
-    tail_of_group = order[final]
-    at = picks.take(tail_of_group)
-    live = at < size - k
-    return out, at[live], moved.take(tail_of_group[live])
+    live = ~tail  # each live position's final value: its last write's
+    return out, last_at[live], moved.take(last_step[live])
 
 
 class ConsumerAcquisition:
