@@ -174,10 +174,11 @@ def _swap_removal(
     to position ``j_t``. The value at ``p`` before step ``i`` is ``moved[t]`` of the last
     ``t < i`` with ``j_t = p``, else ``items[p]``: ``out[i]`` is that value at ``j_i`` and
     ``moved[t]`` that value at ``L_t``. Each refers to an earlier step or to ``items``, so
-    pointer doubling resolves every chain to the item it started from. Sorted by position
-    (steps ascending within one: one key each, sorted), a write's predecessor is the last earlier write to its
-    position; ``L_t`` is written only before or at step ``t`` (a pick at step ``t'`` is
-    below ``size - t'``), so the last write to it before ``t`` is its last write, or the one
+    pointer doubling resolves every chain to the item it started from. Sorted by position,
+    steps ascending within one (one key each), a write's predecessor is the last earlier
+    write to its position; ``L_t`` is written only before or at step ``t`` (a pick at step
+    ``t'`` is below ``size - t'``), so the last write to it before ``t`` is its last write, or
+    the one
     before when that is step ``t`` itself."""
     k = len(picks)
     steps = np.arange(k, dtype=np.int64)
