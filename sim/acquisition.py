@@ -178,8 +178,7 @@ def _swap_removal(
     steps ascending within one (one key each), a write's predecessor is the last earlier
     write to its position; ``L_t`` is written only before or at step ``t`` (a pick at step
     ``t'`` is below ``size - t'``), so the last write to it before ``t`` is its last write, or
-    the one
-    before when that is step ``t`` itself."""
+    the one before when that is step ``t`` itself."""
     k = len(picks)
     steps = np.arange(k, dtype=np.int64)
     bits = max(k - 1, 1).bit_length()  # (position, step) in one int64 key: a plain sort
