@@ -8,18 +8,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import keyed
-from sim.nested_choice import NestPlan, _plan, inclusive_values
+from sim.nest_layout import MAX_PADDED_NEST, NestLayout, choose_nested, nest_layout
+from sim.nested_choice import NestPlan, _plan
 from sim.offer_terms import offer_terms
 
 if TYPE_CHECKING:
     from sim.consumers import CategoryOffers, OccasionResult, RegionalConsumers
 
-#: widest seller nest of the padded layout: numpy sums a row of at most 7 values left to
-#: right, so the padding's trailing zeros leave each nest's sum bit-identical to the sum over
-#: its own columns; a wider nest's category runs on its own with its own nest columns
-MAX_PADDED_NEST = 7
 _MAX_CACHED = 64  # static layouts kept per population (line-ups seen recently)
-_LOWEST = np.array(np.finfo(np.float64).min)
 _MINUS_INF = np.float32(-np.inf)
 
 
@@ -31,14 +27,8 @@ class Layout:
     ``J`` is where the outside option's utility goes in the multinomial logit, and the nests'
     padding slots point at it). The salt steps of a row are the offers' taste shocks, the
     outside option's in column ``J``, then (nested logit) the nest shocks in columns
-    ``J + 1 ..`` and the outside nest's last. ``gather`` (padded nests) holds, per row, each
-    nest's columns padded with ``J`` to the widest nest ``W``, slot-major ``(W, C, K)`` so
-    that the nests' max and sum reduce over the first axis (``W - 1`` elementwise steps over
-    every consumer's nests at once, in slot order: the same left-to-right sums);
-    ``columns`` (one category with a wide nest) that category's own nest columns. A nest
-    with one column (or none) in every row (a rival seller with one offer) is kept apart in
-    ``single_column``: its inclusive value is ``lam`` times its one value, bit for bit (see
-    :func:`_inclusive`), so only the ``multi`` nests are gathered slot by slot."""
+    ``J + 1 ..`` and the outside nest's last; ``nest`` (nested logit) holds the rest of the
+    nests' part (``sim.nest_layout``)."""
 
     cats: tuple[int, ...]
     row_of: np.ndarray  # layout row of each category (-1: not in this layout)
@@ -51,13 +41,7 @@ class Layout:
     steps: np.ndarray  # (C, J + 1 [+ K + 1]) uint64
     any_ours: bool
     views: np.ndarray  # (C, products) int64: 1 where a row lists our product
-    column_nest: np.ndarray | None  # (C, J) nest position of a column, -1 in padding
-    gather: np.ndarray | None  # (W, C, K_multi) column of each nest slot (J: padding)
-    multi: np.ndarray | None  # (K_multi,) the nests some row gives two columns or more
-    single: np.ndarray | None  # (K_single,) the other nests: one column or none in every row
-    single_column: np.ndarray | None  # (C, K_single) a single nest's column (J: none)
-    columns: list | None
-    n_nests: int  # K
+    nest: NestLayout | None  # the seller nests (None: multinomial logit)
     n_seg: int  # S
     complete: bool  # every category of the round has a row here
 
@@ -70,14 +54,9 @@ def _plan_of(o: CategoryOffers) -> NestPlan:
     return _plan(o.n_ours, o.comp_sellers.astype(np.int64).tobytes())
 
 
-def _nest_columns(p: NestPlan) -> list[np.ndarray]:
-    """Each nest's column indices (slices and index arrays alike)."""
-    every = np.arange(len(p.nests))
-    return [every[s] for s in p.columns]
-
-
 def _widest(p: NestPlan) -> int:
-    return max(len(cols) for cols in _nest_columns(p))
+    every = np.arange(len(p.nests))
+    return max(len(every[s]) for s in p.columns)
 
 
 def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int], lam: float):
@@ -108,34 +87,13 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
         comp[row, o.n_ours : j] = np.arange(comp_offset[row], comp_offset[row + 1])
         steps[row, :j] = t.taste_steps[:j]
         steps[row, j : width + 1] = t.taste_steps[j]  # the outside option's (padding: unused)
-    column_nest = gather = columns = multi = single = single_column = None
+    nest = None
     if plans:
-        column_nest = np.full((n_rows, width), -1, dtype=np.int64)
-        nest_cols = [_nest_columns(p) for p in plans]
-        widest = max(_widest(p) for p in plans)
-        if widest > MAX_PADDED_NEST:
-            if n_rows != 1:
-                raise ValueError("a nest wider than MAX_PADDED_NEST needs its own layout")
-            columns = plans[0].columns
-        else:
-            gather = np.full((widest, n_rows, n_nests), width, dtype=np.int64)
         for row, p in enumerate(plans):
             k = len(p.ids)
-            column_nest[row, : len(p.nests)] = p.column_nest
             steps[row, width + 1 : width + 1 + k] = p.steps[:k]
             steps[row, width + 1 + k :] = p.steps[k]  # the outside nest's (padding: unused)
-            if gather is not None:
-                for slot, cols in enumerate(nest_cols[row]):
-                    gather[: len(cols), row, slot] = cols
-        if gather is not None:
-            filled = (gather != width).sum(axis=0)  # (C, K) columns of each nest
-            multi = np.flatnonzero(filled.max(axis=0) > 1)
-            single = np.flatnonzero(filled.max(axis=0) <= 1)
-            single_column = np.ascontiguousarray(gather[0][:, single])
-            # the multi nests' slots, up to the widest of them (the slots after it are
-            # padding in every row: -inf, whose 0 leaves each left-to-right sum as it was)
-            slots = int(filled[:, multi].max()) if len(multi) else 0
-            gather = np.ascontiguousarray(gather[:slots][:, :, multi])
+        nest = nest_layout(plans, steps, width)
     row_of = np.full(len(offers), -1, dtype=np.int64)
     row_of[cats] = np.arange(n_rows)
     return Layout(
@@ -154,13 +112,7 @@ def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int
         steps,
         any(offers[c].n_ours for c in cats),
         views,
-        column_nest,
-        gather,
-        multi,
-        single,
-        single_column,
-        columns,
-        n_nests,
+        nest,
         n_seg,
         bool((row_of >= 0).all()),
     )
@@ -212,46 +164,6 @@ def _prices(lay: Layout, terms: list) -> np.ndarray:
     return price
 
 
-def _inclusive(scaled: np.ndarray, lay: Layout, row: np.ndarray, lam: float) -> np.ndarray:
-    """``sim.nested_choice.inclusive_values`` of each consumer's row's nests, ``(n, K)``.
-
-    The multi nests: the same operations on the nests' columns gathered slot by slot
-    (``(W, n, K_multi)``; padding slots hold column ``J``'s ``-inf``: 0 in the sums, which
-    add the ``W`` slots left to right, as numpy sums a row of at most
-    :data:`MAX_PADDED_NEST` values). A nest of one value ``x``: those operations give
-    ``m = x``, ``exp(x - x) = 1``, ``log(1) = 0`` and ``(0 + x) * lam``, so ``x * lam``
-    (``-inf`` for no value or an unavailable one, as before)."""
-    if lay.gather is None:
-        return inclusive_values(scaled, lay.columns, lam)
-    n, stride = scaled.shape
-    start = np.arange(0, n * stride, stride)[:, None]
-    out = np.empty((n, lay.n_nests))
-    if len(lay.multi):
-        flat = lay.gather.take(row, axis=1)
-        flat += start
-        part = scaled.take(flat).astype(np.float64)  # float32 values, exactly as float64
-        m = part.max(axis=0)
-        # a nest with nothing available (max -inf): m the lowest float instead of 0, so its
-        # slots stay -inf, exp 0, log(0) -inf and -inf + m -inf as before; every other m is
-        # finite (utilities are finite or -inf) and kept
-        np.maximum(m, _LOWEST, out=m)
-        part -= m
-        np.exp(part, out=part)
-        s = part.sum(axis=0)
-        with np.errstate(divide="ignore"):
-            np.log(s, out=s)
-        s += m
-        s *= lam
-        out[:, lay.multi] = s
-    if len(lay.single):
-        flat = lay.single_column.take(row, axis=0)
-        flat += start
-        x = scaled.take(flat).astype(np.float64)
-        x *= lam
-        out[:, lay.single] = x
-    return out
-
-
 def choose_round(
     pop: RegionalConsumers,
     lay: Layout,
@@ -295,25 +207,15 @@ def choose_round(
         np.add(v, personal[:, None], out=v, where=ours)
         # each aware consumer views every product of ours in its row (integer counts)
         res.views += np.bincount(row[aware], minlength=len(lay.cats)) @ lay.views
-    g = keyed.gumbel_noise(keys, lay.steps.take(row, axis=0), np.float64)
-    noise = g[:, : j + 1].astype(np.float32)
-    if lay.column_nest is None:  # multinomial logit (sim.choice.sample_choices)
+    if lay.nest is None:  # multinomial logit (sim.choice.sample_choices)
+        noise = keyed.gumbel_noise(keys, lay.steps.take(row, axis=0))
         v[:, j] = outside_utility  # column J: the outside option (noise + float32(u0))
         noise += v
         choice = noise.argmax(axis=1)
         choice[choice == j] = -1
     else:  # seller-nested logit (sim.nested_choice.sample_nested_choices)
         lam = ch.seller_nest_lambda
-        scaled = v / np.float32(lam)
-        score = g[:, j + 1 :]
-        score[:, :-1] += _inclusive(scaled, lay, row, lam)
-        score[:, -1] += np.float64(outside_utility)
-        nest = score.argmax(axis=1)
-        within = noise[:, :j]
-        within += scaled[:, :j]
-        np.copyto(within, _MINUS_INF, where=lay.column_nest.take(row, axis=0) != nest[:, None])
-        choice = within.argmax(axis=1)
-        choice[nest == lay.n_nests] = -1
+        choice = choose_nested(lay.nest, v, keys, row, lam, outside_utility)
     inside = (choice >= 0).nonzero()[0]
     res.market_units += len(inside)
     flat = row.take(inside) * (j + 1) + choice.take(inside)  # each buyer's chosen cell

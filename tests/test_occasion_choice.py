@@ -83,8 +83,8 @@ def _model():
 
 
 @pytest.mark.parametrize("lam", [1.0, 0.6])
-@pytest.mark.parametrize("wide", [False, True])
-def test_one_round_for_every_category_chooses_as_category_by_category(lam, wide) -> None:
+@pytest.mark.parametrize("shape", ["padded", "wide", "singles"])
+def test_one_round_for_every_category_chooses_as_category_by_category(lam, shape) -> None:
     pop = _model().consumers[0]
     for kept in ("_layouts", "_static_layouts"):  # the model is shared by the cases
         pop.__dict__.pop(kept, None)
@@ -100,9 +100,16 @@ def test_one_round_for_every_category_chooses_as_category_by_category(lam, wide)
     offers = [
         _offers(rng, [0, 1], [0, 0, 1, 1, 1]),
         _offers(rng, [], []),  # nothing on offer: no choice at all
-        _offers(rng, [], [2] * (9 if wide else 4) + [0]),  # a seller nest wider than 7
+        _offers(rng, [], [2] * (9 if shape == "wide" else 4) + [0]),  # wide: a nest over 7
         _offers(rng, [2, 3, 4], [1]),
     ]
+    if shape == "singles":  # every nest one offer in every row: no draw within a nest
+        offers = [
+            _offers(rng, [0], [0, 1, 2]),
+            _offers(rng, [], [2]),
+            _offers(rng, [3], []),
+            _offers(rng, [], [1, 0]),
+        ]
     supported = np.arange(len(PAYMENT_METHODS)) % 2 == 0  # every other method supported
     idx = rng.choice(n, 3000, replace=False).astype(np.int32)
     keys = keyed.occasion_keys(np.uint64(5), idx, np.zeros(len(idx), dtype=np.uint16))
