@@ -24,6 +24,7 @@ import numpy as np
 
 from sim.budget_rule import BudgetRules
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, month_of_day
+from sim.id_sets import sorted_unique
 from sim.scenario import Region
 
 if TYPE_CHECKING:
@@ -280,7 +281,7 @@ class ConsumerAcquisition:
             if found:
                 cand = np.setdiff1d(cand, np.concatenate(chosen))
             else:
-                cand = _sorted_unique(cand)
+                cand = sorted_unique(cand)
             cand = self.rng.permutation(cand)[: k - found]
             chosen.append(cand)
             found += len(cand)
@@ -313,17 +314,6 @@ def choice_by_weight(rng: np.random.Generator, p: np.ndarray, size: int) -> np.n
     cdf = p.cumsum()
     cdf /= cdf[-1]
     return cdf.searchsorted(rng.random(size), side="right")
-
-
-def _sorted_unique(a: np.ndarray) -> np.ndarray:
-    """``np.unique(a)`` of a small 1-D array (the same sorted values, fewer calls)."""
-    a = np.sort(a)
-    if len(a) > 1:
-        keep = np.empty(len(a), dtype=bool)
-        keep[0] = True
-        np.not_equal(a[1:], a[:-1], out=keep[1:])
-        a = a[keep]
-    return a
 
 
 # --------------------------------------------------------------------------- market growth

@@ -33,7 +33,7 @@ from sim.calendar import DAYS_PER_YEAR
 from sim.contract import PAYMENT_METHODS
 from sim.day_lookup import PositionLookup
 from sim.diffusion import daily_adoption_probability
-from sim.id_sets import sorted_distinct
+from sim.id_sets import sorted_distinct, unique_first
 from sim.occasion_choice import round_choices
 from sim.quantiles import binom_ppf
 from sim.scenario import Region, max_entrants
@@ -529,7 +529,7 @@ class RegionalConsumers(mesa.Agent):
         self.satisfaction[idx] = before_sat + np.float32(sv.satisfaction_learning_rate) * (
             target - before_sat
         )
-        uniq, first = np.unique(idx, return_index=True)
+        uniq, first = unique_first(idx)
         alive_u = alive[first]
         after_sat = self.satisfaction[uniq]
         before_u = before_sat[first]

@@ -40,6 +40,7 @@ import numpy as np
 
 from sim import keyed
 from sim.consumers import NO_OCCASION
+from sim.id_sets import sorted_distinct
 
 if TYPE_CHECKING:
     from sim.consumers import RegionalConsumers
@@ -186,7 +187,7 @@ class DeliveryExperience:
             pop.intent[c.consumers] = intent  # several parcels on one day: the last wins
         if self.restart[r]:
             redraw[:] = True
-        who = np.unique(c.consumers[redraw & alive])
+        who = sorted_distinct(c.consumers[redraw & alive], pop.n)
         if len(who) and d + 1 < pop.horizon_days:
             start = np.full(len(who), pop.season_cumulative[d + 1])
             pop._schedule(who, start, salt=SCHEDULE_SALT)

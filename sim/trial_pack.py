@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.contract import RetentionAction
+from sim.id_sets import sorted_distinct
 from sim.prices import list_price_local
 
 if TYPE_CHECKING:
@@ -72,8 +73,9 @@ class TrialPacks:
             return
         m = self.model
         for r in sorted({rr for rr, _ in due}):
-            ids = np.unique(np.concatenate([c for rr, c in due if rr == r]))
-            ids = ids[m.consumers[r].frequency[ids] <= 1]  # not yet ordered again
+            pop = m.consumers[r]
+            ids = sorted_distinct(np.concatenate([c for rr, c in due if rr == r]), pop.n)
+            ids = ids[pop.frequency[ids] <= 1]  # not yet ordered again
             if not len(ids):
                 continue
             action = RetentionAction(

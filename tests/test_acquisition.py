@@ -184,7 +184,8 @@ def test_tune_budget_and_incremental_customers_run_on_paired_replications() -> N
 
 
 def test_weighted_pick_and_unique_are_numpys_bit_for_bit() -> None:
-    from sim.acquisition import _sorted_unique, choice_by_weight
+    from sim.acquisition import choice_by_weight
+    from sim.id_sets import sorted_unique
 
     rng = np.random.default_rng(4)
     for _ in range(300):
@@ -195,7 +196,7 @@ def test_weighted_pick_and_unique_are_numpys_bit_for_bit() -> None:
         expected = np.random.default_rng(seed).choice(len(p), size=size, p=p)
         assert np.array_equal(choice_by_weight(np.random.default_rng(seed), p, size), expected)
         a = rng.integers(0, 50, int(rng.integers(0, 30))).astype(np.int32)
-        got = _sorted_unique(a)
+        got = sorted_unique(a)
         assert np.array_equal(got, np.unique(a)) and got.dtype == np.int32
 
 

@@ -69,16 +69,21 @@ def test_each_purchase_batch_names_a_consumer_once(monkeypatch) -> None:
 
 
 def test_sorted_distinct_and_positions_by_key_match_numpy() -> None:
-    """The mask pass equals ``np.unique`` (values, order, dtype), small batches and large; the
-    grouping equals selecting each distinct key in turn."""
-    from sim.id_sets import positions_by_key, sorted_distinct
+    """The sort and the mask pass equal ``np.unique`` (values, order, dtype; first positions),
+    small batches and large; the grouping equals selecting each distinct key in turn."""
+    from sim.id_sets import positions_by_key, sorted_distinct, sorted_unique, unique_first
 
     rng = np.random.default_rng(5)
-    for k in (0, 5, 3000, 40_000):
+    for k in (0, 1, 5, 3000, 24_000, 26_000, 40_000):  # the sort below n / 4 ids, the mask above
         for dtype in (np.int32, np.int64):
             ids = rng.integers(0, 100_000, k).astype(dtype)
             got = sorted_distinct(ids, 100_000)
             assert got.dtype == ids.dtype and np.array_equal(got, np.unique(ids))
+            got = sorted_unique(ids)
+            assert got.dtype == ids.dtype and np.array_equal(got, np.unique(ids))
+            values, first = unique_first(ids % 5000)  # repeats: the first occurrence counts
+            want_values, want_first = np.unique(ids % 5000, return_index=True)
+            assert np.array_equal(values, want_values) and np.array_equal(first, want_first)
     keys = rng.integers(3, 40, 5000)
     groups = positions_by_key(keys)
     assert [d for d, _ in groups] == [int(d) for d in np.unique(keys)]
