@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import keyed
-from sim.quantiles import poisson_ppf_capped
+from sim.quantiles import CappedPoisson
 from sim.scenario import Scenario
 
 BUNDLE_NONE, BUNDLE_OFFERED, BUNDLE_TAKEN = 0, 1, 2
@@ -62,6 +62,10 @@ class Baskets:
         ]
         self.max_units = [np.array([s.basket.max_units for s in r.segments]) for r in regions]
         self.has_baskets = [bool(m.any()) for m in self.extra_mean]
+        #: extra units of a basket by segment: min(Poisson draw, max_units - 1)
+        self.extra_units = [
+            CappedPoisson(m, u - 1) for m, u in zip(self.extra_mean, self.max_units, strict=True)
+        ]
         self.bundles = scenario.firm.bundles
         self.freight_share = np.array([r.sales.extra_unit_freight_share for r in regions])
 
@@ -79,8 +83,7 @@ class Baskets:
             mean = self.extra_mean[r][seg]
             some = mean > 0
             u = keyed.uniforms(keys[some], keyed.SALT_BASKET)
-            cap = self.max_units[r][seg[some]] - 1  # units = min(1 + Poisson draw, max)
-            units[some] = 1 + poisson_ppf_capped(u, mean[some], cap)
+            units[some] = 1 + self.extra_units[r].quantile(u, seg[some])  # at most max_units
         if self.bundles is None:
             return Basket(units, bundle)
         b = self.bundles

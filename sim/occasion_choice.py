@@ -193,7 +193,10 @@ def choose_round(
         ours = lay.ours.take(row, axis=0)
         if pop.trial_price_ref is not None:  # a trial pack for first orders
             gap = price - np.float32(pop.trial_price_ref)
-            v += (alpha * gap) * (ours & ~pop.customer.take(members)[:, None])
+            # added on first buyers' offers of ours (the code it replaces added the gap times
+            # that mask: a zero elsewhere, which leaves every value as it was)
+            first = ours & ~pop.customer.take(members)[:, None]
+            np.add(v, alpha * gap, out=v, where=first)
         aware = pop.aware.take(members)
         personal = (
             ch.loyalty_weight * pop.loyalty.take(members)

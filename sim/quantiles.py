@@ -48,3 +48,25 @@ def poisson_ppf_capped(u: np.ndarray, mean: np.ndarray, cap: np.ndarray) -> np.n
         cdf = pdtr(ks, m)  # CDF at 0 .. top - 1
         out[at] = np.searchsorted(cdf, u[at], side="left")  # how many CDF values are < u
     return np.minimum(out, cap)
+
+
+class CappedPoisson:
+    """:func:`poisson_ppf_capped` for a few fixed (mean, cap) kinds (a region's segments):
+    each kind's CDF table is computed once, so a draw is one gather and one comparison.
+
+    Counting the CDF values below ``u`` over ``0 .. top - 1`` with ``top`` the widest cap
+    (not the batch's) changes no capped value: below a kind's count every CDF value is
+    ``>= u`` (the CDF rises), so a count under the batch's top is the same count, and one at
+    it is cut to the cap either way."""
+
+    def __init__(self, mean: np.ndarray, cap: np.ndarray) -> None:
+        self.mean = np.asarray(mean, dtype=float)
+        self.cap = np.asarray(cap, dtype=np.int64)
+        top = max(int(self.cap.max()) if self.cap.size else 0, 0)
+        self.cdf = pdtr(np.arange(top)[None, :], self.mean[:, None])  # (kinds, top)
+
+    def quantile(self, u: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """``poisson_ppf_capped(u, mean[kind], cap[kind])`` (int64)."""
+        below = self.cdf.take(kind, axis=0) < np.asarray(u, dtype=float)[:, None]
+        out = below.sum(axis=1, dtype=np.int64)
+        return np.minimum(out, self.cap.take(kind))

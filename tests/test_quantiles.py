@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import pdtr
 from scipy.stats import binom, poisson
 
-from sim.quantiles import binom_ppf, poisson_ppf_capped
+from sim.quantiles import CappedPoisson, binom_ppf, poisson_ppf_capped
 
 
 def test_binom_ppf_equals_scipy_on_random_and_edge_arguments() -> None:
@@ -63,3 +63,21 @@ def test_capped_poisson_quantile_is_exact_at_the_cdf_steps() -> None:
         scipy_off = np.minimum(poisson.ppf(uu, m), 10) != got
         gap = np.abs(uu[scipy_off, None] - steps[None, :]).min(axis=1) if scipy_off.any() else []
         assert all(g <= 8 * np.spacing(1.0) for g in gap), m
+
+
+def test_capped_poisson_tables_equal_the_per_batch_quantile() -> None:
+    """Kinds with their own means and caps (zero, small, one above the others): the same
+    values as poisson_ppf_capped on each element's mean and cap, for random uniforms and
+    uniforms at and next to every CDF step."""
+    means = np.array([0.0, 0.15, 0.5, 2.5, 7.0])
+    caps = np.array([3, 1, 4, 9, 0])
+    table = CappedPoisson(means, caps)
+    rng = np.random.default_rng(4)
+    steps = pdtr(np.arange(10)[None, :], means[:, None]).ravel()
+    near = np.concatenate([steps, np.nextafter(steps, 0.0), np.nextafter(steps, 1.0)])
+    u = np.concatenate([rng.random(200_000), near])
+    u = u[(u > 0.0) & (u < 1.0)]
+    kind = rng.integers(0, len(means), len(u))
+    got = table.quantile(u, kind)
+    assert got.dtype == np.int64
+    assert np.array_equal(got, poisson_ppf_capped(u, means[kind], caps[kind]))
