@@ -44,11 +44,14 @@ OUTSIDE_OPTION_ID = 1 << 40
 
 def mix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finalizer (a bijection on uint64 with full avalanche; arithmetic wraps)."""
-    x = x ^ (x >> _S30)  # a new array: the argument is left as it was; then in place
+    t = np.asarray(x >> _S30)  # scratch, reused for each shift below (no temporary each)
+    x = x ^ t  # a new array: the argument is left as it was; then in place
     x *= _M1
-    x ^= x >> _S27
+    np.right_shift(x, _S27, out=t)
+    x ^= t
     x *= _M2
-    x ^= x >> _S31
+    np.right_shift(x, _S31, out=t)
+    x ^= t
     return x
 
 
@@ -103,7 +106,9 @@ def uniforms(keys: np.ndarray, salt: int | np.ndarray) -> np.ndarray:
 
 
 def stepped_uniforms(keys: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    u = (mix64(keys + steps) >> _S11).astype(np.float64)
+    h = mix64(keys + steps)
+    h >>= _S11
+    u = h.astype(np.float64)
     u += _HALF
     u *= _TO_UNIT
     return u
