@@ -176,9 +176,9 @@ def choose_nested(
     cell = row * k1 + score.argmax(axis=1)
     choice = nl.nest_column.take(cell)
     if jm:
-        within = g[:, :jm].astype(np.float32)
-        within += scaled.take(nl.multi_columns, axis=1)
-        np.copyto(within, _MINUS_INF, where=nl.outside_of.take(cell, axis=0))
-        drawn = choice == _MULTI
-        choice[drawn] = nl.multi_columns.take(within.argmax(axis=1).compress(drawn))
+        at = (choice == _MULTI).nonzero()[0]  # those who drew a multi nest: the rows below
+        within = g[:, :jm].take(at, axis=0).astype(np.float32)
+        within += scaled.take(at, axis=0).take(nl.multi_columns, axis=1)
+        np.copyto(within, _MINUS_INF, where=nl.outside_of.take(cell.take(at), axis=0))
+        choice[at] = nl.multi_columns.take(within.argmax(axis=1))
     return choice
