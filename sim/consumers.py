@@ -390,7 +390,8 @@ class RegionalConsumers(mesa.Agent):
         outside_utility = ch.outside_utility if outside else -1e30  # False: must pick ours
         n_cat = len(offers)
         res.occasions += len(idx)
-        res.customer_occasions += int(np.count_nonzero(self.customer.take(idx)))
+        was = self.customer.take(idx)  # customers before this round (fulfil makes new ones)
+        res.customer_occasions += int(np.count_nonzero(was))
         hashed = keyed.consumer_keys(self._key, idx)
         count = self.occasion_count.take(idx)
         following = count + np.uint16(1)  # the counter after this occasion (uint16, as stored)
@@ -413,12 +414,12 @@ class RegionalConsumers(mesa.Agent):
             cat = self._category_edges.searchsorted(u[:, 0], side="right")
         # every category's utilities and choices at once (sim.occasion_choice)
         chosen = round_choices(
-            self, offers, idx, keys, cat, payment_supported, outside_utility, res
+            self, offers, idx, keys, cat, was, payment_supported, outside_utility, res
         )
         # customers before this occasion: its rate (and so the dropout clock's speed factor)
         # was theirs, even when the occasion makes a consumer a customer
         speed_moves = self.customer_rate != 1.0 or self.customer_dropout != 1.0
-        was_customer = self.customer.take(idx) if speed_moves else None
+        was_customer = was if speed_moves else None
         if chosen is not None:
             buyers, products = chosen
             res.demanded_units += len(buyers)

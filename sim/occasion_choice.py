@@ -170,13 +170,14 @@ def choose_round(
     members: np.ndarray,
     keys: np.ndarray,
     row: np.ndarray,
+    customer: np.ndarray,
     supported: np.ndarray,
     outside_utility: float,
     res: OccasionResult,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The choices of ``members`` (layout row ``row`` each): the market, competitor and view
-    counts go to ``res``; returns the positions in ``members`` of our buyers (ascending) and
-    their products.
+    """The choices of ``members`` (layout row ``row`` each; ``customer``: whether each is our
+    customer): the market, competitor and view counts go to ``res``; returns the positions in
+    ``members`` of our buyers (ascending) and their products.
 
     Each consumer's values are those of the per-category code they replace, bit for bit:
     every operation is the same elementwise one on the same operands (the padding is
@@ -195,7 +196,7 @@ def choose_round(
             gap = price - np.float32(pop.trial_price_ref)
             # added on first buyers' offers of ours (the code it replaces added the gap times
             # that mask: a zero elsewhere, which leaves every value as it was)
-            first = ours & ~pop.customer.take(members)[:, None]
+            first = ours & ~customer[:, None]
             np.add(v, alpha * gap, out=v, where=first)
         aware = pop.aware.take(members)
         personal = (
@@ -237,11 +238,13 @@ def round_choices(
     idx: np.ndarray,
     keys: np.ndarray,
     cat: np.ndarray,
+    customer: np.ndarray,
     supported: np.ndarray,
     outside_utility: float,
     res: OccasionResult,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Every category's choices of one round (consumers ``idx``, category ``cat`` each): our
+    """Every category's choices of one round (consumers ``idx``, category ``cat`` and
+    customer flag ``customer`` each): our
     buyers and their products in category order, as the per-category loop had them (a
     stable sort of the buyers by category keeps each category's buyers in their order), or
     None. A consumer's choice depends on its own values only, so the consumers choose in
@@ -250,13 +253,16 @@ def round_choices(
     products: list[np.ndarray] = []
     for lay in layouts(pop, offers, pop.spec.choice.seller_nest_lambda):
         row = lay.row_of.take(cat)
-        members, member_keys = idx, keys
+        members, member_keys, member_customer = idx, keys, customer
         if not lay.complete:  # some consumers' categories have no row here
             sel = (row >= 0).nonzero()[0]
             if not len(sel):
                 continue
             row, members, member_keys = row.take(sel), idx.take(sel), keys.take(sel)
-        pos, p = choose_round(pop, lay, members, member_keys, row, supported, outside_utility, res)
+            member_customer = customer.take(sel)
+        pos, p = choose_round(
+            pop, lay, members, member_keys, row, member_customer, supported, outside_utility, res
+        )
         if len(pos):
             if len(pos) > 1 and len(lay.cats) > 1:
                 order = row.take(pos).argsort(kind="stable")

@@ -123,7 +123,11 @@ def test_one_round_for_every_category_chooses_as_category_by_category(lam, shape
         for how in (round_choices, _per_category):
             res = OccasionResult(views=np.zeros(pop.n_products, dtype=np.int64))
             res.comp_units = [np.zeros(o.n_comp, dtype=np.int64) for o in today]
-            buyers, products = how(pop, today, idx, keys, cat, supported, -0.3, res)
+            if how is round_choices:
+                was = pop.customer[idx]
+                buyers, products = how(pop, today, idx, keys, cat, was, supported, -0.3, res)
+            else:
+                buyers, products = how(pop, today, idx, keys, cat, supported, -0.3, res)
             results.append((buyers, products, res))
         (b1, p1, r1), (b2, p2, r2) = results
         assert len(b1) > 30 and np.array_equal(b1, b2) and np.array_equal(p1, p2)
