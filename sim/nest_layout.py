@@ -54,6 +54,17 @@ class NestLayout:
     nest_column: np.ndarray  # (C * (K + 1),) the column a nest's draw picks (-1 none; -2 multi)
 
 
+def nest_columns(p: NestPlan) -> list[np.ndarray]:
+    """Each nest's column indices (the plan's slices and index arrays alike)."""
+    every = np.arange(len(p.nests))
+    return [every[s] for s in p.columns]
+
+
+def widest_nest(p: NestPlan) -> int:
+    """Offers in the plan's widest nest."""
+    return max(len(c) for c in nest_columns(p))
+
+
 def nest_layout(plans: list[NestPlan], steps: np.ndarray, width: int) -> NestLayout:
     """The :class:`NestLayout` of rows whose nest plans are ``plans``, whose salt steps are
     ``steps`` (``(C, J + 1 + K + 1)``: offers, outside option, nests, outside nest) and
@@ -66,10 +77,9 @@ def nest_layout(plans: list[NestPlan], steps: np.ndarray, width: int) -> NestLay
     filled = np.stack([np.bincount(c[c >= 0], minlength=n_nests) for c in column_nest])
     is_multi = filled.max(axis=0) > 1
     multi, single = np.flatnonzero(is_multi), np.flatnonzero(~is_multi)
-    nest_cols = [[np.arange(len(p.nests))[s] for s in p.columns] for p in plans]
-    widest = max(max(len(c) for c in cols) for cols in nest_cols)
+    nest_cols = [nest_columns(p) for p in plans]
     gather = columns = None
-    if widest > MAX_PADDED_NEST:
+    if max(widest_nest(p) for p in plans) > MAX_PADDED_NEST:
         if n_rows != 1:
             raise ValueError("a nest wider than MAX_PADDED_NEST needs its own layout")
         columns = plans[0].columns

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import keyed
-from sim.nest_layout import MAX_PADDED_NEST, NestLayout, choose_nested, nest_layout
+from sim.nest_layout import (
+    MAX_PADDED_NEST,
+    NestLayout,
+    choose_nested,
+    nest_layout,
+    widest_nest,
+)
 from sim.nested_choice import NestPlan, _plan
 from sim.offer_terms import offer_terms
 
@@ -52,11 +58,6 @@ class Layout:
 
 def _plan_of(o: CategoryOffers) -> NestPlan:
     return _plan(o.n_ours, o.comp_sellers.astype(np.int64).tobytes())
-
-
-def _widest(p: NestPlan) -> int:
-    every = np.arange(len(p.nests))
-    return max(len(every[s]) for s in p.columns)
 
 
 def _layout(pop: RegionalConsumers, offers: list[CategoryOffers], cats: list[int], lam: float):
@@ -151,7 +152,7 @@ def _build(
     one each when a seller nest is wider than :data:`MAX_PADDED_NEST`."""
     if not live:
         return []
-    wide = lam < 1.0 and any(_widest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
+    wide = lam < 1.0 and any(widest_nest(_plan_of(offers[c])) > MAX_PADDED_NEST for c in live)
     groups = [[c] for c in live] if wide else [live]
     return [_layout(pop, offers, g, lam) for g in groups]
 
