@@ -275,7 +275,9 @@ class ConsumerAcquisition:
         while found < k:
             m = int((k - found) * pop.n / eligible * 1.3) + 16
             drawn = self.rng.integers(0, pop.n, size=m)  # int64 indexes without a cast
-            cand = drawn[pop.aware[drawn] & ~pop.customer[drawn]].astype(np.int32)
+            ok = pop.aware.take(drawn)
+            ok &= ~pop.customer.take(drawn)
+            cand = drawn.compress(ok).astype(np.int32)
             # distinct and not chosen before (and sorted: re-shuffle below); nothing is
             # chosen before the first pass, where setdiff1d comes down to unique
             if found:

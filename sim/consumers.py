@@ -247,7 +247,7 @@ class RegionalConsumers(mesa.Agent):
             rate = rate * np.where(self.customer[idx], np.float32(self.customer_rate), 1)
         e = waits
         if e is None:
-            keys = keyed.occasion_keys(self._key, idx, self.occasion_count[idx])
+            keys = keyed.occasion_keys(self._key, idx, self.occasion_count.take(idx))
             e = keyed.uniforms(keys, keyed.SALT_NEXT + salt)
             np.log(e, out=e)  # -log(u), in place
             np.negative(e, out=e)
@@ -319,7 +319,7 @@ class RegionalConsumers(mesa.Agent):
         if self.n > self.n_initial and h > 0:
             # unaware entrants, ascending (the slots of born entrants not aware)
             candidates = np.flatnonzero(~self.aware[self.n_initial : self.n]) + self.n_initial
-            adopt = candidates[self.rng_awareness.random(len(candidates)) < h]
+            adopt = candidates.compress(self.rng_awareness.random(len(candidates)) < h)
             self.aware[adopt] = True
             k += len(adopt)
             new = np.concatenate([new, adopt.astype(np.int32)])
