@@ -204,8 +204,8 @@ def _swap_removal(
             break
         root = nxt
     moved = items.take(size - 1 - root)
-    src = before
-    out = np.where(src >= 0, moved.take(np.maximum(src, 0)), items.take(picks)).astype(np.int32)
+    out = np.where(before >= 0, moved.take(np.maximum(before, 0)), items.take(picks))
+    out = out.astype(np.int32)
     live = ~tail  # each live position's final value: its last write's
     return out, last_at[live], moved.take(last_step[live])
 

@@ -55,9 +55,9 @@ class CappedPoisson:
     each kind's CDF table is computed once, so a draw is one gather and one comparison.
 
     Counting the CDF values below ``u`` over ``0 .. top - 1`` with ``top`` the widest cap
-    (not the batch's) changes no capped value: below a kind's count every CDF value is
-    ``>= u`` (the CDF rises), so a count under the batch's top is the same count, and one at
-    it is cut to the cap either way."""
+    (not the batch's) changes no capped value: the CDF rises, so once a value is ``>= u``
+    every later one is; a count under the batch's top is the same over the longer table, and
+    a count that reaches it is cut to the cap either way."""
 
     def __init__(self, mean: np.ndarray, cap: np.ndarray) -> None:
         self.mean = np.asarray(mean, dtype=float)
