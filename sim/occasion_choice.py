@@ -245,11 +245,10 @@ def round_choices(
     res: OccasionResult,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Every category's choices of one round (consumers ``idx``, category ``cat`` and
-    customer flag ``customer`` each): our
-    buyers and their products in category order, as the per-category loop had them (a
-    stable sort of the buyers by category keeps each category's buyers in their order), or
-    None. A consumer's choice depends on its own values only, so the consumers choose in
-    their order and only the few buyers are sorted."""
+    customer flag ``customer`` each): our buyers and their products in category order, as
+    the per-category loop had them (a stable sort of the buyers by category keeps each
+    category's buyers in their order), or None. A consumer's choice depends on its own values
+    only, so the consumers choose in their order and only the few buyers are sorted."""
     buyers: list[np.ndarray] = []
     products: list[np.ndarray] = []
     for lay in layouts(pop, offers, pop.spec.choice.seller_nest_lambda):
